@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ProfilesModule } from '../profiles/profiles.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AuthController } from './auth.controller.js';
+import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { SigningKeysService } from './signing-keys.service.js';
+import { SupabaseJwtStrategy } from './supabase-jwt.strategy.js';
+import { UserSyncService } from './user-sync.service.js';
+
+@Module({
+  imports: [PassportModule, UsersModule, ProfilesModule],
+  controllers: [AuthController],
+  providers: [SigningKeysService, SupabaseJwtStrategy, UserSyncService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+})
+export class AuthModule {}

@@ -1,0 +1,23 @@
+/** The claims of a Supabase access token that the service relies on. */
+export interface AccessTokenClaims {
+  sub: string;
+  iss?: string;
+  aud: string | string[];
+  exp: number;
+  iat?: number;
+  role: string;
+  email?: string;
+  phone?: string;
+  session_id?: string;
+  is_anonymous?: boolean;
+  aal?: string;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+}
+
+/** Who is calling: the verified token's subject and claims. */
+export interface AuthenticatedUser {
+  id: string;
+  sessionId: string | null;
+  claims: AccessTokenClaims;
+}

@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ProfilesService, namesFromMetadata } from '../profiles/profiles.service.js';
+import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
+import { toUserResponse } from '../users/user-mapper.js';
+import { InvalidSnapshotError, snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
+import { UsersService, userDeleted, type ApplyOutcome } from '../users/users.service.js';
+import type { AuthenticatedUser } from './authenticated-user.js';
+import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
+
+/**
+ * `POST /auth/users/sync`: reads the caller from Supabase's admin API (the authority), applies
+ * it to the mirror, and makes the profile on first sight.
+ */
+@Injectable()
+export class UserSyncService {
+  private readonly logger = new Logger(UserSyncService.name);
+
+  constructor(
+    private readonly supabase: SupabaseAdminService,
+    private readonly users: UsersService,
+    private readonly profiles: ProfilesService,
+  ) {}
+
+  async sync(caller: AuthenticatedUser): Promise<SyncUserResponse> {
+    const { outcome, source } = await this.applyCaller(caller);
+    if (outcome.status === 'deleted') throw userDeleted();
+    const ensured = await this.profiles.ensureProfile(outcome.user.id, namesFromMetadata(outcome.user.user_metadata));
+    if (!ensured) throw userDeleted();
+    return {
+      user: toUserResponse(outcome.user),
+      profile: ensured.profile,
+      created: outcome.status === 'created',
+      source,
+    };
+  }
+
+  private async applyCaller(caller: AuthenticatedUser): Promise<{ outcome: ApplyOutcome; source: SyncSource }> {
+    const lookup = await this.supabase.getUserById(caller.id);
+    if (lookup.kind === 'not_found') {
+      await this.users.deleteUser(caller.id);
+      return { outcome: { status: 'deleted', user: null }, source: 'admin_api' };
+    }
+    if (lookup.kind === 'found') {
+      try {
+        return { outcome: await this.users.applyUserSnapshot(snapshotFromSupabase(lookup.user)), source: 'admin_api' };
+      } catch (error) {
+        if (!(error instanceof InvalidSnapshotError)) throw error;
+        this.logger.warn({ userId: caller.id, reason: error.message }, 'Supabase returned an unusable user; using token claims');
+      }
+    }
+    return { outcome: await this.users.applyTokenClaims(snapshotFromClaims(caller.claims)), source: 'token_claims' };
+  }
+}

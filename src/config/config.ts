@@ -1,0 +1,149 @@
+import { ConfigError, DEVELOPMENT_KEYS } from './development-keys.js';
+
+export { ConfigError };
+
+/** Typed settings of the service, read once at start-up (api.md, Settings). */
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  databaseUrl: string;
+  databasePoolSize: number;
+  supabase: {
+    url: string;
+    anonKey: string;
+    serviceRoleKey: string;
+    jwtSecret: string | null;
+    jwtIssuer: string;
+    jwksUrl: string;
+    adminTimeoutMs: number;
+  };
+  webhooks: {
+    secrets: string[];
+    dbWebhookToken: string | null;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function required(env: Env, name: string): string {
+  const found = value(env, name);
+  if (found === undefined) throw new ConfigError(`${name} is not set`);
+  return found;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = Number(raw);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return parsed;
+}
+
+function httpUrl(name: string, raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`${name} must start with http:// or https://`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function databaseUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+    throw new ConfigError('DATABASE_URL must be a postgresql:// URL');
+  }
+  return raw;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** A Supabase API key is a legacy JWT or a new-style `sb_publishable_…` / `sb_secret_…` key. */
+function apiKey(name: string, raw: string, newPrefix: 'sb_publishable_' | 'sb_secret_'): string {
+  if (JWT_SHAPE.test(raw) || (raw.startsWith(newPrefix) && raw.length > newPrefix.length + 8)) return raw;
+  throw new ConfigError(`${name} must be a Supabase JWT key or an ${newPrefix}… key`);
+}
+
+function webhookSecrets(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const secrets = raw.split(/\s+/);
+  for (const secret of secrets) {
+    if (!/^(v1,)?whsec_[A-Za-z0-9+/=]{16,}$/.test(secret)) {
+      throw new ConfigError('SUPABASE_WEBHOOK_SECRET must be one or more "v1,whsec_<base64>" secrets separated by spaces');
+    }
+  }
+  return secrets;
+}
+
+/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = value(env, 'NODE_ENV') ?? 'development';
+  const supabaseUrl = httpUrl('SUPABASE_URL', required(env, 'SUPABASE_URL'));
+  const jwtIssuer = value(env, 'SUPABASE_JWT_ISSUER') ?? `${supabaseUrl}/auth/v1`;
+  const logLevel = (value(env, 'LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const jwtSecret = value(env, 'SUPABASE_JWT_SECRET') ?? null;
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    throw new ConfigError('SUPABASE_JWT_SECRET must be at least 32 characters');
+  }
+  const config: AppConfig = {
+    nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: value(env, 'HOST') ?? '0.0.0.0',
+    logLevel,
+    databaseUrl: databaseUrl(required(env, 'DATABASE_URL')),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+    supabase: {
+      url: supabaseUrl,
+      anonKey: apiKey('SUPABASE_ANON_KEY', required(env, 'SUPABASE_ANON_KEY'), 'sb_publishable_'),
+      serviceRoleKey: apiKey('SUPABASE_SERVICE_ROLE_KEY', required(env, 'SUPABASE_SERVICE_ROLE_KEY'), 'sb_secret_'),
+      jwtSecret,
+      jwtIssuer: httpUrl('SUPABASE_JWT_ISSUER', jwtIssuer),
+      jwksUrl: `${supabaseUrl}/auth/v1/.well-known/jwks.json`,
+      adminTimeoutMs: integer(env, 'SUPABASE_ADMIN_TIMEOUT_MS', 5000, 100, 120_000),
+    },
+    webhooks: {
+      secrets: webhookSecrets(value(env, 'SUPABASE_WEBHOOK_SECRET')),
+      dbWebhookToken: value(env, 'SUPABASE_DB_WEBHOOK_TOKEN') ?? null,
+    },
+  };
+  if (nodeEnv === 'production') refuseDevelopmentKeys(config);
+  return config;
+}
+
+function refuseDevelopmentKeys(config: AppConfig): void {
+  const checks: Array<[string, string | null]> = [
+    ['SUPABASE_ANON_KEY', config.supabase.anonKey],
+    ['SUPABASE_SERVICE_ROLE_KEY', config.supabase.serviceRoleKey],
+    ['SUPABASE_JWT_SECRET', config.supabase.jwtSecret],
+  ];
+  for (const [name, setting] of checks) {
+    if (setting !== null && DEVELOPMENT_KEYS.has(setting)) {
+      throw new ConfigError(`${name} is a fixed development key, refused with NODE_ENV=production`);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** A setting is missing or malformed: start-up stops with this one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * The public, fixed keys of the local Supabase Auth stand-in (dev/auth-server), the same
+ * well-known values as the Supabase CLI's local stack. Anyone can read them, so the
+ * service refuses them when NODE_ENV=production.
+ */
+export const DEVELOPMENT_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
+export const DEVELOPMENT_ANON_KEY =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';
+export const DEVELOPMENT_SERVICE_ROLE_KEY =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU';
+
+export const DEVELOPMENT_KEYS: ReadonlySet<string> = new Set([
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_ANON_KEY,
+  DEVELOPMENT_SERVICE_ROLE_KEY,
+]);

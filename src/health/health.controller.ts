@@ -1,0 +1,32 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, PrismaHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator.js';
+import { ApiError } from '../common/api-error.js';
+import { ErrorResponse } from '../common/error-response.dto.js';
+import { PrismaService } from '../prisma/prisma.service.js';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: PrismaHealthIndicator,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  @Get()
+  @Public()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Liveness and Postgres reachability' })
+  @ApiOkResponse({ description: 'Postgres answers', schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
+  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`unhealthy`: Postgres does not answer' })
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.db.pingCheck('database', this.prisma, { timeout: 2_000 })]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      throw new ApiError(503, 'unhealthy', 'Postgres does not answer', error.getResponse());
+    }
+  }
+}

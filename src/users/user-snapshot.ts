@@ -1,0 +1,111 @@
+import type { SupabaseUser } from '../supabase/supabase-user.js';
+
+/**
+ * A Supabase user normalised for the mirror: emails lower-case, phones in E.164 with `+`,
+ * empty strings as null. Timestamps stay RFC 3339 strings so that Supabase's microseconds
+ * survive into the version comparison (a JS Date would cut them to milliseconds).
+ */
+export interface UserSnapshot {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  emailConfirmedAt: string | null;
+  phoneConfirmedAt: string | null;
+  lastSignInAt: string | null;
+  bannedUntil: string | null;
+  role: string | null;
+  isAnonymous: boolean;
+  appMetadata: Record<string, unknown>;
+  userMetadata: Record<string, unknown>;
+  createdAt: string | null;
+  /** Supabase's `updated_at`: the version of this snapshot. Null only for token-derived rows. */
+  updatedAt: string | null;
+  deletedAt: string | null;
+}
+
+export class InvalidSnapshotError extends Error {
+  override name = 'InvalidSnapshotError';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Lower-cased email, or null for none. */
+export function normalizeEmail(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const email = raw.trim().toLowerCase();
+  return email === '' ? null : email;
+}
+
+/** E.164 with its `+` (Supabase stores phones as bare digits), or null for none. */
+export function normalizePhone(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const digits = raw.replace(/[^0-9]/g, '');
+  return digits === '' ? null : `+${digits}`;
+}
+
+function timestamp(raw: unknown, field: string): string | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  if (typeof raw !== 'string' || Number.isNaN(Date.parse(raw))) {
+    throw new InvalidSnapshotError(`${field} is not a timestamp`);
+  }
+  return raw;
+}
+
+function object(raw: unknown): Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+}
+
+/** Checks and normalises a user object from the admin API or a delivery. */
+export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
+  if (typeof user.id !== 'string' || !UUID.test(user.id)) throw new InvalidSnapshotError('id is not a UUID');
+  return {
+    id: user.id.toLowerCase(),
+    email: normalizeEmail(user.email),
+    phone: normalizePhone(user.phone),
+    emailConfirmedAt: timestamp(user.email_confirmed_at, 'email_confirmed_at'),
+    phoneConfirmedAt: timestamp(user.phone_confirmed_at, 'phone_confirmed_at'),
+    lastSignInAt: timestamp(user.last_sign_in_at, 'last_sign_in_at'),
+    bannedUntil: timestamp(user.banned_until, 'banned_until'),
+    role: typeof user.role === 'string' && user.role !== '' ? user.role : null,
+    isAnonymous: user.is_anonymous === true,
+    appMetadata: object(user.app_metadata),
+    userMetadata: object(user.user_metadata),
+    createdAt: timestamp(user.created_at, 'created_at'),
+    updatedAt: timestamp(user.updated_at, 'updated_at') ?? failVersion(),
+    deletedAt: timestamp(user.deleted_at, 'deleted_at'),
+  };
+}
+
+function failVersion(): never {
+  throw new InvalidSnapshotError('updated_at is required: it is the version of the snapshot');
+}
+
+/** What a verified access token says about its user: a snapshot without a version. */
+export interface TokenIdentity {
+  sub: string;
+  email?: unknown;
+  phone?: unknown;
+  role?: unknown;
+  is_anonymous?: unknown;
+  app_metadata?: unknown;
+  user_metadata?: unknown;
+}
+
+export function snapshotFromClaims(claims: TokenIdentity): UserSnapshot {
+  return {
+    id: claims.sub.toLowerCase(),
+    email: normalizeEmail(claims.email),
+    phone: normalizePhone(claims.phone),
+    emailConfirmedAt: null,
+    phoneConfirmedAt: null,
+    lastSignInAt: null,
+    bannedUntil: null,
+    role: typeof claims.role === 'string' ? claims.role : null,
+    isAnonymous: claims.is_anonymous === true,
+    appMetadata: object(claims.app_metadata),
+    userMetadata: object(claims.user_metadata),
+    createdAt: null,
+    updatedAt: null,
+    deletedAt: null,
+  };
+}

@@ -3,9 +3,9 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 
 /** Starts the API on the configured port; resolves once it listens. */
-export async function startServer(config: AppConfig): Promise<NestFastifyApplication> {
+export async function startServer(config: AppConfig, options: { shutdownHooks?: boolean } = {}): Promise<NestFastifyApplication> {
   const app = await createApp(config);
-  app.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   return app;
 }

@@ -77,6 +77,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown, requestId: string): ErrorBody {
+    // The Fastify adapter wraps Fastify's own 4xx errors (bad JSON, body too large) with the original as cause.
+    const cause = exception instanceof HttpException ? exception.cause : undefined;
+    const fastifyError = typeof cause === 'object' && cause !== null ? fromFastify(cause) : null;
+    if (fastifyError) return fastifyError;
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (typeof exception === 'object' && exception !== null) {
       const known = fromPrisma(exception) ?? fromFastify(exception);

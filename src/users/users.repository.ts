@@ -110,6 +110,14 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** The row (tombstone included) and whether its version equals `version`, compared in Postgres to the microsecond. */
+  async findComparingVersion(id: string, version: string | null): Promise<(MirrorUserRow & { same_version: boolean }) | null> {
+    const rows = await this.prisma.$queryRaw<Array<MirrorUserRow & { same_version: boolean }>>`
+      SELECT ${USER_COLUMNS}, coalesce(u.updated_at = ${version}::timestamptz, false) AS same_version
+      FROM users u WHERE u.id = ${id}::uuid`;
+    return rows[0] ?? null;
+  }
+
   /** The row, tombstone included. */
   async findById(id: string): Promise<MirrorUserRow | null> {
     const rows = await this.prisma.$queryRaw<MirrorUserRow[]>`

@@ -63,10 +63,9 @@ export class UsersService {
   }
 
   private async outcomeOfNoWrite(snapshot: UserSnapshot): Promise<ApplyOutcome> {
-    const current = await this.users.findById(snapshot.id);
+    const current = await this.users.findComparingVersion(snapshot.id, snapshot.updatedAt);
     if (!current || current.deleted_at) return { status: 'deleted', user: null };
-    const same = current.updated_at?.getTime() === Date.parse(snapshot.updatedAt ?? '');
-    return { status: same ? 'unchanged' : 'stale', user: current };
+    return { status: current.same_version ? 'unchanged' : 'stale', user: current };
   }
 }
 

@@ -1,0 +1,47 @@
+// Standalone entry: `node dist/dev/auth-server/main.js`
+// Env: PORT (default 54321), HOST (default 127.0.0.1), AUTH_SIGNING (es256|hs256),
+// AUTH_AUTOCONFIRM (true|false), AUTH_PERSIST_PATH (JSON state file), AUTH_QUIET (true|false).
+import { startAuthServer } from './server.js';
+
+function envBool(name: string): boolean | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  return /^(1|true|yes|on)$/i.test(v);
+}
+
+async function main(): Promise<void> {
+  const signing = process.env.AUTH_SIGNING?.toLowerCase();
+  if (signing && signing !== 'es256' && signing !== 'hs256') {
+    throw new Error(`AUTH_SIGNING must be es256 or hs256, got "${signing}"`);
+  }
+  const port = process.env.PORT ? Number(process.env.PORT) : 54321;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid PORT "${process.env.PORT}"`);
+  const server = await startAuthServer({
+    port,
+    host: process.env.HOST || '127.0.0.1',
+    signing: (signing as 'es256' | 'hs256' | undefined) ?? 'es256',
+    autoconfirm: envBool('AUTH_AUTOCONFIRM') ?? false,
+    persistPath: process.env.AUTH_PERSIST_PATH || undefined,
+    quiet: envBool('AUTH_QUIET') ?? false,
+  });
+  console.log(`local Supabase Auth stand-in (development only) listening on ${server.url}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(`error while stopping on ${signal}:`, e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

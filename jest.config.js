@@ -24,6 +24,7 @@ export default {
   setupFiles: ['<rootDir>/test/support/setup-esm.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: process.env.CI ? 2 : '50%',
   testTimeout: 60_000,
   forceExit: false,

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
@@ -35,9 +36,9 @@ function setupSwagger(app: NestFastifyApplication): void {
 }
 
 /** Builds the application (not listening yet): Fastify, pino logs, one error shape, validation, Swagger. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, options: { logDestination?: Writable } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ genReqId: assignRequestId, bodyLimit: 1024 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.logDestination), adapter, {
     bufferLogs: true,
     rawBody: true,
   });

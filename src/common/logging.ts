@@ -1,4 +1,6 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import type { Writable } from 'node:stream';
 import type { AppConfig } from '../config/config.js';
 
 /**
@@ -23,22 +25,25 @@ export const REDACTED_PATHS = [
   '*.encrypted_password',
 ];
 
-export function loggerOptions(config: AppConfig): Params {
-  return {
-    pinoHttp: {
-      level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // Fastify's genReqId (app.ts) has already put the id on the raw request.
-      genReqId: (request) => (request as { id?: string }).id ?? 'unknown',
-      customLogLevel: (_request, response, error) =>
-        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-      serializers: {
-        req: (request: { id: string; method: string; url: string }) => ({
-          id: request.id,
-          method: request.method,
-          url: request.url.split('?')[0],
-        }),
-      },
+/** pino-http options; `destination` replaces stdout (tests read the log lines from it). */
+export function loggerOptions(config: AppConfig, destination?: Writable): Params {
+  const options: Exclude<Params['pinoHttp'], unknown[]> = {
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Fastify's genReqId (app.ts) has already put the id on the raw request.
+    genReqId: (request) => (request as { id?: string }).id ?? 'unknown',
+    customLogLevel: (_request, response, error) =>
+      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+    serializers: {
+      req: (request: { id: string; method: string; url: string }) => ({
+        id: request.id,
+        method: request.method,
+        url: request.url.split('?')[0],
+      }),
     },
+  };
+  return {
+    pinoHttp: destination ? [options, destination] : options,
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
   };
 }

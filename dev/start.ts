@@ -1,0 +1,109 @@
+// `npm start`: with no configuration, runs the whole stack on this machine — an embedded
+// Postgres under .data/, migrations, the local Supabase Auth stand-in on :54321 and the API —
+// and prints where each one is. With DATABASE_URL and SUPABASE_* set, it applies migrations
+// and serves against them, starting nothing local. Ctrl-C (or SIGTERM) stops everything.
+import 'dotenv/config';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import { startServer } from '../src/main.js';
+import { startAuthServer, type AuthServer } from './auth-server/server.js';
+import { applyMigrations } from './migrate.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres.js';
+
+const root = resolve(import.meta.dirname, import.meta.dirname.includes(`${join('dist', 'dev')}`) ? '../..' : '..');
+const dataDir = join(root, '.data');
+const LOCAL_AUTH_PORT = 54321;
+const LOCAL_PG_PORT = 54322;
+
+let postgres: EmbeddedPostgres | null = null;
+let auth: AuthServer | null = null;
+let app: NestFastifyApplication | null = null;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await app?.close().catch(() => undefined);
+    await auth?.close().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));
+process.on('uncaughtException', (error) => {
+  console.error(error);
+  void shutdown(1);
+});
+
+function localSettingClash(env: NodeJS.ProcessEnv): string | null {
+  if (env.SUPABASE_URL) return null;
+  for (const name of ['SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_JWT_SECRET']) {
+    if (env[name]) return `${name} is set but SUPABASE_URL is not: set SUPABASE_URL too, or unset ${name} to use the local stand-in`;
+  }
+  return null;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const clash = localSettingClash(env);
+  if (clash) throw new ConfigError(clash);
+  mkdirSync(dataDir, { recursive: true });
+
+  if (!env.DATABASE_URL) {
+    postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: LOCAL_PG_PORT, persistent: true });
+    await postgres.createDatabase('authmirror');
+    env.DATABASE_URL = postgres.url('authmirror');
+  }
+  await applyMigrations(env.DATABASE_URL);
+
+  if (!env.SUPABASE_URL) {
+    auth = await startAuthServer({
+      port: LOCAL_AUTH_PORT,
+      autoconfirm: env.LOCAL_AUTH_AUTOCONFIRM !== 'false',
+      persistPath: join(dataDir, 'auth-server.json'),
+      quiet: true,
+    });
+    env.SUPABASE_URL = auth.url;
+    env.SUPABASE_ANON_KEY = auth.keys.anonKey;
+    env.SUPABASE_SERVICE_ROLE_KEY = auth.keys.serviceRoleKey;
+  }
+
+  const config = loadConfig(env);
+  app = await startServer(config, { shutdownHooks: false });
+  // Let the start-up log lines (written asynchronously) land before the banner.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  printBanner(config.port, config.host);
+}
+
+function printBanner(port: number, host: string): void {
+  const api = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const lines = [
+    '',
+    'authmirror is running',
+    `  API            ${api}`,
+    `  Swagger UI     ${api}/docs   (OpenAPI document: ${api}/docs-json)`,
+    `  Health         ${api}/health`,
+  ];
+  if (postgres) lines.push(`  Postgres       embedded PostgreSQL 17, data in .data/postgres`, `                 DATABASE_URL=${postgres.url('authmirror')}`);
+  if (auth) {
+    lines.push(
+      `  Supabase Auth  ${auth.url}  (local stand-in for development only, not Supabase)`,
+      `                 SUPABASE_URL=${auth.url}`,
+      `                 SUPABASE_ANON_KEY=${auth.keys.anonKey}`,
+      `                 SUPABASE_SERVICE_ROLE_KEY=${auth.keys.serviceRoleKey}`,
+      '                 (fixed public development keys: refused with NODE_ENV=production)',
+    );
+  }
+  lines.push('  Ctrl-C stops everything.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch(async (error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`authmirror: configuration error: ${error.message}\n`);
+  else console.error(error);
+  await shutdown(1);
+});

@@ -1,0 +1,102 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { Writable } from 'node:stream';
+import pg from 'pg';
+import { startAuthServer, type AuthServer, type AuthServerOptions } from '../../dev/auth-server/server.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createTestDatabase } from './database.js';
+
+export interface TestStack {
+  /** Base URL of the API, e.g. http://127.0.0.1:41234 */
+  url: string;
+  app: NestFastifyApplication;
+  auth: AuthServer;
+  /** A plain pg pool on this test file's own database, for assertions. */
+  db: pg.Pool;
+  /** supabase-js with the anon key, as a frontend would use it. */
+  anon(): SupabaseClient;
+  /** supabase-js with the service-role key. */
+  admin: SupabaseClient;
+  /** Calls the API with real HTTP. */
+  request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Signs a new user up (confirmed) and signs in; returns the session's access token and the user id. */
+  signedInUser(options?: { email?: string; password?: string; data?: Record<string, unknown> }): Promise<{ id: string; email: string; accessToken: string }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startTestStack(
+  options: { auth?: AuthServerOptions; env?: Record<string, string>; logDestination?: Writable } = {},
+): Promise<TestStack> {
+  const database = await createTestDatabase();
+  const auth = await startAuthServer({ autoconfirm: true, quiet: true, ...options.auth });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    SUPABASE_URL: auth.url,
+    SUPABASE_ANON_KEY: auth.keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: auth.keys.serviceRoleKey,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...(options.auth?.signing === 'hs256' ? { SUPABASE_JWT_SECRET: auth.keys.jwtSecret } : {}),
+    ...options.env,
+  });
+  const app = await createApp(config, { logDestination: options.logDestination });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
+  const admin = createClient(auth.url, auth.keys.serviceRoleKey, clientOptions);
+
+  const request: TestStack['request'] = async (method, path, { token, body, headers = {} } = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+
+  const anon = () => createClient(auth.url, auth.keys.anonKey, clientOptions);
+
+  const signedInUser: TestStack['signedInUser'] = async ({ email, password = 'correct horse battery', data } = {}) => {
+    const address = email ?? `user${process.pid}-${++counter}-${Date.now()}@example.com`;
+    const client = anon();
+    const signUp = await client.auth.signUp({ email: address, password, options: { data } });
+    if (signUp.error) throw signUp.error;
+    const signIn = await client.auth.signInWithPassword({ email: address, password });
+    if (signIn.error) throw signIn.error;
+    return { id: signIn.data.user.id, email: address, accessToken: signIn.data.session.access_token };
+  };
+
+  return {
+    url,
+    app,
+    auth,
+    db,
+    anon,
+    admin,
+    request,
+    signedInUser,
+    async close() {
+      await app.close();
+      await db.end();
+      await auth.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+describe('test databases', () => {
+  let first: TestDatabase;
+  let second: TestDatabase;
+  let firstClient: pg.Client;
+  let secondClient: pg.Client;
+
+  beforeAll(async () => {
+    first = await createTestDatabase();
+    firstClient = new pg.Client({ connectionString: first.url });
+    await firstClient.connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all([firstClient?.end(), secondClient?.end()]);
+    await Promise.all([first?.drop(), second?.drop()]);
+  });
+
+  it('holds the migrated tables', async () => {
+    const { rows } = await firstClient.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(rows.map((row) => row.table_name)).toEqual(['_prisma_migrations', 'profiles', 'users']);
+  });
+
+  it('deletes a profile with its user', async () => {
+    const id = randomUUID();
+    await firstClient.query(`INSERT INTO users (id, email) VALUES ($1, 'ada@example.com')`, [id]);
+    await firstClient.query(`INSERT INTO profiles (user_id, display_name, updated_at) VALUES ($1, 'Ada', now())`, [id]);
+
+    await firstClient.query('DELETE FROM users WHERE id = $1', [id]);
+
+    const { rowCount } = await firstClient.query('SELECT 1 FROM profiles WHERE user_id = $1', [id]);
+    expect(rowCount).toBe(0);
+  });
+
+  it('gives each call its own database, without the rows of the others', async () => {
+    await firstClient.query(`INSERT INTO users (id, email) VALUES ($1, 'grace@example.com')`, [randomUUID()]);
+
+    second = await createTestDatabase();
+    secondClient = new pg.Client({ connectionString: second.url });
+    await secondClient.connect();
+
+    expect(second.name).not.toBe(first.name);
+    expect((await secondClient.query('SELECT count(*)::int AS n FROM users')).rows[0].n).toBe(0);
+    expect((await firstClient.query('SELECT count(*)::int AS n FROM users')).rows[0].n).toBe(1);
+  });
+
+  it('drops a database even while sessions are connected to it', async () => {
+    const extra = await createTestDatabase();
+    const session = new pg.Client({ connectionString: extra.url });
+    session.on('error', () => undefined); // terminated by the drop
+    await session.connect();
+
+    await extra.drop();
+
+    const admin = new pg.Client({ connectionString: `${process.env.AUTHMIRROR_TEST_PG_URL}/postgres` });
+    await admin.connect();
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [extra.name]);
+    await admin.end();
+    await session.end().catch(() => undefined);
+    expect(rowCount).toBe(0);
+  });
+});

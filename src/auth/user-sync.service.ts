@@ -37,7 +37,7 @@ export class UserSyncService {
   private async applyCaller(caller: AuthenticatedUser): Promise<{ outcome: ApplyOutcome; source: SyncSource }> {
     const lookup = await this.supabase.getUserById(caller.id);
     if (lookup.kind === 'not_found') {
-      await this.users.deleteUser(caller.id);
+      await this.users.deleteUser(caller.id, { source: 'sync' });
       return { outcome: { status: 'deleted', user: null }, source: 'admin_api' };
     }
     if (lookup.kind === 'found') {

@@ -23,6 +23,14 @@ export interface AppConfig {
     secrets: string[];
     dbWebhookToken: string | null;
   };
+  /** Where user files live; the storage cleaner removes `<storageDir>/users/<id>` on deletion. */
+  storageDir: string;
+  /** Tombstones older than this are purged by a scheduled job. */
+  tombstoneRetentionDays: number;
+  /** Minutes between scheduled reconcile runs; 0 turns the schedule off. */
+  reconcileIntervalMinutes: number;
+  /** Run background jobs (cleanups, purges, reconcile) in this process. */
+  jobsEnabled: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -86,6 +94,14 @@ function apiKey(name: string, raw: string, newPrefix: 'sb_publishable_' | 'sb_se
   throw new ConfigError(`${name} must be a Supabase JWT key or an ${newPrefix}… key`);
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 function webhookSecrets(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const secrets = raw.split(/\s+/);
@@ -130,7 +146,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       secrets: webhookSecrets(value(env, 'SUPABASE_WEBHOOK_SECRET')),
       dbWebhookToken: value(env, 'SUPABASE_DB_WEBHOOK_TOKEN') ?? null,
     },
+    storageDir: value(env, 'STORAGE_DIR') ?? '.data/storage',
+    tombstoneRetentionDays: integer(env, 'TOMBSTONE_RETENTION_DAYS', 30, 1, 3650),
+    reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 0, 1440),
+    jobsEnabled: flag(env, 'JOBS_ENABLED', true),
   };
+  const dbToken = config.webhooks.dbWebhookToken;
+  if (dbToken !== null && dbToken.length < 16) {
+    throw new ConfigError('SUPABASE_DB_WEBHOOK_TOKEN must be at least 16 characters');
+  }
   if (nodeEnv === 'production') refuseDevelopmentKeys(config);
   return config;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService, type Db } from '../prisma/prisma.service.js';
 import type { ProfileRow } from '../profiles/profile-row.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
@@ -86,8 +86,8 @@ export class UsersRepository {
    * came from token claims and has no version). A tombstone is never touched. Returns the
    * written row, or null when the snapshot lost (older, equal, or the user is deleted).
    */
-  async upsertIfNewer(snapshot: UserSnapshot): Promise<AppliedRow | null> {
-    const rows = await this.prisma.$queryRaw<AppliedRow[]>`
+  async upsertIfNewer(snapshot: UserSnapshot, db: Db = this.prisma): Promise<AppliedRow | null> {
+    const rows = await db.$queryRaw<AppliedRow[]>`
       ${INSERT_INTO} ${lockedValues(snapshot)}
       ON CONFLICT (id) DO UPDATE SET
         email = EXCLUDED.email, phone = EXCLUDED.phone,
@@ -111,8 +111,12 @@ export class UsersRepository {
   }
 
   /** The row (tombstone included) and whether its version equals `version`, compared in Postgres to the microsecond. */
-  async findComparingVersion(id: string, version: string | null): Promise<(MirrorUserRow & { same_version: boolean }) | null> {
-    const rows = await this.prisma.$queryRaw<Array<MirrorUserRow & { same_version: boolean }>>`
+  async findComparingVersion(
+    id: string,
+    version: string | null,
+    db: Db = this.prisma,
+  ): Promise<(MirrorUserRow & { same_version: boolean }) | null> {
+    const rows = await db.$queryRaw<Array<MirrorUserRow & { same_version: boolean }>>`
       SELECT ${USER_COLUMNS}, coalesce(u.updated_at = ${version}::timestamptz, false) AS same_version
       FROM users u WHERE u.id = ${id}::uuid`;
     return rows[0] ?? null;
@@ -137,18 +141,30 @@ export class UsersRepository {
   }
 
   /**
-   * Turns the user into a tombstone in one transaction: the row is deleted (so everything the
-   * user owns goes by ON DELETE CASCADE) and put back with its id and deletion time only.
-   * The per-user advisory lock orders it against every upsert of the same id: an upsert that
-   * started first is committed before the DELETE reads, one that starts later sees the tombstone.
+   * Turns the user into a tombstone, inside the caller's transaction: the row is deleted (so
+   * everything the user owns goes by ON DELETE CASCADE) and put back with its id and deletion
+   * time only. The per-user advisory lock orders it against every upsert of the same id: an
+   * upsert that started first is committed before the DELETE reads, one that starts later sees
+   * the tombstone. Returns false when the user already was a tombstone.
    */
-  async tombstone(id: string, deletedAt: string | null): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.$executeRaw`SELECT pg_advisory_xact_lock(${userLockKey(id)})`,
-      this.prisma.$executeRaw`DELETE FROM users WHERE id = ${id}::uuid AND deleted_at IS NULL`,
-      this.prisma.$executeRaw`
-        INSERT INTO users (id, deleted_at, synced_at) VALUES (${id}::uuid, coalesce(${deletedAt}::timestamptz, now()), now())
-        ON CONFLICT (id) DO NOTHING`,
-    ]);
+  async tombstone(tx: Db, id: string, deletedAt: string | null): Promise<boolean> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${userLockKey(id)})`;
+    const removed = await tx.$executeRaw`DELETE FROM users WHERE id = ${id}::uuid AND deleted_at IS NULL`;
+    const created = await tx.$executeRaw`
+      INSERT INTO users (id, deleted_at, synced_at) VALUES (${id}::uuid, coalesce(${deletedAt}::timestamptz, now()), now())
+      ON CONFLICT (id) DO NOTHING`;
+    return removed > 0 || created > 0;
+  }
+
+  /** The ids of every tombstone (for the in-memory set the guard checks). */
+  async tombstoneIds(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`SELECT id FROM users WHERE deleted_at IS NOT NULL`;
+    return rows.map((row) => row.id);
+  }
+
+  /** Removes tombstones older than the retention period; returns how many. */
+  async purgeTombstones(retentionDays: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => ${retentionDays}::int)`;
   }
 }

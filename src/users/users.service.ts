@@ -1,11 +1,24 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { ApiError } from '../common/api-error.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { JobQueueService } from '../jobs/job-queue.service.js';
+import { PrismaService, type Db } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
 import type { UserResponse } from './dto/user.dto.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
+import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
+import { UserCleanerRegistry } from './user-cleaners.js';
 import { UsersRepository, type MirrorUserRow } from './users.repository.js';
+
+/** Where a deletion came from, for the audit record. */
+export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
+
+export const USER_CLEANUP_TASK = 'user_cleanup';
+export const PURGE_TOMBSTONES_TASK = 'purge_tombstones';
 
 export type ApplyOutcome =
   | { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow }
@@ -17,20 +30,45 @@ export type ApplyOutcome =
  * one row per user, only a newer snapshot wins, and a deleted user never comes back.
  */
 @Injectable()
-export class UsersService {
+export class UsersService implements OnModuleInit {
   private readonly logger = new Logger(UsersService.name);
 
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly users: UsersRepository,
+    private readonly deletedUsers: DeletedUsersRegistry,
+    private readonly cleaners: UserCleanerRegistry,
+    private readonly jobs: JobQueueService,
+    private readonly audit: AuditService,
+  ) {}
 
-  /** Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user. */
-  async applyUserSnapshot(snapshot: UserSnapshot): Promise<ApplyOutcome> {
+  onModuleInit(): void {
+    this.jobs.register(USER_CLEANUP_TASK, async (payload) => {
+      const { userId, cleaner } = payload as { userId: string; cleaner: string };
+      const found = this.cleaners.get(cleaner);
+      if (!found) throw new Error(`no user cleaner named ${cleaner}`);
+      await found.clean(userId);
+    });
+    this.jobs.register(PURGE_TOMBSTONES_TASK, async () => {
+      const purged = await this.users.purgeTombstones(this.config.tombstoneRetentionDays);
+      if (purged > 0) this.logger.log({ purged }, 'purged old tombstones');
+    });
+    this.jobs.scheduleRecurring({ task: PURGE_TOMBSTONES_TASK, cron: '17 * * * *' });
+  }
+
+  /**
+   * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
+   * Pass a transaction to make it part of a larger unit (a webhook delivery and its record).
+   */
+  async applyUserSnapshot(snapshot: UserSnapshot, db?: Db, source: DeletionSource = 'sync'): Promise<ApplyOutcome> {
     if (snapshot.deletedAt !== null) {
-      await this.deleteUser(snapshot.id, snapshot.deletedAt);
+      await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source }, db);
       return { status: 'deleted', user: null };
     }
-    const written = await this.users.upsertIfNewer(snapshot);
+    const written = await this.users.upsertIfNewer(snapshot, db);
     if (written) return { status: written.inserted ? 'created' : 'updated', user: written };
-    return this.outcomeOfNoWrite(snapshot);
+    return this.outcomeOfNoWrite(snapshot, db);
   }
 
   /**
@@ -45,10 +83,36 @@ export class UsersService {
     return { status: 'unchanged', user: current };
   }
 
-  /** Deletes the user: a tombstone stays, everything they own goes by cascade. Idempotent. */
-  async deleteUser(id: string, deletedAt: string | null = null): Promise<void> {
-    await this.users.tombstone(id, deletedAt);
-    this.logger.log({ userId: id }, 'user deleted');
+  /**
+   * Deletes the user in one transaction (the caller's, when given): a tombstone stays with the id
+   * and deletion time, everything they own goes by cascade, the deletion is audited, one clean-up
+   * job per registered cleaner is queued, and every instance is told (NOTIFY on commit) so their
+   * guards refuse the user's tokens at once. Idempotent: deleting a tombstone changes nothing.
+   */
+  async deleteUser(
+    id: string,
+    options: { deletedAt?: string | null; source?: DeletionSource } = {},
+    db?: Db,
+  ): Promise<{ deleted: boolean }> {
+    const run = async (tx: Db) => {
+      const deleted = await this.users.tombstone(tx, id, options.deletedAt ?? null);
+      if (!deleted) return false;
+      await this.audit.record(tx, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
+      for (const cleaner of this.cleaners.names()) {
+        await this.jobs.add(tx, USER_CLEANUP_TASK, { userId: id, cleaner }, { jobKey: `cleanup:${cleaner}:${id}` });
+      }
+      await tx.$executeRaw`SELECT pg_notify(${USER_DELETED_CHANNEL}, ${id})`;
+      return true;
+    };
+    const deleted = db ? await run(db) : await this.prisma.$transaction(run);
+    if (!db) this.deletedUsers.add(id);
+    if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
+    return { deleted };
+  }
+
+  /** True when the user is known to be deleted (in-memory: no query). */
+  isDeleted(id: string): boolean {
+    return this.deletedUsers.has(id);
   }
 
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */
@@ -62,8 +126,8 @@ export class UsersService {
     };
   }
 
-  private async outcomeOfNoWrite(snapshot: UserSnapshot): Promise<ApplyOutcome> {
-    const current = await this.users.findComparingVersion(snapshot.id, snapshot.updatedAt);
+  private async outcomeOfNoWrite(snapshot: UserSnapshot, db?: Db): Promise<ApplyOutcome> {
+    const current = await this.users.findComparingVersion(snapshot.id, snapshot.updatedAt, db);
     if (!current || current.deleted_at) return { status: 'deleted', user: null };
     return { status: current.same_version ? 'unchanged' : 'stale', user: current };
   }

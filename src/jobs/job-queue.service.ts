@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Db } from '../prisma/prisma.service.js';
+
+export interface JobOptions {
+  /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
+  maxAttempts?: number;
+  /** A job with the same key replaces a pending one instead of queueing twice. */
+  jobKey?: string;
+}
+
+/** A recurring job: a graphile-worker crontab line without its task name, e.g. `0 * * * *`. */
+export interface ScheduledJob {
+  task: string;
+  cron: string;
+}
+
+/**
+ * Durable background work on graphile-worker, a Postgres-backed queue: jobs are rows added in the
+ * caller's own transaction (so they exist exactly when the change that needs them commits), run
+ * with retries and exponential back-off, and stay in the table with their last error once their
+ * attempts are used up. Feature modules register their tasks at start-up.
+ */
+@Injectable()
+export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(JobQueueService.name);
+  private readonly tasks: TaskList = {};
+  private readonly schedule: ScheduledJob[] = [];
+  private runner: Runner | null = null;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Registers the handler of a task; call from a provider's constructor or onModuleInit. */
+  register(name: string, handler: Task): void {
+    this.tasks[name] = handler;
+  }
+
+  /** Runs `task` on a cron schedule (in one worker across all instances: graphile-worker locks cron items). */
+  scheduleRecurring(job: ScheduledJob): void {
+    this.schedule.push(job);
+  }
+
+  /** Adds a job inside `db`'s transaction (or on its own when `db` is the plain client). */
+  async add(db: Db, task: string, payload: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
+    await db.$executeRaw`SELECT graphile_worker.add_job(
+      ${task}, ${JSON.stringify(payload)}::json,
+      max_attempts => ${options.maxAttempts ?? 10}::int,
+      job_key => ${options.jobKey ?? null}::text)`;
+  }
+
+  /** Jobs whose attempts are used up: the dead-letter state. */
+  async failedJobs(db: Db): Promise<Array<{ id: string; task: string; attempts: number; last_error: string | null }>> {
+    return db.$queryRaw(Prisma.sql`
+      SELECT j.id::text, t.identifier AS task, j.attempts, j.last_error
+      FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      WHERE j.attempts >= j.max_attempts ORDER BY j.id`);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.jobsEnabled) return;
+    this.runner = await run({
+      connectionString: this.config.databaseUrl,
+      concurrency: 4,
+      maxPoolSize: 4,
+      noHandleSignals: true,
+      pollInterval: 2_000,
+      taskList: this.tasks,
+      crontab: this.schedule.map((job) => `${job.cron} ${job.task}`).join('\n'),
+      logger: graphileLogger(this.logger),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.runner?.stop();
+    this.runner = null;
+  }
+}
+
+function graphileLogger(logger: Logger): GraphileLogger {
+  return new GraphileLogger(() => (level, message) => {
+    if (level === 'error') logger.error(message);
+    else if (level === 'warning') logger.warn(message);
+    else if (level === 'info') logger.debug(message);
+  });
+}

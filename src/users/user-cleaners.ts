@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+
+/** Removes what a deleted user left outside the database (stored files, third parties). */
+export interface UserCleaner {
+  /** Stable name: it is stored in queued jobs. */
+  readonly name: string;
+  /** Must be idempotent: a job may run again after a failure. */
+  clean(userId: string): Promise<void>;
+}
+
+/**
+ * The extension point for clean-up outside Postgres. A module registers its cleaner at start-up;
+ * every deletion queues one durable job per registered cleaner, in the deletion's transaction.
+ */
+@Injectable()
+export class UserCleanerRegistry {
+  private readonly cleaners = new Map<string, UserCleaner>();
+
+  register(cleaner: UserCleaner): void {
+    if (this.cleaners.has(cleaner.name)) throw new Error(`a user cleaner named ${cleaner.name} is already registered`);
+    this.cleaners.set(cleaner.name, cleaner);
+  }
+
+  names(): string[] {
+    return [...this.cleaners.keys()];
+  }
+
+  get(name: string): UserCleaner | undefined {
+    return this.cleaners.get(name);
+  }
+}

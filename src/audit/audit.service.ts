@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db } from '../prisma/prisma.service.js';
+import type { Sql } from '../prisma/prisma.service.js';
 
 export interface AuditRecord {
   /** Set for events that belong to a live user: they go when the user goes. */
@@ -14,9 +14,11 @@ export interface AuditRecord {
 /** The only writer of `audit_events`. */
 @Injectable()
 export class AuditService {
-  async record(db: Db, event: AuditRecord): Promise<void> {
-    await db.$executeRaw`
-      INSERT INTO audit_events (user_id, subject_id, type, details)
-      VALUES (${event.userId}::uuid, ${event.subjectId}::uuid, ${event.type}, ${JSON.stringify(event.details ?? {})}::jsonb)`;
+  /** Writes the event through `sql`: pass a transaction to make it part of the change it records. */
+  async record(sql: Sql, event: AuditRecord): Promise<void> {
+    await sql.execute(
+      'INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)',
+      [event.userId, event.subjectId, event.type, JSON.stringify(event.details ?? {})],
+    );
   }
 }

@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { Prisma } from '../generated/prisma/client.js';
-import type { Db } from '../prisma/prisma.service.js';
+import type { Sql } from '../prisma/prisma.service.js';
 
 export interface JobOptions {
   /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
@@ -43,17 +42,17 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     this.schedule.push(job);
   }
 
-  /** Adds a job inside `db`'s transaction (or on its own when `db` is the plain client). */
-  async add(db: Db, task: string, payload: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
-    await db.$executeRaw`SELECT graphile_worker.add_job(
-      ${task}, ${JSON.stringify(payload)}::json,
-      max_attempts => ${options.maxAttempts ?? 10}::int,
-      job_key => ${options.jobKey ?? null}::text)`;
+  /** Adds a job through `sql`: inside the caller's transaction, it exists exactly if that commits. */
+  async add(sql: Sql, task: string, payload: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
+    await sql.query(
+      'SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3::int, job_key => $4::text)::text',
+      [task, JSON.stringify(payload), options.maxAttempts ?? 10, options.jobKey ?? null],
+    );
   }
 
   /** Jobs whose attempts are used up: the dead-letter state. */
-  async failedJobs(db: Db): Promise<Array<{ id: string; task: string; attempts: number; last_error: string | null }>> {
-    return db.$queryRaw(Prisma.sql`
+  async failedJobs(sql: Sql): Promise<Array<{ id: string; task: string; attempts: number; last_error: string | null }>> {
+    return sql.query(`
       SELECT j.id::text, t.identifier AS task, j.attempts, j.last_error
       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
       WHERE j.attempts >= j.max_attempts ORDER BY j.id`);

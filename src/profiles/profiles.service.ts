@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from './dto/profile.dto.js';
 import { PROFILE_COLUMNS, toProfileResponse, type ProfileRow } from './profile-row.js';
@@ -31,7 +30,19 @@ export function namesFromMetadata(metadata: Record<string, unknown>): InitialNam
   };
 }
 
-const COLUMNS = Prisma.raw(PROFILE_COLUMNS);
+const ENSURE_PROFILE = `
+  WITH live AS (
+    SELECT id FROM users WHERE id = $1::uuid AND deleted_at IS NULL FOR SHARE
+  ), made AS (
+    INSERT INTO profiles AS p (user_id, display_name, first_name, last_name, updated_at)
+    SELECT live.id, $2, $3, $4, now() FROM live
+    ON CONFLICT (user_id) DO NOTHING
+    RETURNING ${PROFILE_COLUMNS}
+  )
+  SELECT ${PROFILE_COLUMNS}, true AS created FROM made p
+  UNION ALL
+  SELECT ${PROFILE_COLUMNS}, false AS created FROM profiles p JOIN live ON p.user_id = live.id
+  WHERE NOT EXISTS (SELECT 1 FROM made)`;
 
 @Injectable()
 export class ProfilesService {
@@ -44,19 +55,12 @@ export class ProfilesService {
    * first (and no profile is made for a tombstone).
    */
   async ensureProfile(userId: string, names: InitialNames): Promise<{ profile: ProfileResponse; created: boolean } | null> {
-    const rows = await this.prisma.$queryRaw<Array<ProfileRow & { created: boolean }>>`
-      WITH live AS (
-        SELECT id FROM users WHERE id = ${userId}::uuid AND deleted_at IS NULL FOR SHARE
-      ), made AS (
-        INSERT INTO profiles AS p (user_id, display_name, first_name, last_name, updated_at)
-        SELECT live.id, ${names.displayName}, ${names.firstName}, ${names.lastName}, now() FROM live
-        ON CONFLICT (user_id) DO NOTHING
-        RETURNING ${COLUMNS}
-      )
-      SELECT ${COLUMNS}, true AS created FROM made p
-      UNION ALL
-      SELECT ${COLUMNS}, false AS created FROM profiles p JOIN live ON p.user_id = live.id
-      WHERE NOT EXISTS (SELECT 1 FROM made)`;
+    const rows = await this.prisma.sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE, [
+      userId,
+      names.displayName,
+      names.firstName,
+      names.lastName,
+    ]);
     const row = rows[0];
     return row ? { profile: toProfileResponse(row), created: row.created } : null;
   }

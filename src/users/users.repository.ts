@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client.js';
-import { PrismaService, type Db } from '../prisma/prisma.service.js';
 import type { ProfileRow } from '../profiles/profile-row.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
 /** A row of `users` as the SQL below returns it. */
@@ -23,37 +22,26 @@ export interface MirrorUserRow {
   deleted_at: Date | null;
 }
 
-export interface AppliedRow extends MirrorUserRow {
+/** The outcome of an upsert: the row as it stands, and what the statement did to it. */
+export interface UpsertedRow extends MirrorUserRow {
+  /** True when this statement inserted the row. */
   inserted: boolean;
+  /** True when this statement inserted or overwrote the row. */
+  written: boolean;
+  /** True when the row's version equals the snapshot's (compared in Postgres, to the microsecond). */
+  same_version: boolean;
 }
 
-const USER_COLUMNS = Prisma.raw(`u.id, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at,
+const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at,
   u.last_sign_in_at, u.banned_until, u.role, u.is_anonymous, u.app_metadata, u.user_metadata,
-  u.created_at, u.updated_at, u.synced_at, u.deleted_at`);
-
-/**
- * The snapshot as a one-row SELECT that first takes the per-user advisory lock, so that the
- * insert is ordered against a concurrent deletion of the same user (see `tombstone`).
- */
-function lockedValues(s: UserSnapshot): Prisma.Sql {
-  return Prisma.sql`SELECT ${s.id}::uuid, ${s.email}, ${s.phone}, ${s.emailConfirmedAt}::timestamptz,
-    ${s.phoneConfirmedAt}::timestamptz, ${s.lastSignInAt}::timestamptz, ${s.bannedUntil}::timestamptz,
-    ${s.role}, ${s.isAnonymous}, ${JSON.stringify(s.appMetadata)}::jsonb, ${JSON.stringify(s.userMetadata)}::jsonb,
-    ${s.createdAt}::timestamptz, ${s.updatedAt}::timestamptz, now()
-    FROM (SELECT pg_advisory_xact_lock(${userLockKey(s.id)})) AS per_user_lock`;
-}
-
-/** The advisory lock key of a user: every writer of that user's row takes it. */
-function userLockKey(id: string): Prisma.Sql {
-  return Prisma.sql`hashtextextended(${'user:' + id}, 0)`;
-}
+  u.created_at, u.updated_at, u.synced_at, u.deleted_at`;
 
 type PrefixedProfile = { [K in keyof ProfileRow as `p_${K}`]: ProfileRow[K] | null };
 
-const PREFIXED_PROFILE_COLUMNS = Prisma.raw(`p.display_name AS p_display_name, p.first_name AS p_first_name,
+const PREFIXED_PROFILE_COLUMNS = `p.display_name AS p_display_name, p.first_name AS p_first_name,
   p.last_name AS p_last_name, p.industry AS p_industry, p.job_title AS p_job_title,
   p.email_consent AS p_email_consent, p.onboarding_completed AS p_onboarding_completed,
-  p.onboarded_at AS p_onboarded_at, p.updated_at AS p_updated_at`);
+  p.onboarded_at AS p_onboarded_at, p.updated_at AS p_updated_at`;
 
 function unprefixProfile(row: PrefixedProfile): ProfileRow {
   return {
@@ -69,72 +57,96 @@ function unprefixProfile(row: PrefixedProfile): ProfileRow {
   };
 }
 
-const INSERT_INTO = Prisma.raw(`INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at,
-  last_sign_in_at, banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)`);
+/** The advisory lock key of a user: every writer of that user's row takes it ($1 = the id). */
+const USER_LOCK_KEY = `hashtextextended('user:' || $1, 0)`;
+
+function snapshotValues(s: UserSnapshot): unknown[] {
+  return [
+    s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
+    s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt, s.updatedAt,
+  ];
+}
 
 /**
- * The SQL behind the mirror. Every write is one statement or one transaction whose outcome
- * Postgres decides (conditional upserts, row locks, a per-user advisory lock), never
+ * Inserts the snapshot, or overwrites the row when the snapshot is strictly newer (or the row came
+ * from token claims and has no version); a tombstone is never touched. The one-row source first
+ * takes the per-user advisory lock, which orders the statement against a concurrent deletion (see
+ * `tombstone`). The second branch returns the row as it stood when nothing was written, so the
+ * caller learns the outcome in the same round trip.
+ */
+const UPSERT_SNAPSHOT = `
+  WITH snapshot AS (
+    SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
+      $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
+      $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
+      $12::timestamptz AS created_at, $13::timestamptz AS updated_at
+    FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
+  ), written AS (
+    INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at,
+      banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)
+    SELECT *, now() FROM snapshot
+    ON CONFLICT (id) DO UPDATE SET
+      email = EXCLUDED.email, phone = EXCLUDED.phone,
+      email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
+      last_sign_in_at = EXCLUDED.last_sign_in_at, banned_until = EXCLUDED.banned_until,
+      role = EXCLUDED.role, is_anonymous = EXCLUDED.is_anonymous,
+      app_metadata = EXCLUDED.app_metadata, user_metadata = EXCLUDED.user_metadata,
+      created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
+    WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at)
+    RETURNING ${USER_COLUMNS}, (xmax = 0) AS inserted
+  )
+  SELECT w.*, true AS written, true AS same_version FROM written w
+  UNION ALL
+  SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = $13::timestamptz, false)
+  FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
+
+/** Creates the row from token claims only when there is no row at all (no version: any snapshot wins later). */
+const INSERT_IF_ABSENT = `
+  WITH snapshot AS (
+    SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
+      $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
+      $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
+      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at
+    FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
+  ), written AS (
+    INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at,
+      banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)
+    SELECT *, now() FROM snapshot
+    ON CONFLICT (id) DO NOTHING
+    RETURNING ${USER_COLUMNS}, true AS inserted
+  )
+  SELECT w.*, true AS written, false AS same_version FROM written w
+  UNION ALL
+  SELECT ${USER_COLUMNS}, false, false, false FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
+
+/**
+ * The SQL behind the mirror. Every write is one statement or runs inside the caller's transaction,
+ * and Postgres decides the outcome (conditional upserts, a per-user advisory lock), never
  * read-then-write in the application.
  */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /**
-   * Inserts the snapshot, or overwrites the row when the snapshot is strictly newer (or the row
-   * came from token claims and has no version). A tombstone is never touched. Returns the
-   * written row, or null when the snapshot lost (older, equal, or the user is deleted).
-   */
-  async upsertIfNewer(snapshot: UserSnapshot, db: Db = this.prisma): Promise<AppliedRow | null> {
-    const rows = await db.$queryRaw<AppliedRow[]>`
-      ${INSERT_INTO} ${lockedValues(snapshot)}
-      ON CONFLICT (id) DO UPDATE SET
-        email = EXCLUDED.email, phone = EXCLUDED.phone,
-        email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
-        last_sign_in_at = EXCLUDED.last_sign_in_at, banned_until = EXCLUDED.banned_until,
-        role = EXCLUDED.role, is_anonymous = EXCLUDED.is_anonymous,
-        app_metadata = EXCLUDED.app_metadata, user_metadata = EXCLUDED.user_metadata,
-        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
-      WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at)
-      RETURNING ${USER_COLUMNS}, (xmax = 0) AS inserted`;
+  /** Applies a snapshot under the version and tombstone rules; returns the row as it stands. */
+  async upsertIfNewer(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
+    const rows = await sql.query<UpsertedRow>(UPSERT_SNAPSHOT, snapshotValues(snapshot));
     return rows[0] ?? null;
   }
 
-  /** Creates the row from token claims only when there is no row at all (no version: any snapshot wins later). */
-  async insertIfAbsent(snapshot: UserSnapshot): Promise<AppliedRow | null> {
-    const rows = await this.prisma.$queryRaw<AppliedRow[]>`
-      ${INSERT_INTO} ${lockedValues({ ...snapshot, updatedAt: null })}
-      ON CONFLICT (id) DO NOTHING
-      RETURNING ${USER_COLUMNS}, true AS inserted`;
-    return rows[0] ?? null;
-  }
-
-  /** The row (tombstone included) and whether its version equals `version`, compared in Postgres to the microsecond. */
-  async findComparingVersion(
-    id: string,
-    version: string | null,
-    db: Db = this.prisma,
-  ): Promise<(MirrorUserRow & { same_version: boolean }) | null> {
-    const rows = await db.$queryRaw<Array<MirrorUserRow & { same_version: boolean }>>`
-      SELECT ${USER_COLUMNS}, coalesce(u.updated_at = ${version}::timestamptz, false) AS same_version
-      FROM users u WHERE u.id = ${id}::uuid`;
-    return rows[0] ?? null;
-  }
-
-  /** The row, tombstone included. */
-  async findById(id: string): Promise<MirrorUserRow | null> {
-    const rows = await this.prisma.$queryRaw<MirrorUserRow[]>`
-      SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ${id}::uuid`;
+  /** Creates the row from token claims if there is none; returns the row as it stands. */
+  async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
+    const rows = await sql.query<UpsertedRow>(INSERT_IF_ABSENT, snapshotValues(snapshot).slice(0, 12));
     return rows[0] ?? null;
   }
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */
   async findWithProfile(id: string): Promise<{ user: MirrorUserRow; profile: ProfileRow | null } | null> {
-    const rows = await this.prisma.$queryRaw<Array<MirrorUserRow & PrefixedProfile>>`
-      SELECT ${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}
-      FROM users u LEFT JOIN profiles p ON p.user_id = u.id
-      WHERE u.id = ${id}::uuid`;
+    const rows = await this.prisma.sql.query<MirrorUserRow & PrefixedProfile>(
+      `SELECT ${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}
+       FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1::uuid`,
+      [id],
+    );
     const row = rows[0];
     if (!row) return null;
     return { user: row, profile: row.p_updated_at === null ? null : unprefixProfile(row) };
@@ -147,24 +159,28 @@ export class UsersRepository {
    * upsert that started first is committed before the DELETE reads, one that starts later sees
    * the tombstone. Returns false when the user already was a tombstone.
    */
-  async tombstone(tx: Db, id: string, deletedAt: string | null): Promise<boolean> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${userLockKey(id)})`;
-    const removed = await tx.$executeRaw`DELETE FROM users WHERE id = ${id}::uuid AND deleted_at IS NULL`;
-    const created = await tx.$executeRaw`
-      INSERT INTO users (id, deleted_at, synced_at) VALUES (${id}::uuid, coalesce(${deletedAt}::timestamptz, now()), now())
-      ON CONFLICT (id) DO NOTHING`;
+  async tombstone(tx: Sql, id: string, deletedAt: string | null): Promise<boolean> {
+    await tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})`, [id]);
+    const removed = await tx.execute('DELETE FROM users WHERE id = $1::uuid AND deleted_at IS NULL', [id]);
+    const created = await tx.execute(
+      `INSERT INTO users (id, deleted_at, synced_at) VALUES ($1::uuid, coalesce($2::timestamptz, now()), now())
+       ON CONFLICT (id) DO NOTHING`,
+      [id, deletedAt],
+    );
     return removed > 0 || created > 0;
   }
 
   /** The ids of every tombstone (for the in-memory set the guard checks). */
   async tombstoneIds(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`SELECT id FROM users WHERE deleted_at IS NOT NULL`;
+    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NOT NULL');
     return rows.map((row) => row.id);
   }
 
   /** Removes tombstones older than the retention period; returns how many. */
   async purgeTombstones(retentionDays: number): Promise<number> {
-    return this.prisma.$executeRaw`
-      DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => ${retentionDays}::int)`;
+    return this.prisma.sql.execute(
+      `DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1::int)`,
+      [retentionDays],
+    );
   }
 }

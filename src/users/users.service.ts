@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, type Db } from '../prisma/prisma.service.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
 import type { UserResponse } from './dto/user.dto.js';
@@ -61,14 +61,15 @@ export class UsersService implements OnModuleInit {
    * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
    * Pass a transaction to make it part of a larger unit (a webhook delivery and its record).
    */
-  async applyUserSnapshot(snapshot: UserSnapshot, db?: Db, source: DeletionSource = 'sync'): Promise<ApplyOutcome> {
+  async applyUserSnapshot(snapshot: UserSnapshot, tx?: Sql, source: DeletionSource = 'sync'): Promise<ApplyOutcome> {
     if (snapshot.deletedAt !== null) {
-      await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source }, db);
+      await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source }, tx);
       return { status: 'deleted', user: null };
     }
-    const written = await this.users.upsertIfNewer(snapshot, db);
-    if (written) return { status: written.inserted ? 'created' : 'updated', user: written };
-    return this.outcomeOfNoWrite(snapshot, db);
+    const row = await this.users.upsertIfNewer(snapshot, tx);
+    if (!row || row.deleted_at) return { status: 'deleted', user: null };
+    if (row.written) return { status: row.inserted ? 'created' : 'updated', user: row };
+    return { status: row.same_version ? 'unchanged' : 'stale', user: row };
   }
 
   /**
@@ -76,11 +77,9 @@ export class UsersService implements OnModuleInit {
    * overwrites an existing row: the claims carry no version, so the next real snapshot wins.
    */
   async applyTokenClaims(snapshot: UserSnapshot): Promise<ApplyOutcome> {
-    const written = await this.users.insertIfAbsent(snapshot);
-    if (written) return { status: 'created', user: written };
-    const current = await this.users.findById(snapshot.id);
-    if (!current || current.deleted_at) return { status: 'deleted', user: null };
-    return { status: 'unchanged', user: current };
+    const row = await this.users.insertIfAbsent(snapshot);
+    if (!row || row.deleted_at) return { status: 'deleted', user: null };
+    return { status: row.written ? 'created' : 'unchanged', user: row };
   }
 
   /**
@@ -92,20 +91,20 @@ export class UsersService implements OnModuleInit {
   async deleteUser(
     id: string,
     options: { deletedAt?: string | null; source?: DeletionSource } = {},
-    db?: Db,
+    tx?: Sql,
   ): Promise<{ deleted: boolean }> {
-    const run = async (tx: Db) => {
-      const deleted = await this.users.tombstone(tx, id, options.deletedAt ?? null);
+    const run = async (sql: Sql) => {
+      const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
       if (!deleted) return false;
-      await this.audit.record(tx, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
+      await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
       for (const cleaner of this.cleaners.names()) {
-        await this.jobs.add(tx, USER_CLEANUP_TASK, { userId: id, cleaner }, { jobKey: `cleanup:${cleaner}:${id}` });
+        await this.jobs.add(sql, USER_CLEANUP_TASK, { userId: id, cleaner }, { jobKey: `cleanup:${cleaner}:${id}` });
       }
-      await tx.$executeRaw`SELECT pg_notify(${USER_DELETED_CHANNEL}, ${id})`;
+      await sql.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
       return true;
     };
-    const deleted = db ? await run(db) : await this.prisma.$transaction(run);
-    if (!db) this.deletedUsers.add(id);
+    const deleted = tx ? await run(tx) : await this.prisma.transaction(run);
+    if (!tx) this.deletedUsers.add(id);
     if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
     return { deleted };
   }
@@ -126,11 +125,6 @@ export class UsersService implements OnModuleInit {
     };
   }
 
-  private async outcomeOfNoWrite(snapshot: UserSnapshot, db?: Db): Promise<ApplyOutcome> {
-    const current = await this.users.findComparingVersion(snapshot.id, snapshot.updatedAt, db);
-    if (!current || current.deleted_at) return { status: 'deleted', user: null };
-    return { status: current.same_version ? 'unchanged' : 'stale', user: current };
-  }
 }
 
 export function userDeleted(): ApiError {

@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module.js';
+import { DeliveryAuthenticator } from './delivery-authenticator.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksService } from './webhooks.service.js';
 
-/**
- * Receives Supabase deliveries (Database Webhooks on auth.users and signed events) and routes
- * them to the users module's apply and delete functions. Its endpoint arrives with the
- * deliveries issue; the module is registered now so the app's shape is final.
- */
-@Module({})
+/** Receives Supabase deliveries and routes them to the users module's apply and delete functions. */
+@Module({
+  imports: [UsersModule],
+  controllers: [WebhooksController],
+  providers: [WebhooksService, DeliveryAuthenticator],
+})
 export class WebhooksModule {}

@@ -1,0 +1,111 @@
+// Child processes of the benchmark: spawned, waited for, and always stopped (normal end,
+// error, Ctrl-C, SIGTERM), so that nothing outlives `npm run bench`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HOST = '127.0.0.1';
+/** dist/bench, where the compiled helpers (orphan guard, baseline servers) live. */
+export const BENCH_DIST = dirname(fileURLToPath(import.meta.url));
+/** Loaded into every Node child: makes it stop when the benchmark dies without cleaning up. */
+const ORPHAN_GUARD = join(BENCH_DIST, 'orphan-guard.js');
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** The child's stdout and stderr, last lines kept, printed when something fails. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const children = new Set<Child>();
+
+/** Starts `node [nodeArgs] script` with `env` added to this process' environment. */
+export function spawnNode(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], ipc = false): Child {
+  const proc = spawn(process.execPath, ['--import', ORPHAN_GUARD, ...nodeArgs, script], {
+    env: { ...process.env, ...env, BENCH_PARENT_PID: String(process.pid) },
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log += chunk.toString('utf8');
+    if (log.length > 20_000) log = log.slice(-10_000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  let stopping: Promise<void> | undefined;
+  const child: Child = {
+    name,
+    process: proc,
+    output: () => log,
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        proc.once('exit', () => {
+          clearTimeout(killer);
+          resolve();
+        });
+        proc.kill('SIGTERM');
+      }).finally(() => children.delete(child));
+      return stopping;
+    },
+  };
+  proc.once('error', (error) => {
+    log += `\n[spawn error] ${error.message}\n`;
+  });
+  children.add(child);
+  return child;
+}
+
+/** Stops every child still running (in parallel). */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.allSettled([...children].map((child) => child.stop()));
+}
+
+/** Last resort, synchronous (for the 'exit' event): SIGKILL every child still running. */
+export function killAllChildrenSync(): void {
+  for (const child of children) {
+    const proc = child.process;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      try {
+        proc.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Polls `url` until it answers 200; fails early if `child` exits, or after `timeoutMs`. */
+export async function waitForOk(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      throw new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms (${last}):\n${child.output()}`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -93,29 +93,26 @@ describe('bearer token verification', () => {
   });
 });
 
-describe('legacy HS256 projects', () => {
-  let legacy: TestStack;
-
-  beforeAll(async () => {
-    legacy = await startTestStack({ auth: { signing: 'hs256' } });
+describe('verified-token cache', () => {
+  it('stops accepting a token at its exp even after it was accepted before', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = stack.auth.signAccessToken(claims({ iat: now, exp: now + 2 }));
+    expect((await stack.request('POST', '/auth/users/sync', { token: shortLived })).status).toBe(200);
+    expect((await stack.request('GET', '/users/me', { token: shortLived })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const late = await stack.request('GET', '/users/me', { token: shortLived });
+    expect(late.status).toBe(401);
+    expect(late.body.code).toBe('invalid_token');
   });
 
-  afterAll(async () => {
-    await legacy?.close();
-  });
-
-  it('verifies HS256 tokens with SUPABASE_JWT_SECRET', async () => {
-    const signedIn = await legacy.signedInUser();
-    const header = JSON.parse(Buffer.from(signedIn.accessToken.split('.')[0], 'base64url').toString());
-    expect(header).toMatchObject({ alg: 'HS256' });
-    expect(header.kid).toBeUndefined();
-    const answer = await legacy.request('POST', '/auth/users/sync', { token: signedIn.accessToken });
-    expect(answer.status).toBe(200);
-    expect(answer.body.user.id).toBe(signedIn.id);
-  });
-
-  it('still refuses the HS256-signed anon key', async () => {
-    const answer = await legacy.request('GET', '/users/me', { token: legacy.auth.keys.anonKey });
-    expect(answer.status).toBe(401);
+  it('still refuses a cached token once its user is deleted', async () => {
+    const signedIn = await stack.signedInUser();
+    const first = await stack.request('POST', '/auth/users/sync', { token: signedIn.accessToken });
+    expect(first.body).toMatchObject({ created: true });
+    await stack.admin.auth.admin.deleteUser(signedIn.id);
+    expect((await stack.request('POST', '/auth/users/sync', { token: signedIn.accessToken })).body.code).toBe('user_deleted');
+    const me = await stack.request('GET', '/users/me', { token: signedIn.accessToken });
+    expect(me.status).toBe(401);
+    expect(me.body.code).toBe('user_deleted');
   });
 });

@@ -8,10 +8,11 @@ import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { SupabaseJwtStrategy } from './supabase-jwt.strategy.js';
 import { UserSyncService } from './user-sync.service.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 @Module({
   imports: [PassportModule, UsersModule, ProfilesModule],
   controllers: [AuthController],
-  providers: [SigningKeysService, SupabaseJwtStrategy, UserSyncService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  providers: [SigningKeysService, SupabaseJwtStrategy, UserSyncService, VerifiedTokenCache, { provide: APP_GUARD, useClass: JwtAuthGuard }],
 })
 export class AuthModule {}

@@ -5,6 +5,7 @@ import { ApiError } from '../common/api-error.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import { SUPABASE_JWT } from './supabase-jwt.strategy.js';
 
 /**
@@ -16,14 +17,24 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
   constructor(
     private readonly reflector: Reflector,
     private readonly users: UsersService,
+    private readonly verified: VerifiedTokenCache,
   ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    return super.canActivate(context);
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: AuthenticatedUser }>();
+    const token = bearerToken(request.headers.authorization);
+    const known = token ? this.verified.get(token) : null;
+    if (known) {
+      request.user = this.handleRequest(null, known, null);
+      return true;
+    }
+    const allowed = (await super.canActivate(context)) as boolean;
+    if (allowed && token && request.user) this.verified.remember(token, request.user);
+    return allowed;
   }
 
   override getAuthenticateOptions() {
@@ -42,4 +53,9 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     }
     return user;
   }
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  return header.slice(7).trim() || null;
 }

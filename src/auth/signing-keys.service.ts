@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { APP_CONFIG } from '../config/config.module.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { AppConfig } from '../config/config.js';
 
 /** Algorithms this service accepts on user access tokens. */
@@ -29,7 +30,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private inflight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly verified: VerifiedTokenCache,
+  ) {
     const secret = config.supabase.jwtSecret;
     this.hsSecret = secret ? createSecretKey(Buffer.from(secret, 'utf8')) : null;
   }
@@ -76,7 +80,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       });
       if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
       const body = (await response.json()) as { keys?: unknown };
-      this.keys = parseJwks(body.keys);
+      const keys = parseJwks(body.keys);
+      // A key that left the set must stop vouching for the tokens it signed.
+      if ([...this.keys.keys()].some((kid) => !keys.has(kid))) this.verified.clear();
+      this.keys = keys;
       this.logger.log({ kids: [...this.keys.keys()] }, 'signing keys loaded');
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'could not load the signing keys (JWKS); keeping the cached ones');

@@ -27,6 +27,11 @@ export interface TestStack {
 
 let counter = 0;
 
+/**
+ * Starts the API on a fresh database with its own local Supabase Auth stand-in. One per test file:
+ * passport keeps strategies in a process-wide registry, so a second app in the same file would
+ * replace the first one's token strategy.
+ */
 export async function startTestStack(
   options: { auth?: AuthServerOptions; env?: Record<string, string>; logDestination?: Writable } = {},
 ): Promise<TestStack> {

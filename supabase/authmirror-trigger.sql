@@ -1,0 +1,250 @@
+-- authmirror: signed user events from auth.users to the authmirror service.
+--
+-- Run in the Supabase project's database (SQL editor, or psql "$SUPABASE_DB_URL" -f …), then:
+--   select authmirror.configure('https://your-api.example.com/webhooks/supabase', 'v1,whsec_…');
+-- See supabase/README.md. Safe to run again: every statement is idempotent and keeps the
+-- settings already configured.
+--
+-- What it installs:
+--   * schema authmirror (private: not in PostgREST's exposed schemas, no grants to API roles)
+--     with the settings row, the payload and signing helpers, and the trigger function;
+--   * trigger authmirror_deliver on auth.users, AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW,
+--     which queues one Standard Webhooks POST per change through pg_net.
+-- pg_net queues the request in the same transaction as the change: a rolled-back signup sends
+-- nothing, and the request leaves only after commit. A failure in here never fails the change.
+
+BEGIN;
+
+CREATE SCHEMA IF NOT EXISTS authmirror;
+COMMENT ON SCHEMA authmirror IS 'authmirror: signed user events from auth.users (supabase/authmirror-trigger.sql)';
+REVOKE ALL ON SCHEMA authmirror FROM PUBLIC;
+
+-- pgcrypto (for hmac) lives in `extensions` on Supabase. Where it is missing, install it
+-- there; where it is already installed in another schema, use that schema. Either way the
+-- rest of the script calls it only through authmirror.hmac_sha256, so it never depends on
+-- search_path.
+DO $install_pgcrypto$
+DECLARE
+  crypto_schema name;
+BEGIN
+  SELECT n.nspname INTO crypto_schema
+    FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'pgcrypto';
+  IF crypto_schema IS NULL THEN
+    CREATE SCHEMA IF NOT EXISTS extensions;
+    CREATE EXTENSION pgcrypto WITH SCHEMA extensions;
+    crypto_schema := 'extensions';
+  END IF;
+  EXECUTE pg_catalog.format(
+    $sql$
+      CREATE OR REPLACE FUNCTION authmirror.hmac_sha256(message bytea, key bytea)
+      RETURNS bytea
+      LANGUAGE sql IMMUTABLE STRICT
+      SET search_path = ''
+      AS 'SELECT %I.hmac($1, $2, ''sha256'')'
+    $sql$,
+    crypto_schema);
+END
+$install_pgcrypto$;
+
+-- pg_net provides net.http_post (its functions are always in schema `net`, whatever schema
+-- the extension is created in; Supabase creates it in `extensions`).
+DO $install_pg_net$
+BEGIN
+  IF pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') IS NULL THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_net') THEN
+      RAISE EXCEPTION 'authmirror: the pg_net extension is not available in this database'
+        USING HINT = 'On Supabase enable it under Database > Extensions; elsewhere install pg_net and add it to shared_preload_libraries.';
+    END IF;
+    CREATE SCHEMA IF NOT EXISTS extensions;
+    CREATE EXTENSION IF NOT EXISTS pg_net WITH SCHEMA extensions;
+  END IF;
+END
+$install_pg_net$;
+
+-- The one settings row. The secret is the service's SUPABASE_WEBHOOK_SECRET.
+CREATE TABLE IF NOT EXISTS authmirror.settings (
+  singleton            boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+  endpoint_url         text        NOT NULL CHECK (endpoint_url ~ '^https?://\S+$'),
+  secret               text        NOT NULL CHECK (secret ~ '^(v1,)?whsec_[A-Za-z0-9+/=]+$'),
+  timeout_milliseconds integer     NOT NULL DEFAULT 5000 CHECK (timeout_milliseconds BETWEEN 100 AND 60000),
+  updated_at           timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authmirror.settings IS 'Where authmirror events go and the Standard Webhooks secret that signs them. Set with authmirror.configure().';
+-- Readable by its owner (who also owns the SECURITY DEFINER trigger function) and nobody
+-- else: no grants, and row level security without policies as a second lock.
+REVOKE ALL ON TABLE authmirror.settings FROM PUBLIC;
+ALTER TABLE authmirror.settings ENABLE ROW LEVEL SECURITY;
+
+-- RFC 3339 in UTC with all six fractional digits: the service uses updated_at as the
+-- version of a user, at microsecond precision, whatever the session's TimeZone.
+CREATE OR REPLACE FUNCTION authmirror.rfc3339(ts timestamptz)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The Supabase user object (API field names, as GoTrue serialises models.User), listing
+-- only what is safe to send: never encrypted_password nor any *_token column.
+CREATE OR REPLACE FUNCTION authmirror.user_object(u auth.users)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = ''
+AS $$
+  SELECT pg_catalog.jsonb_build_object(
+    'id', u.id,
+    'aud', u.aud,
+    'role', u.role,
+    'email', coalesce(u.email, ''),
+    'phone', coalesce(u.phone, ''),
+    'email_confirmed_at', authmirror.rfc3339(u.email_confirmed_at),
+    'phone_confirmed_at', authmirror.rfc3339(u.phone_confirmed_at),
+    'confirmed_at', authmirror.rfc3339(LEAST(u.email_confirmed_at, u.phone_confirmed_at)),
+    'last_sign_in_at', authmirror.rfc3339(u.last_sign_in_at),
+    'app_metadata', coalesce(u.raw_app_meta_data, '{}'),
+    'user_metadata', coalesce(u.raw_user_meta_data, '{}'),
+    'is_anonymous', coalesce(u.is_anonymous, false),
+    'banned_until', authmirror.rfc3339(u.banned_until),
+    'created_at', authmirror.rfc3339(u.created_at),
+    'updated_at', authmirror.rfc3339(u.updated_at),
+    'deleted_at', authmirror.rfc3339(u.deleted_at)
+  )
+$$;
+
+-- Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>")) where
+-- key is the base64 after "whsec_" and body is the exact UTF-8 text pg_net sends.
+CREATE OR REPLACE FUNCTION authmirror.signature(secret text, message_id text, sent_at bigint, body text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = ''
+AS $$
+  SELECT 'v1,' || pg_catalog.translate(
+    pg_catalog.encode(
+      authmirror.hmac_sha256(
+        pg_catalog.convert_to(message_id || '.' || sent_at::text || '.' || body, 'UTF8'),
+        pg_catalog.decode(pg_catalog.regexp_replace(secret, '^(v1,)?whsec_', ''), 'base64')),
+      'base64'),
+    E'\n\r', '')
+$$;
+
+CREATE OR REPLACE FUNCTION authmirror.configure(url text, secret text, timeout_milliseconds integer DEFAULT 5000)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+  IF url IS NULL OR url !~ '^https?://\S+$' THEN
+    RAISE EXCEPTION 'authmirror.configure: url must be an http(s) URL such as https://your-api.example.com/webhooks/supabase'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- The message never repeats the secret: it would end up in logs.
+  IF secret IS NULL OR secret !~ '^(v1,)?whsec_[A-Za-z0-9+/]+={0,2}$'
+     OR pg_catalog.length(pg_catalog.regexp_replace(secret, '^(v1,)?whsec_', '')) % 4 <> 0 THEN
+    RAISE EXCEPTION 'authmirror.configure: secret must be "v1,whsec_<base64>" (the service''s SUPABASE_WEBHOOK_SECRET)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO authmirror.settings AS s (singleton, endpoint_url, secret, timeout_milliseconds)
+  VALUES (true, url, secret, coalesce(configure.timeout_milliseconds, 5000))
+  ON CONFLICT (singleton) DO UPDATE
+    SET endpoint_url = excluded.endpoint_url,
+        secret = excluded.secret,
+        timeout_milliseconds = excluded.timeout_milliseconds,
+        updated_at = pg_catalog.now();
+END
+$$;
+COMMENT ON FUNCTION authmirror.configure(text, text, integer) IS 'Sets where authmirror events go and the Standard Webhooks secret (v1,whsec_…) that signs them.';
+
+-- Signs one event and queues it with pg_net. Returns pg_net's request id, or null when
+-- authmirror is not configured yet.
+CREATE OR REPLACE FUNCTION authmirror.send_event(event_type text, user_object jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  config authmirror.settings;
+  payload jsonb := pg_catalog.jsonb_build_object('type', event_type, 'user', user_object);
+  message_id text := pg_catalog.gen_random_uuid()::text;
+  sent_at bigint := pg_catalog.floor(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp()))::bigint;
+BEGIN
+  SELECT * INTO config FROM authmirror.settings WHERE singleton;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  -- pg_net sends convert_to(body::text, 'UTF8'): sign that very text.
+  RETURN net.http_post(
+    url := config.endpoint_url,
+    body := payload,
+    headers := pg_catalog.jsonb_build_object(
+      'Content-Type', 'application/json',
+      'webhook-id', message_id,
+      'webhook-timestamp', sent_at::text,
+      'webhook-signature', authmirror.signature(config.secret, message_id, sent_at, payload::text)),
+    timeout_milliseconds := config.timeout_milliseconds);
+END
+$$;
+
+-- The trigger function. SECURITY DEFINER so that GoTrue's role (supabase_auth_admin) needs no
+-- access to the authmirror schema, pgcrypto or pg_net; search_path is empty so that nothing
+-- it calls can be shadowed.
+CREATE OR REPLACE FUNCTION authmirror.deliver_user_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  user_object jsonb;
+  event_type text;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    event_type := 'user.deleted';
+    user_object := pg_catalog.jsonb_build_object('id', OLD.id, 'deleted_at', authmirror.rfc3339(pg_catalog.now()));
+  ELSE
+    user_object := authmirror.user_object(NEW);
+    -- Nothing the mirror keeps changed (a no-op, a password or token change, *_sent_at):
+    -- updated_at alone is no news.
+    IF TG_OP = 'UPDATE' AND (user_object - 'updated_at') = (authmirror.user_object(OLD) - 'updated_at') THEN
+      RETURN NULL;
+    END IF;
+    event_type := CASE
+      WHEN NEW.deleted_at IS NOT NULL THEN 'user.deleted' -- soft delete
+      WHEN TG_OP = 'INSERT' THEN 'user.created'
+      ELSE 'user.updated'
+    END;
+  END IF;
+  PERFORM authmirror.send_event(event_type, user_object);
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  -- Never break GoTrue's transaction: the service's reconcile repairs a lost event.
+  RAISE WARNING 'authmirror: % on auth.users not delivered: % (SQLSTATE %)', TG_OP, SQLERRM, SQLSTATE;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER authmirror_deliver
+  AFTER INSERT OR UPDATE OR DELETE ON auth.users
+  FOR EACH ROW EXECUTE FUNCTION authmirror.deliver_user_change();
+
+-- Functions are executable by PUBLIC by default: only the owner may call these.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM PUBLIC;
+
+-- Supabase's API roles get nothing here (they exist only on Supabase).
+DO $revoke_api_roles$
+DECLARE
+  api_role name;
+BEGIN
+  FOREACH api_role IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = api_role) THEN
+      EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA authmirror FROM %I', api_role);
+      EXECUTE pg_catalog.format('REVOKE ALL ON ALL TABLES IN SCHEMA authmirror FROM %I', api_role);
+      EXECUTE pg_catalog.format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM %I', api_role);
+    END IF;
+  END LOOP;
+END
+$revoke_api_roles$;
+
+COMMIT;

@@ -1,7 +1,23 @@
 // Standalone entry: `node dist/dev/auth-server/main.js`
 // Env: PORT (default 54321), HOST (default 127.0.0.1), AUTH_SIGNING (es256|hs256),
 // AUTH_AUTOCONFIRM (true|false), AUTH_PERSIST_PATH (JSON state file), AUTH_QUIET (true|false).
-import { startAuthServer } from './server.js';
+// Deliveries on user changes: AUTH_DELIVERY_URL (receiver; none when unset),
+// AUTH_DELIVERY_FORM (database|signed; default database), AUTH_DELIVERY_SECRET (signed form,
+// "v1,whsec_<base64>"), AUTH_DELIVERY_DB_TOKEN (database form bearer token).
+import { startAuthServer, type DeliveryTarget } from './server.js';
+
+function deliveryTarget(): DeliveryTarget | undefined {
+  const url = process.env.AUTH_DELIVERY_URL;
+  if (!url) return undefined;
+  const form = (process.env.AUTH_DELIVERY_FORM || 'database').toLowerCase();
+  if (form !== 'database' && form !== 'signed') throw new Error(`AUTH_DELIVERY_FORM must be database or signed, got "${form}"`);
+  return {
+    url,
+    form,
+    secret: process.env.AUTH_DELIVERY_SECRET || undefined,
+    dbToken: process.env.AUTH_DELIVERY_DB_TOKEN || undefined,
+  };
+}
 
 function envBool(name: string): boolean | undefined {
   const v = process.env[name];
@@ -23,6 +39,7 @@ async function main(): Promise<void> {
     autoconfirm: envBool('AUTH_AUTOCONFIRM') ?? false,
     persistPath: process.env.AUTH_PERSIST_PATH || undefined,
     quiet: envBool('AUTH_QUIET') ?? false,
+    deliveries: deliveryTarget(),
   });
   console.log(`local Supabase Auth stand-in (development only) listening on ${server.url}`);
   let stopping = false;

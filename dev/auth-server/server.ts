@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { DeliveryQueue, type AuthServerDeliveries, type DeliveryTarget } from './deliveries.js';
 import { DEV_KEYS, type DevKeys } from './dev-keys.js';
 import { ApiError, CORS_HEADERS, badJson, sendError, validationFailed, wantsNewFormat } from './errors.js';
 import { JwtError, JwtKeys, type SigningMode } from './jwt.js';
@@ -25,6 +26,15 @@ import {
 } from './store.js';
 
 export type { DevKeys } from './dev-keys.js';
+export type {
+  AuthServerDeliveries,
+  DeliveryChaos,
+  DeliveryOutcome,
+  DeliveryRecord,
+  DeliveryTarget,
+  ReleaseOrder,
+} from './deliveries.js';
+export type { DatabaseWebhookBody, SignedEventBody, AuthUsersRow } from './delivery-payloads.js';
 export { DEV_KEYS, isDevKey } from './dev-keys.js';
 export type { StoredUser, StoredIdentity, UserJson, IdentityJson, UserChangedEvent } from './store.js';
 
@@ -45,6 +55,8 @@ export interface AuthServerOptions {
   minPasswordLength?: number;
   /** no per-request log lines when true */
   quiet?: boolean;
+  /** Send a webhook delivery on every user change (see AuthServer.deliveries); default none. */
+  deliveries?: DeliveryTarget;
 }
 
 export interface AuthFault {
@@ -88,6 +100,8 @@ export interface AuthServer {
   events: EventEmitter;
   faults: { add(f: AuthFault): void; clear(): void };
   admin: AuthServerAdmin;
+  /** Webhook deliveries on user changes (Database Webhook or Standard Webhooks form), with chaos controls. */
+  deliveries: AuthServerDeliveries;
   /** Request counters, keyed by "METHOD /auth/v1/path" (no query). */
   stats: { count(method: string, path: string): number; reset(): void };
   signAccessToken(
@@ -295,6 +309,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const store = new Store(events, options.persistPath);
+  const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
+  if (options.deliveries) deliveries.configure(options.deliveries);
+  store.onChange = (ev) => deliveries.onUserChanged(ev);
   let issuer = '';
 
   const knownApiKeys = new Set([DEV_KEYS.anonKey, DEV_KEYS.serviceRoleKey, DEV_KEYS.publishableKey, DEV_KEYS.secretKey]);
@@ -415,16 +432,17 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     const nowSec = Math.floor(Date.now() / 1000);
     const session = store.createSession(user.id, [{ method, timestamp: nowSec }]);
     const rt = store.issueRefreshToken(session, null);
+    // The identity is touched inside the mutation so that the change event (and any
+    // delivery built from it) already sees the identity's new last_sign_in_at.
     store.updateUser(user, (u) => {
       u.last_sign_in_at = store.clock.now();
+      const provider = u.email ? 'email' : 'phone';
+      const ident = store.identitiesOf(u.id).find((i) => i.provider === provider);
+      if (ident) {
+        ident.last_sign_in_at = u.last_sign_in_at;
+        ident.updated_at = u.last_sign_in_at;
+      }
     });
-    const provider = user.email ? 'email' : 'phone';
-    const ident = store.identitiesOf(user.id).find((i) => i.provider === provider);
-    if (ident) {
-      ident.last_sign_in_at = user.last_sign_in_at;
-      ident.updated_at = user.last_sign_in_at!;
-      store.touchIdentities(user.id);
-    }
     return tokenResponse(user, session, rt.token);
   }
 
@@ -1172,6 +1190,15 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     issuer,
     keys: DEV_KEYS,
     events,
+    deliveries: {
+      configure: (target) => deliveries.configure(target),
+      chaos: (o) => deliveries.chaos(o),
+      dropNext: (n) => deliveries.dropNext(n),
+      hold: () => deliveries.hold(),
+      release: (order) => deliveries.release(order),
+      idle: () => deliveries.idle(),
+      sent: deliveries.sent,
+    },
     stats: {
       count: (method, path) => counters.get(method.toUpperCase() + ' ' + path) ?? 0,
       reset: () => counters.clear(),
@@ -1264,7 +1291,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
           server.close(() => resolve());
           for (const s of sockets) s.destroy();
         });
-        await store.flush();
+        await Promise.all([store.flush(), deliveries.close()]);
         events.removeAllListeners();
       })();
       return closed;

@@ -290,6 +290,12 @@ export class Store {
   /** Cached serialisation of GET-style user JSON (with identities), per user id. */
   private readonly jsonCache = new Map<string, string>();
 
+  /**
+   * Called synchronously with every change before the 'user.changed' event, independent of
+   * the emitter's listeners (the deliveries hang here). Must not mutate `ev`.
+   */
+  onChange: ((ev: UserChangedEvent) => void) | null = null;
+
   private persistTimer: NodeJS.Timeout | null = null;
   private persistRunning: Promise<void> | null = null;
   private persistDirty = false;
@@ -447,6 +453,7 @@ export class Store {
 
   private emit(ev: UserChangedEvent): void {
     this.schedulePersist();
+    this.onChange?.(ev);
     if (this.events.listenerCount('user.changed') > 0) this.events.emit('user.changed', ev);
   }
 

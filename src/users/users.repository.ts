@@ -60,31 +60,29 @@ function unprefixProfile(row: PrefixedProfile): ProfileRow {
 /** The advisory lock key of a user: every writer of that user's row takes it ($1 = the id). */
 const USER_LOCK_KEY = `hashtextextended('user:' || $1, 0)`;
 
-function snapshotValues(s: UserSnapshot): unknown[] {
-  return [
-    s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
-    s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt, s.updatedAt,
-  ];
-}
 
 /**
- * Inserts the snapshot, or overwrites the row when the snapshot is strictly newer (or the row came
- * from token claims and has no version); a tombstone is never touched. The one-row source first
- * takes the per-user advisory lock, which orders the statement against a concurrent deletion (see
- * `tombstone`). The second branch returns the row as it stood when nothing was written, so the
- * caller learns the outcome in the same round trip.
+ * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
+ * its row when strictly newer (or when the row came from token claims and has no version); a
+ * tombstone is never touched. Each row first takes its user's advisory lock, in lock-key order
+ * (so two batches cannot deadlock), which orders it against a concurrent deletion (see
+ * `tombstone`). The second branch returns the rows nothing was written to, as they stand, so the
+ * caller learns every outcome in the same round trip.
  */
-const UPSERT_SNAPSHOT = `
-  WITH snapshot AS (
-    SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
-      $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
-      $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
-      $12::timestamptz AS created_at, $13::timestamptz AS updated_at
-    FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
+const UPSERT_SNAPSHOTS = `
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+      $6::timestamptz[], $7::timestamptz[], $8::text[], $9::boolean[], $10::jsonb[], $11::jsonb[],
+      $12::timestamptz[], $13::timestamptz[])
+      AS s(id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
+        is_anonymous, app_metadata, user_metadata, created_at, updated_at)
+  ), locked AS (
+    SELECT o.* FROM (SELECT * FROM input ORDER BY hashtextextended('user:' || id::text, 0)) AS o
+    CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended('user:' || o.id::text, 0))) AS per_user_lock
   ), written AS (
     INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at,
       banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)
-    SELECT *, now() FROM snapshot
+    SELECT *, now() FROM locked
     ON CONFLICT (id) DO UPDATE SET
       email = EXCLUDED.email, phone = EXCLUDED.phone,
       email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
@@ -97,8 +95,22 @@ const UPSERT_SNAPSHOT = `
   )
   SELECT w.*, true AS written, true AS same_version FROM written w
   UNION ALL
-  SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = $13::timestamptz, false)
-  FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
+  SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = i.updated_at, false)
+  FROM users u JOIN input i ON i.id = u.id
+  WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = u.id)`;
+
+/** The snapshots as the column arrays of UPSERT_SNAPSHOTS. */
+function snapshotArrays(snapshots: readonly UserSnapshot[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const s of snapshots) {
+    const values = [
+      s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
+      s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt, s.updatedAt,
+    ];
+    values.forEach((value, index) => columns[index].push(value));
+  }
+  return columns;
+}
 
 /** Creates the row from token claims only when there is no row at all (no version: any snapshot wins later). */
 const INSERT_IF_ABSENT = `
@@ -128,15 +140,18 @@ const INSERT_IF_ABSENT = `
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Applies a snapshot under the version and tombstone rules; returns the row as it stands. */
-  async upsertIfNewer(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const rows = await sql.query<UpsertedRow>(UPSERT_SNAPSHOT, snapshotValues(snapshot));
-    return rows[0] ?? null;
+  /**
+   * Applies snapshots of distinct users under the version and tombstone rules in one statement;
+   * returns each row as it stands (a user absent from the answer has no row at all).
+   */
+  async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<UpsertedRow[]> {
+    if (snapshots.length === 0) return [];
+    return sql.query<UpsertedRow>(UPSERT_SNAPSHOTS, snapshotArrays(snapshots));
   }
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const rows = await sql.query<UpsertedRow>(INSERT_IF_ABSENT, snapshotValues(snapshot).slice(0, 12));
+    const rows = await sql.query<UpsertedRow>(INSERT_IF_ABSENT, snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value));
     return rows[0] ?? null;
   }
 

@@ -12,7 +12,7 @@ import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
-import { UsersRepository, type MirrorUserRow } from './users.repository.js';
+import { UsersRepository, type MirrorUserRow, type UpsertedRow } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
 export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
@@ -66,10 +66,18 @@ export class UsersService implements OnModuleInit {
       await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source }, tx);
       return { status: 'deleted', user: null };
     }
-    const row = await this.users.upsertIfNewer(snapshot, tx);
-    if (!row || row.deleted_at) return { status: 'deleted', user: null };
-    if (row.written) return { status: row.inserted ? 'created' : 'updated', user: row };
-    return { status: row.same_version ? 'unchanged' : 'stale', user: row };
+    const [row] = await this.users.upsertIfNewer([snapshot], tx);
+    return outcomeOf(row);
+  }
+
+  /**
+   * Applies many snapshots of distinct users in one statement, under the same rules as
+   * applyUserSnapshot (it is the same SQL): for reconcile pages. Snapshots with `deletedAt` must be
+   * deleted by the caller (deleteUser), not passed here. Outcomes come back by user id.
+   */
+  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<Map<string, ApplyOutcome>> {
+    const rows = await this.users.upsertIfNewer(snapshots, tx);
+    return new Map(rows.map((row) => [row.id, outcomeOf(row)]));
   }
 
   /**
@@ -125,6 +133,12 @@ export class UsersService implements OnModuleInit {
     };
   }
 
+}
+
+function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {
+  if (!row || row.deleted_at) return { status: 'deleted', user: null };
+  if (row.written) return { status: row.inserted ? 'created' : 'updated', user: row };
+  return { status: row.same_version ? 'unchanged' : 'stale', user: row };
 }
 
 export function userDeleted(): ApiError {

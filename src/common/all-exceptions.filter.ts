@@ -33,6 +33,22 @@ function fromPrisma(error: { code?: unknown; name?: unknown }): ErrorBody | null
   return null;
 }
 
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'P1001', 'P1002', 'P1017', 'P2024',
+]);
+const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/;
+
+/** Postgres cannot be reached or is shutting down: 503, so that a sender retries later. */
+function fromDatabaseOutage(error: { code?: unknown; message?: unknown; cause?: unknown }, depth = 0): ErrorBody | null {
+  const outage =
+    (typeof error.code === 'string' && OUTAGE_CODES.has(error.code)) ||
+    (typeof error.message === 'string' && OUTAGE_MESSAGES.test(error.message));
+  if (outage) return { statusCode: 503, code: 'database_unavailable', message: 'The database is not reachable; try again shortly' };
+  const cause = error.cause;
+  return depth < 3 && typeof cause === 'object' && cause !== null ? fromDatabaseOutage(cause, depth + 1) : null;
+}
+
 /** Fastify's own errors for bad requests (malformed JSON, wrong content type, body too large). */
 function fromFastify(error: { code?: unknown; statusCode?: unknown; message?: unknown }): ErrorBody | null {
   if (typeof error.code !== 'string' || !error.code.startsWith('FST_')) return null;
@@ -83,7 +99,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (fastifyError) return fastifyError;
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (typeof exception === 'object' && exception !== null) {
-      const known = fromPrisma(exception) ?? fromFastify(exception);
+      const known = fromPrisma(exception) ?? fromFastify(exception) ?? fromDatabaseOutage(exception);
       if (known) return known;
     }
     this.logger.error({ err: exception, requestId }, 'unexpected error');

@@ -9,6 +9,10 @@ export type UserLookup =
   | { kind: 'not_found' }
   | { kind: 'unavailable'; reason: string };
 
+export type UserPage =
+  | { kind: 'page'; users: SupabaseUser[]; total: number | null }
+  | { kind: 'unavailable'; reason: string };
+
 /** The Supabase admin API, through supabase-js with the service-role key (server side only). */
 @Injectable()
 export class SupabaseAdminService {
@@ -35,6 +39,27 @@ export class SupabaseAdminService {
       return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'Supabase admin API unreachable');
+      return { kind: 'unavailable', reason: 'unreachable' };
+    }
+  }
+
+  /**
+   * One page of `GET /admin/users` (sorted by created_at desc, pages from 1). `total` is the
+   * X-Total-Count (null when the server sent no Link header). The caller computes the next page
+   * itself (keep going while a page is full): supabase-js's `nextPage` is truncated to one digit
+   * for pages ≥ 10 (reference/supabase-auth.md §3.7). Never throws.
+   */
+  async listUsers(page: number, perPage: number): Promise<UserPage> {
+    try {
+      const { data, error } = await this.client.auth.admin.listUsers({ page, perPage });
+      if (!error) {
+        const total = (data as { total?: number }).total;
+        return { kind: 'page', users: data.users as SupabaseUser[], total: typeof total === 'number' && total > 0 ? total : null };
+      }
+      this.logger.warn({ status: error.status, code: error.code, page }, 'Supabase admin API refused listUsers');
+      return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message, page }, 'Supabase admin API unreachable');
       return { kind: 'unavailable', reason: 'unreachable' };
     }
   }

@@ -62,7 +62,7 @@ export class DeliveryAuthenticator {
     };
     const valid = this.verifiers.some((verifier) => {
       try {
-        verifier.verify(body, signed);
+        verifier.verify(body, signed, { jsonParse: false });
         return true;
       } catch {
         return false;

@@ -33,9 +33,15 @@ let counter = 0;
  * replace the first one's token strategy.
  */
 export async function startTestStack(
-  options: { auth?: AuthServerOptions; env?: Record<string, string>; logDestination?: Writable } = {},
+  options: {
+    auth?: AuthServerOptions;
+    env?: Record<string, string>;
+    logDestination?: Writable;
+    /** Another database than a fresh clone of the template (e.g. on a Postgres the test stops). */
+    database?: { url: string; drop(): Promise<void> };
+  } = {},
 ): Promise<TestStack> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const auth = await startAuthServer({ autoconfirm: true, quiet: true, ...options.auth });
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -53,6 +59,7 @@ export async function startTestStack(
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  db.on('error', () => undefined); // idle connections die when a test stops Postgres
   const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
   const admin = createClient(auth.url, auth.keys.serviceRoleKey, clientOptions);
 

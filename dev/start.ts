@@ -3,6 +3,7 @@
 // and prints where each one is. With DATABASE_URL and SUPABASE_* set, it applies migrations
 // and serves against them, starting nothing local. Ctrl-C (or SIGTERM) stops everything.
 import 'dotenv/config';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
   await applyMigrations(env.DATABASE_URL);
 
   if (!env.SUPABASE_URL) {
+    // The stand-in signs a delivery for every user change and sends it to the API, so a user
+    // deleted through the admin API leaves the mirror at once. A fresh secret per run.
+    env.SUPABASE_WEBHOOK_SECRET ??= `v1,whsec_${randomBytes(32).toString('base64')}`;
     auth = await startAuthServer({
       port: LOCAL_AUTH_PORT,
       autoconfirm: env.LOCAL_AUTH_AUTOCONFIRM !== 'false',
@@ -73,6 +77,11 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig(env);
+  auth?.deliveries.configure({
+    url: `http://127.0.0.1:${config.port}/webhooks/supabase`,
+    form: 'signed',
+    secret: config.webhooks.secrets[0],
+  });
   app = await startServer(config, { shutdownHooks: false });
   // Let the start-up log lines (written asynchronously) land before the banner.
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -95,6 +104,7 @@ function printBanner(port: number, host: string): void {
       `                 SUPABASE_URL=${auth.url}`,
       `                 SUPABASE_ANON_KEY=${auth.keys.anonKey}`,
       `                 SUPABASE_SERVICE_ROLE_KEY=${auth.keys.serviceRoleKey}`,
+      '                 signed user-change deliveries go to /webhooks/supabase',
       '                 (fixed public development keys: refused with NODE_ENV=production)',
     );
   }

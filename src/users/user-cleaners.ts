@@ -6,6 +6,8 @@ export interface UserCleaner {
   readonly name: string;
   /** Must be idempotent: a job may run again after a failure. */
   clean(userId: string): Promise<void>;
+  /** Attempts (with exponential back-off) before the job stays failed for an operator; default 10. */
+  readonly maxAttempts?: number;
 }
 
 /**
@@ -21,8 +23,8 @@ export class UserCleanerRegistry {
     this.cleaners.set(cleaner.name, cleaner);
   }
 
-  names(): string[] {
-    return [...this.cleaners.keys()];
+  all(): UserCleaner[] {
+    return [...this.cleaners.values()];
   }
 
   get(name: string): UserCleaner | undefined {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeletedUsersRegistry } from './deleted-users.registry.js';
+import { ReconcileRepository } from './reconcile.repository.js';
+import { ReconcileService } from './reconcile.service.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
@@ -7,7 +9,7 @@ import { UsersService } from './users.service.js';
 
 @Module({
   controllers: [UsersController],
-  providers: [UsersService, UsersRepository, DeletedUsersRegistry, UserCleanerRegistry],
-  exports: [UsersService, UserCleanerRegistry],
+  providers: [UsersService, UsersRepository, DeletedUsersRegistry, UserCleanerRegistry, ReconcileService, ReconcileRepository],
+  exports: [UsersService, UserCleanerRegistry, ReconcileService],
 })
 export class UsersModule {}

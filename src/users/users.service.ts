@@ -51,8 +51,7 @@ export class UsersService implements OnModuleInit {
       await found.clean(userId);
     });
     this.jobs.register(PURGE_TOMBSTONES_TASK, async () => {
-      const purged = await this.users.purgeTombstones(this.config.tombstoneRetentionDays);
-      if (purged > 0) this.logger.log({ purged }, 'purged old tombstones');
+      await this.purgeTombstones();
     });
     this.jobs.scheduleRecurring({ task: PURGE_TOMBSTONES_TASK, cron: '17 * * * *' });
   }
@@ -105,8 +104,13 @@ export class UsersService implements OnModuleInit {
       const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
       if (!deleted) return false;
       await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
-      for (const cleaner of this.cleaners.names()) {
-        await this.jobs.add(sql, USER_CLEANUP_TASK, { userId: id, cleaner }, { jobKey: `cleanup:${cleaner}:${id}` });
+      for (const cleaner of this.cleaners.all()) {
+        await this.jobs.add(
+          sql,
+          USER_CLEANUP_TASK,
+          { userId: id, cleaner: cleaner.name },
+          { jobKey: `cleanup:${cleaner.name}:${id}`, maxAttempts: cleaner.maxAttempts },
+        );
       }
       await sql.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
       return true;
@@ -115,6 +119,13 @@ export class UsersService implements OnModuleInit {
     if (!tx) this.deletedUsers.add(id);
     if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
     return { deleted };
+  }
+
+  /** Removes tombstones older than TOMBSTONE_RETENTION_DAYS; the deletion audit records stay. */
+  async purgeTombstones(): Promise<number> {
+    const purged = await this.users.purgeTombstones(this.config.tombstoneRetentionDays);
+    if (purged > 0) this.logger.log({ purged }, 'purged old tombstones');
+    return purged;
   }
 
   /** True when the user is known to be deleted (in-memory: no query). */

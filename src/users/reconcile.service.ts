@@ -1,0 +1,391 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type pg from 'pg';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { JobQueueService } from '../jobs/job-queue.service.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
+import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { ReconcileRepository } from './reconcile.repository.js';
+import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
+import { UsersService, type ApplyOutcome } from './users.service.js';
+
+export const RECONCILE_TASK = 'reconcile';
+
+export interface ReconcileOptions {
+  /** Classify and count without writing the mirror. */
+  dryRun?: boolean;
+  /** Users per listUsers page; default 1000. */
+  perPage?: number;
+  /** Called after each page and each sweep batch; must not throw. */
+  onProgress?: (progress: ReconcileProgress) => void;
+  /** Attempts per page before the run stops (no sweep); default 4. */
+  pageAttempts?: number;
+  /** Wait before the 2nd attempt of a page, doubling after each; default 500 ms. */
+  retryBackoffMs?: number;
+}
+
+export interface ReconcileSummary {
+  /** Users Supabase lists that had no row (dry run: would create). */
+  created: number;
+  /** Rows refreshed from a newer snapshot (dry run: would update). */
+  updated: number;
+  /** Rows already current, or newer than the listing (a sync or delivery got there first). */
+  unchanged: number;
+  /** Users turned into tombstones: soft-deleted in Supabase, or gone from it (dry run: would delete). */
+  deleted: number;
+  /** Users Supabase still lists that are tombstones here: left alone, never resurrected. */
+  keptDeleted: number;
+  /** Users that could not be reconciled: unusable snapshots, sweep candidates Supabase could not be asked about. */
+  failed: number;
+  /** Pages read. */
+  pages: number;
+  /** Users listed by Supabase (a user shifted across pages may count twice). */
+  seen: number;
+  /** Pages that still failed after retries; the run stopped there and did not sweep. */
+  failedPages: number[];
+  /** True when every page was read and the sweep ran. */
+  complete: boolean;
+  /** Why the run stopped early, if it did. */
+  error: string | null;
+  durationMs: number;
+  dryRun: boolean;
+}
+
+export interface ReconcileProgress {
+  phase: 'listing' | 'sweeping' | 'done';
+  /** X-Total-Count of the last page (users in Supabase), when known. */
+  total: number | null;
+  /** Sweep candidates handled so far. */
+  swept: number;
+  summary: ReconcileSummary;
+}
+
+/** Another run (this or another instance, or the CLI) holds the reconcile lock. */
+export class ReconcileAlreadyRunningError extends Error {
+  override name = 'ReconcileAlreadyRunningError';
+  constructor() {
+    super('another reconcile is running');
+  }
+}
+
+const DEFAULT_PER_PAGE = 1000;
+const SWEEP_BATCH = 500;
+const SWEEP_CONCURRENCY = 8;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' | 'failed';
+
+/**
+ * Reconcile: pages through Supabase's `listUsers`, applies every user through UsersService (the
+ * same version and tombstone rules as sync and deliveries; one statement per page), then deletes
+ * the local users Supabase no longer has. One run at a time (advisory lock); memory is one or two
+ * pages whatever the number of users (ids seen go to a temp table, sweep candidates are streamed
+ * in keyset batches); an interrupted run can simply run again.
+ */
+@Injectable()
+export class ReconcileService implements OnModuleInit {
+  private readonly logger = new Logger(ReconcileService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly supabase: SupabaseAdminService,
+    private readonly users: UsersService,
+    private readonly repository: ReconcileRepository,
+    private readonly jobs: JobQueueService,
+  ) {}
+
+  onModuleInit(): void {
+    const minutes = this.config.reconcileIntervalMinutes;
+    if (minutes <= 0 || !this.config.jobsEnabled) return;
+    const { cron, everyMinutes } = reconcileCron(minutes);
+    if (everyMinutes !== minutes) {
+      this.logger.warn({ requested: minutes, scheduled: everyMinutes }, 'RECONCILE_INTERVAL_MINUTES rounded down to fit a cron schedule');
+    }
+    this.jobs.register(RECONCILE_TASK, async () => {
+      await this.runScheduled();
+    });
+    this.jobs.scheduleRecurring({ task: RECONCILE_TASK, cron });
+  }
+
+  /** The scheduled run: skips when another run holds the lock; logs the summary; never throws (the next run repairs). */
+  async runScheduled(): Promise<ReconcileSummary | null> {
+    try {
+      const summary = await this.run();
+      const level = summary.complete && summary.failed === 0 ? 'log' : 'error';
+      this.logger[level](summary, 'scheduled reconcile finished');
+      return summary;
+    } catch (error) {
+      if (error instanceof ReconcileAlreadyRunningError) {
+        this.logger.log('scheduled reconcile skipped: another reconcile is running');
+        return null;
+      }
+      this.logger.error({ reason: (error as Error).message }, 'scheduled reconcile failed');
+      return null;
+    }
+  }
+
+  /**
+   * One reconcile run. Throws ReconcileAlreadyRunningError when another run holds the lock, and
+   * only database errors before the run could start; anything later is reported in the summary
+   * (`complete: false`, `error`), and then nothing is swept.
+   */
+  async run(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+    const started = performance.now();
+    const dryRun = options.dryRun ?? false;
+    const perPage = options.perPage ?? DEFAULT_PER_PAGE;
+    if (!Number.isInteger(perPage) || perPage < 1) throw new RangeError('perPage must be a positive integer');
+    const summary: ReconcileSummary = {
+      created: 0, updated: 0, unchanged: 0, deleted: 0, keptDeleted: 0, failed: 0,
+      pages: 0, seen: 0, failedPages: [], complete: false, error: null, durationMs: 0, dryRun,
+    };
+
+    const client = await this.prisma.pool.connect();
+    const session = sessionSql(client);
+    let broken: Error | undefined;
+    let locked = false;
+    try {
+      locked = await this.repository.tryLock(session);
+      if (!locked) throw new ReconcileAlreadyRunningError();
+      await this.repository.createSeenTable(session);
+      const runStart = await this.repository.now(session);
+      const state = { summary, total: null as number | null, swept: 0, options, started };
+      try {
+        const listed = await this.listAll(session, perPage, state);
+        if (listed) {
+          await this.repository.analyzeSeen(session);
+          await this.sweep(session, runStart, state);
+          summary.complete = true;
+        }
+      } catch (error) {
+        summary.error = (error as Error).message;
+        this.logger.error({ reason: summary.error }, 'reconcile stopped');
+      }
+      summary.durationMs = Math.round(performance.now() - started);
+      this.progress(state, 'done');
+      return summary;
+    } catch (error) {
+      if (!(error instanceof ReconcileAlreadyRunningError)) broken = error as Error;
+      throw error;
+    } finally {
+      if (locked) {
+        await this.repository.dropSeenTable(session).catch((error: Error) => (broken = error));
+        await this.repository.unlock(session).catch((error: Error) => (broken = error));
+      }
+      // A connection whose lock or temp table could not be cleaned up is closed (which releases both).
+      client.release(broken);
+    }
+  }
+
+  /** Reads every page (the next one is fetched while this one is applied). False when a page failed. */
+  private async listAll(session: Sql, perPage: number, state: RunState): Promise<boolean> {
+    let page = 1;
+    let pending = this.fetchPage(page, perPage, state.options);
+    for (;;) {
+      const result = await pending;
+      if (result.kind === 'unavailable') {
+        state.summary.failedPages.push(page);
+        state.summary.error = `listUsers page ${page} failed: ${result.reason}`;
+        this.logger.error({ page, reason: result.reason }, 'reconcile stopped: a page could not be read; nothing swept');
+        return false;
+      }
+      const full = result.users.length >= perPage;
+      if (full) pending = this.fetchPage(page + 1, perPage, state.options);
+      if (result.total !== null) state.total = result.total;
+      await this.applyPage(session, result.users, state.summary);
+      state.summary.pages++;
+      this.progress(state, 'listing');
+      if (!full) return true;
+      page++;
+    }
+  }
+
+  /** One page, retried with back-off. Never throws. */
+  private async fetchPage(page: number, perPage: number, options: ReconcileOptions) {
+    const attempts = options.pageAttempts ?? 4;
+    let delay = options.retryBackoffMs ?? 500;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.supabase.listUsers(page, perPage);
+      if (result.kind === 'page' || attempt >= attempts) return result;
+      this.logger.warn({ page, attempt, reason: result.reason }, 'listUsers failed; retrying');
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+
+  /** Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one statement. */
+  private async applyPage(session: Sql, listed: readonly SupabaseUser[], summary: ReconcileSummary): Promise<void> {
+    const seen: string[] = [];
+    const live = new Map<string, UserSnapshot>();
+    const softDeleted = new Map<string, UserSnapshot>();
+    for (const user of listed) {
+      summary.seen++;
+      // Every listed id counts as seen, even an unusable one: Supabase has the user, so no sweep.
+      if (typeof user.id === 'string' && UUID.test(user.id)) seen.push(user.id.toLowerCase());
+      let snapshot: UserSnapshot;
+      try {
+        snapshot = snapshotFromSupabase(user);
+      } catch (error) {
+        if (!(error instanceof InvalidSnapshotError)) throw error;
+        summary.failed++;
+        this.logger.warn({ userId: typeof user.id === 'string' ? user.id : null, reason: error.message }, 'reconcile skipped an unusable user');
+        continue;
+      }
+      (snapshot.deletedAt !== null ? softDeleted : live).set(snapshot.id, snapshot);
+    }
+    await Promise.all([
+      this.repository.recordSeen(session, seen),
+      summary.dryRun ? this.classify([...live.values()], summary) : this.apply([...live.values()], summary),
+      this.deleteSoftDeleted([...softDeleted.values()], summary),
+    ]);
+  }
+
+  private async apply(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
+    if (snapshots.length === 0) return;
+    const outcomes = await this.users.applyUserSnapshots(snapshots);
+    for (const snapshot of snapshots) count(summary, outcomeCounter(outcomes.get(snapshot.id)));
+  }
+
+  /** Dry run: what apply would do, from the rows as they stand. */
+  private async classify(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
+    const rows = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+    for (const row of rows) {
+      count(summary, row.missing ? 'created' : row.tombstone ? 'keptDeleted' : row.newer ? 'updated' : 'unchanged');
+    }
+  }
+
+  /** Users soft-deleted in Supabase: tombstoned here unless they already are (no transaction per known tombstone). */
+  private async deleteSoftDeleted(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
+    if (snapshots.length === 0) return;
+    const tombstones = await this.repository.tombstoneIdsAmong(snapshots.map((s) => s.id));
+    for (const snapshot of snapshots) {
+      if (tombstones.has(snapshot.id)) {
+        count(summary, 'unchanged');
+      } else if (summary.dryRun) {
+        count(summary, 'deleted');
+      } else {
+        const { deleted } = await this.users.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source: 'reconcile' });
+        count(summary, deleted ? 'deleted' : 'unchanged');
+      }
+    }
+  }
+
+  /**
+   * Local live users the listing did not show. The listing can miss a user (pages shift when users
+   * are deleted while it runs), so each candidate is confirmed with getUserById before deletion.
+   */
+  private async sweep(session: Sql, runStart: Date, state: RunState): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const batch = await this.repository.sweepCandidates(session, runStart, after, SWEEP_BATCH);
+      if (batch.length === 0) return;
+      after = batch[batch.length - 1];
+      await forEachConcurrently(batch, SWEEP_CONCURRENCY, (id) => this.confirmCandidate(id, state.summary));
+      state.swept += batch.length;
+      this.progress(state, 'sweeping');
+      if (batch.length < SWEEP_BATCH) return;
+    }
+  }
+
+  private async confirmCandidate(id: string, summary: ReconcileSummary): Promise<void> {
+    const lookup = await this.supabase.getUserById(id);
+    if (lookup.kind === 'unavailable') {
+      count(summary, 'failed');
+      return;
+    }
+    if (lookup.kind === 'not_found') {
+      if (summary.dryRun) count(summary, 'deleted');
+      else count(summary, (await this.users.deleteUser(id, { source: 'reconcile' })).deleted ? 'deleted' : 'unchanged');
+      return;
+    }
+    let snapshot: UserSnapshot;
+    try {
+      snapshot = snapshotFromSupabase(lookup.user);
+    } catch (error) {
+      if (!(error instanceof InvalidSnapshotError)) throw error;
+      count(summary, 'failed');
+      return;
+    }
+    if (snapshot.deletedAt !== null) await this.deleteSoftDeleted([snapshot], summary);
+    else if (summary.dryRun) await this.classify([snapshot], summary);
+    else await this.apply([snapshot], summary);
+  }
+
+  private progress(state: RunState, phase: ReconcileProgress['phase']): void {
+    if (!state.options.onProgress) return;
+    state.summary.durationMs = Math.round(performance.now() - state.started);
+    try {
+      state.options.onProgress({ phase, total: state.total, swept: state.swept, summary: { ...state.summary } });
+    } catch {
+      // progress display must never break a run
+    }
+  }
+}
+
+interface RunState {
+  summary: ReconcileSummary;
+  total: number | null;
+  swept: number;
+  options: ReconcileOptions;
+  started: number;
+}
+
+function count(summary: ReconcileSummary, counter: Counter): void {
+  summary[counter]++;
+}
+
+function outcomeCounter(outcome: ApplyOutcome | undefined): Counter {
+  switch (outcome?.status) {
+    case 'created':
+      return 'created';
+    case 'updated':
+      return 'updated';
+    case 'unchanged':
+    case 'stale':
+      return 'unchanged';
+    case 'deleted':
+      return 'keptDeleted';
+    default:
+      return 'failed';
+  }
+}
+
+/**
+ * The crontab line for "every N minutes". Cron can only step evenly through an hour or a day, so
+ * N is rounded down to the nearest interval that fits (runs at least as often as asked): a divisor
+ * of 60 below an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), else whole hours dividing 24
+ * (1, 2, 3, 4, 6, 8, 12, 24 h). E.g. 45 → every 30 minutes, 90 → hourly, 300 → every 4 hours.
+ */
+export function reconcileCron(minutes: number): { cron: string; everyMinutes: number } {
+  if (minutes < 60) {
+    const step = [30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1].find((d) => d <= minutes) ?? 1;
+    return { cron: step === 1 ? '* * * * *' : `*/${step} * * * *`, everyMinutes: step };
+  }
+  const hours = [24, 12, 8, 6, 4, 3, 2, 1].find((h) => h <= Math.floor(minutes / 60)) ?? 1;
+  if (hours === 24) return { cron: '0 0 * * *', everyMinutes: 1440 };
+  return { cron: hours === 1 ? '0 * * * *' : `0 */${hours} * * *`, everyMinutes: hours * 60 };
+}
+
+function sessionSql(client: pg.PoolClient): Sql {
+  return {
+    async query<Row>(text: string, values: readonly unknown[] = []) {
+      return (await client.query(text, values as unknown[])).rows as Row[];
+    },
+    async execute(text: string, values: readonly unknown[] = []) {
+      return (await client.query(text, values as unknown[])).rowCount ?? 0;
+    },
+  };
+}
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -4,8 +4,8 @@ import type { Sql } from '../prisma/prisma.service.js';
 export interface AuditRecord {
   /** Set for events that belong to a live user: they go when the user goes. */
   userId: string | null;
-  /** Whom the event is about; kept after deletion (an id is not personal data). */
-  subjectId: string;
+  /** Whom the event is about (null when unknown, e.g. a failed login for an unknown email); kept after deletion. */
+  subjectId: string | null;
   type: string;
   /** Never passwords, tokens or personal data. */
   details?: Record<string, unknown>;

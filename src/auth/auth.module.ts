@@ -3,16 +3,31 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ProfilesModule } from '../profiles/profiles.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { AccountDeletionService } from './account-deletion.service.js';
+import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { SignupSagasRepository } from './signup-sagas.repository.js';
+import { SignupService } from './signup.service.js';
 import { SupabaseJwtStrategy } from './supabase-jwt.strategy.js';
 import { UserSyncService } from './user-sync.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 @Module({
   imports: [PassportModule, UsersModule, ProfilesModule],
-  controllers: [AuthController],
-  providers: [SigningKeysService, SupabaseJwtStrategy, UserSyncService, VerifiedTokenCache, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  controllers: [AuthController, AccountController],
+  providers: [
+    SigningKeysService,
+    SupabaseJwtStrategy,
+    UserSyncService,
+    VerifiedTokenCache,
+    SignupService,
+    SignupSagasRepository,
+    SessionsService,
+    AccountDeletionService,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
 })
 export class AuthModule {}

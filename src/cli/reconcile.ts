@@ -2,6 +2,7 @@
 // Exit codes: 0 done (every page read, sweep ran, no user failed), 1 failure (bad usage or
 // configuration, a page that could not be read, failed users, an error), 2 another run holds the lock.
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module.js';
@@ -54,6 +55,10 @@ function parse(argv: string[]): Args | 'help' {
 
 class UsageError extends Error {}
 
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
 function fail(message: string, code: number): never {
   process.stderr.write(`reconcile: ${message}\n`);
   process.exit(code);
@@ -81,7 +86,15 @@ async function main(): Promise<number> {
 
   // No HTTP server, no background jobs (the run is this process's only work), no Nest log lines
   // (stdout is for the summary; the service's warnings would break --json).
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, jobsEnabled: false }), { logger: false });
+  let app: INestApplicationContext;
+  try {
+    app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, jobsEnabled: false }), {
+      logger: false,
+      abortOnError: false,
+    });
+  } catch (error) {
+    fail(`could not start: ${firstLine(error)}`, 1);
+  }
   const bar = !args.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
   let summary: ReconcileSummary;
   try {
@@ -99,7 +112,7 @@ async function main(): Promise<number> {
       return 2;
     }
     if (args.json) process.stdout.write(`${JSON.stringify({ error: 'failed', message: (error as Error).message })}\n`);
-    else process.stderr.write(`reconcile: failed: ${(error as Error).message}\n`);
+    else process.stderr.write(`reconcile: failed: ${firstLine(error)}\n`);
     return 1;
   }
   bar?.finish();

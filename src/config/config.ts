@@ -31,6 +31,21 @@ export interface AppConfig {
   reconcileIntervalMinutes: number;
   /** Run background jobs (cleanups, purges, reconcile) in this process. */
   jobsEnabled: boolean;
+  signup: {
+    /** New users must confirm their email before they can sign in. */
+    emailConfirmation: boolean;
+    passwordMinLength: number;
+    /** Require a lower-case letter, an upper-case letter and a digit. */
+    passwordRequireMixed: boolean;
+  };
+  rateLimits: {
+    /** Signup, login and refresh calls per minute from one IP address; 0 = off. */
+    authPerIpPerMinute: number;
+    /** Signup, login and refresh calls per minute for one account (email or refresh token); 0 = off. */
+    authPerAccountPerMinute: number;
+    /** Phone lookups per minute by one signed-in user; 0 = off. */
+    lookupPerUserPerMinute: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -150,6 +165,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tombstoneRetentionDays: integer(env, 'TOMBSTONE_RETENTION_DAYS', 30, 1, 3650),
     reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 0, 1440),
     jobsEnabled: flag(env, 'JOBS_ENABLED', true),
+    signup: {
+      emailConfirmation: flag(env, 'SIGNUP_EMAIL_CONFIRMATION', true),
+      passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 6, 72),
+      passwordRequireMixed: flag(env, 'PASSWORD_REQUIRE_MIXED', true),
+    },
+    rateLimits: {
+      authPerIpPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_IP', 30, 0, 1_000_000),
+      authPerAccountPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_ACCOUNT', 10, 0, 1_000_000),
+      lookupPerUserPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_USER', 30, 0, 1_000_000),
+    },
   };
   const dbToken = config.webhooks.dbWebhookToken;
   if (dbToken !== null && dbToken.length < 16) {

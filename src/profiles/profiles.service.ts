@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiError } from '../common/api-error.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import type { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';
 import type { ProfileResponse } from './dto/profile.dto.js';
+import { changedFields, type UpdateProfileRequest } from './dto/update-profile.dto.js';
+import { ProfileMetadataService } from './profile-metadata.service.js';
 import { PROFILE_COLUMNS, toProfileResponse, type ProfileRow } from './profile-row.js';
 
 /** Names for a first profile, taken from Supabase `user_metadata` where present. */
@@ -44,9 +49,92 @@ const ENSURE_PROFILE = `
   SELECT ${PROFILE_COLUMNS}, false AS created FROM profiles p JOIN live ON p.user_id = live.id
   WHERE NOT EXISTS (SELECT 1 FROM made)`;
 
+/** Fields of an update; the ones not given (null) are kept. Only a live user's profile is written. */
+const UPDATE_PROFILE = `
+  UPDATE profiles AS p SET
+    display_name = coalesce($2::text, p.display_name),
+    first_name = coalesce($3::text, p.first_name),
+    last_name = coalesce($4::text, p.last_name),
+    industry = coalesce($5::text, p.industry),
+    job_title = coalesce($6::text, p.job_title),
+    email_consent = coalesce($7::boolean, p.email_consent),
+    updated_at = now()
+  FROM users u
+  WHERE p.user_id = $1::uuid AND u.id = p.user_id AND u.deleted_at IS NULL
+  RETURNING ${PROFILE_COLUMNS}`;
+
+/** Records the answers; the first onboarding's time is kept when it is done again. */
+const COMPLETE_ONBOARDING = `
+  WITH before AS (
+    SELECT p.user_id, p.onboarded_at
+    FROM profiles p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL
+    WHERE p.user_id = $1::uuid
+    FOR UPDATE OF p
+  )
+  UPDATE profiles AS p SET
+    industry = $2::text, job_title = $3::text, email_consent = $4::boolean,
+    onboarding_completed = true, onboarded_at = coalesce(p.onboarded_at, now()), updated_at = now()
+  FROM before
+  WHERE p.user_id = before.user_id
+  RETURNING ${PROFILE_COLUMNS}, before.onboarded_at IS NULL AS first_time`;
+
+/** Profile fields that are also in Supabase `user_metadata` (see ProfileMetadataService). */
+const PUSHED_FIELDS: ReadonlySet<keyof UpdateProfileRequest> = new Set(['displayName', 'industry', 'jobTitle', 'emailConsent']);
+
+function profileNotFound(): ApiError {
+  return new ApiError(404, 'profile_not_found', 'This user has no profile yet: call POST /auth/users/sync first');
+}
+
 @Injectable()
 export class ProfilesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+    private readonly metadata: ProfileMetadataService,
+  ) {}
+
+  /**
+   * Changes the given fields of the caller's profile; in the same transaction, audits which
+   * fields changed (names only) and queues the push to `user_metadata` when a pushed field changed.
+   */
+  async updateProfile(userId: string, update: UpdateProfileRequest): Promise<ProfileResponse> {
+    const fields = changedFields(update);
+    return this.prisma.transaction(async (sql) => {
+      const [row] = await sql.query<ProfileRow>(UPDATE_PROFILE, [
+        userId,
+        update.displayName ?? null,
+        update.firstName ?? null,
+        update.lastName ?? null,
+        update.industry ?? null,
+        update.jobTitle ?? null,
+        update.emailConsent ?? null,
+      ]);
+      if (!row) throw profileNotFound();
+      await this.audit.record(sql, { userId, subjectId: userId, type: 'profile.updated', details: { fields } });
+      if (fields.some((field) => PUSHED_FIELDS.has(field))) await this.metadata.enqueue(sql, userId);
+      return toProfileResponse(row);
+    });
+  }
+
+  /**
+   * Records the onboarding answers and marks the profile onboarded; idempotent: doing it again
+   * replaces the answers and keeps the first `onboardedAt`. Audited (without the answers) and
+   * pushed to `user_metadata` in the same transaction.
+   */
+  async completeOnboarding(userId: string, answers: CompleteOnboardingRequest): Promise<ProfileResponse> {
+    return this.prisma.transaction(async (sql) => {
+      const [row] = await sql.query<ProfileRow & { first_time: boolean }>(COMPLETE_ONBOARDING, [
+        userId,
+        answers.industry,
+        answers.jobTitle,
+        answers.emailConsent,
+      ]);
+      if (!row) throw profileNotFound();
+      await this.audit.record(sql, { userId, subjectId: userId, type: 'profile.onboarded', details: { firstTime: row.first_time } });
+      await this.metadata.enqueue(sql, userId);
+      return toProfileResponse(row);
+    });
+  }
 
   /**
    * The user's profile, created with the given names if it does not exist yet. Null when the
@@ -54,8 +142,12 @@ export class ProfilesService {
    * concurrent deletion either waits for it (and then cascades the new profile away) or wins
    * first (and no profile is made for a tombstone).
    */
-  async ensureProfile(userId: string, names: InitialNames): Promise<{ profile: ProfileResponse; created: boolean } | null> {
-    const rows = await this.prisma.sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE, [
+  async ensureProfile(
+    userId: string,
+    names: InitialNames,
+    sql: Sql = this.prisma.sql,
+  ): Promise<{ profile: ProfileResponse; created: boolean } | null> {
+    const rows = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE, [
       userId,
       names.displayName,
       names.firstName,

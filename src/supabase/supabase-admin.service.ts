@@ -2,10 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createClient, isAuthApiError, type SupabaseClient } from '@supabase/supabase-js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { remoteFailure, type RemoteResult } from './remote-result.js';
 import type { SupabaseUser } from './supabase-user.js';
 
 export type UserLookup =
   | { kind: 'found'; user: SupabaseUser }
+  | { kind: 'not_found' }
+  | { kind: 'unavailable'; reason: string };
+
+export type MetadataUpdate =
+  | { kind: 'updated' }
   | { kind: 'not_found' }
   | { kind: 'unavailable'; reason: string };
 
@@ -44,6 +50,23 @@ export class SupabaseAdminService {
   }
 
   /**
+   * Merges `metadata` into the user's `user_metadata`: Supabase replaces the top-level keys given
+   * and keeps the others (a key set to null is removed). Never throws.
+   */
+  async updateUserMetadata(id: string, metadata: Record<string, unknown>): Promise<MetadataUpdate> {
+    try {
+      const { error } = await this.client.auth.admin.updateUserById(id, { user_metadata: metadata });
+      if (!error) return { kind: 'updated' };
+      if (isAuthApiError(error) && error.status === 404) return { kind: 'not_found' };
+      this.logger.warn({ status: error.status, code: error.code }, 'Supabase admin API refused updateUserById');
+      return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message }, 'Supabase admin API unreachable');
+      return { kind: 'unavailable', reason: 'unreachable' };
+    }
+  }
+
+  /**
    * One page of `GET /admin/users` (sorted by created_at desc, pages from 1). `total` is the
    * X-Total-Count (null when the server sent no Link header). The caller computes the next page
    * itself (keep going while a page is full): supabase-js's `nextPage` is truncated to one digit
@@ -61,6 +84,41 @@ export class SupabaseAdminService {
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message, page }, 'Supabase admin API unreachable');
       return { kind: 'unavailable', reason: 'unreachable' };
+    }
+  }
+
+  /** Creates a user with a chosen id (so a retried or recovered signup can find it). Never throws. */
+  async createUser(attributes: {
+    id: string;
+    email: string;
+    password: string;
+    phone?: string;
+    emailConfirm: boolean;
+    userMetadata: Record<string, unknown>;
+  }): Promise<RemoteResult<SupabaseUser>> {
+    try {
+      const { data, error } = await this.client.auth.admin.createUser({
+        id: attributes.id,
+        email: attributes.email,
+        password: attributes.password,
+        ...(attributes.phone ? { phone: attributes.phone, phone_confirm: false } : {}),
+        email_confirm: attributes.emailConfirm,
+        user_metadata: attributes.userMetadata,
+      } as Parameters<SupabaseClient['auth']['admin']['createUser']>[0]);
+      return error ? remoteFailure(error) : { kind: 'ok', value: data.user as SupabaseUser };
+    } catch (error) {
+      return remoteFailure(error);
+    }
+  }
+
+  /** Deletes a user; a user that is already gone counts as deleted. Never throws. */
+  async deleteUser(id: string): Promise<RemoteResult<null>> {
+    try {
+      const { error } = await this.client.auth.admin.deleteUser(id);
+      if (!error || (isAuthApiError(error) && error.status === 404)) return { kind: 'ok', value: null };
+      return remoteFailure(error);
+    } catch (error) {
+      return remoteFailure(error);
     }
   }
 }

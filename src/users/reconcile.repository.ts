@@ -47,7 +47,9 @@ export class ReconcileRepository {
   /** The ids seen in this run's listing, in a temp table of the session (gone with the connection). */
   async createSeenTable(session: Sql): Promise<void> {
     await session.query('DROP TABLE IF EXISTS pg_temp.reconcile_seen');
-    await session.query('CREATE TEMP TABLE reconcile_seen (id uuid PRIMARY KEY)');
+    // No key while the listing fills it (cheaper inserts; a user listed twice is harmless): the
+    // index comes once, before the sweep (indexSeen).
+    await session.query('CREATE TEMP TABLE reconcile_seen (id uuid NOT NULL)');
   }
 
   async dropSeenTable(session: Sql): Promise<void> {
@@ -56,11 +58,12 @@ export class ReconcileRepository {
 
   async recordSeen(session: Sql, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await session.query('INSERT INTO reconcile_seen (id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING', [ids]);
+    await session.query('INSERT INTO reconcile_seen (id) SELECT unnest($1::uuid[])', [ids]);
   }
 
-  /** Fresh statistics on the seen table before the sweep's anti-join. */
-  async analyzeSeen(session: Sql): Promise<void> {
+  /** The index and fresh statistics for the sweep's anti-join, built once after the listing. */
+  async indexSeen(session: Sql): Promise<void> {
+    await session.query('CREATE INDEX ON reconcile_seen (id)');
     await session.query('ANALYZE reconcile_seen');
   }
 

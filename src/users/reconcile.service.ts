@@ -70,6 +70,7 @@ export class ReconcileAlreadyRunningError extends Error {
 }
 
 const DEFAULT_PER_PAGE = 1000;
+const PAGES_IN_FLIGHT = 2;
 const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -81,7 +82,8 @@ type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' |
  * same version and tombstone rules as sync and deliveries; one statement per page), then deletes
  * the local users Supabase no longer has. One run at a time (advisory lock); memory is one or two
  * pages whatever the number of users (ids seen go to a temp table, sweep candidates are streamed
- * in keyset batches); an interrupted run can simply run again.
+ * in keyset batches); an interrupted run can simply run again. A run holds one pool connection
+ * for its whole length and writes through others: DATABASE_POOL_SIZE must be at least 2.
  */
 @Injectable()
 export class ReconcileService implements OnModuleInit {
@@ -142,6 +144,9 @@ export class ReconcileService implements OnModuleInit {
     };
 
     const client = await this.prisma.pool.connect();
+    // A connection lost while held must fail the run's next query, not crash the process.
+    const onClientError = () => undefined;
+    client.on('error', onClientError);
     const session = sessionSql(client);
     let broken: Error | undefined;
     let locked = false;
@@ -154,7 +159,7 @@ export class ReconcileService implements OnModuleInit {
       try {
         const listed = await this.listAll(session, perPage, state);
         if (listed) {
-          await this.repository.analyzeSeen(session);
+          await this.repository.indexSeen(session);
           await this.sweep(session, runStart, state);
           summary.complete = true;
         }
@@ -174,30 +179,48 @@ export class ReconcileService implements OnModuleInit {
         await this.repository.unlock(session).catch((error: Error) => (broken = error));
       }
       // A connection whose lock or temp table could not be cleaned up is closed (which releases both).
+      client.removeListener('error', onClientError);
       client.release(broken);
     }
   }
 
-  /** Reads every page (the next one is fetched while this one is applied). False when a page failed. */
+  /**
+   * Reads every page. The next page is fetched while this one is applied, and two pages may be
+   * applied at once (distinct statements on distinct connections; a user listed on both pages is
+   * serialised by its advisory lock): at most three pages in memory. False when a page failed.
+   */
   private async listAll(session: Sql, perPage: number, state: RunState): Promise<boolean> {
-    let page = 1;
-    let pending = this.fetchPage(page, perPage, state.options);
-    for (;;) {
-      const result = await pending;
-      if (result.kind === 'unavailable') {
-        state.summary.failedPages.push(page);
-        state.summary.error = `listUsers page ${page} failed: ${result.reason}`;
-        this.logger.error({ page, reason: result.reason }, 'reconcile stopped: a page could not be read; nothing swept');
-        return false;
+    const inFlight: Array<Promise<void>> = [];
+    try {
+      let page = 1;
+      let pending = this.fetchPage(page, perPage, state.options);
+      for (;;) {
+        const result = await pending;
+        if (result.kind === 'unavailable') {
+          await Promise.all(inFlight);
+          state.summary.failedPages.push(page);
+          state.summary.error = `listUsers page ${page} failed: ${result.reason}`;
+          this.logger.error({ page, reason: result.reason }, 'reconcile stopped: a page could not be read; nothing swept');
+          return false;
+        }
+        const full = result.users.length >= perPage;
+        if (full) pending = this.fetchPage(page + 1, perPage, state.options);
+        if (result.total !== null) state.total = result.total;
+        const work = this.applyPage(session, result.users, state.summary).then(() => {
+          state.summary.pages++;
+          this.progress(state, 'listing');
+        });
+        work.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        inFlight.push(work);
+        if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+        if (!full) {
+          await Promise.all(inFlight);
+          return true;
+        }
+        page++;
       }
-      const full = result.users.length >= perPage;
-      if (full) pending = this.fetchPage(page + 1, perPage, state.options);
-      if (result.total !== null) state.total = result.total;
-      await this.applyPage(session, result.users, state.summary);
-      state.summary.pages++;
-      this.progress(state, 'listing');
-      if (!full) return true;
-      page++;
+    } finally {
+      await Promise.allSettled(inFlight);
     }
   }
 
@@ -241,10 +264,24 @@ export class ReconcileService implements OnModuleInit {
     ]);
   }
 
+  /**
+   * One applyUserSnapshots call for the page's users that may need a write. A read first sets
+   * aside the ones that cannot be written (same or older version, or a tombstone): rows only ever
+   * get newer, so what this read rules out, the apply would have ruled out too, and an unchanged
+   * page (the usual case) costs one indexed read instead of a locking upsert of every row.
+   */
   private async apply(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
     if (snapshots.length === 0) return;
-    const outcomes = await this.users.applyUserSnapshots(snapshots);
-    for (const snapshot of snapshots) count(summary, outcomeCounter(outcomes.get(snapshot.id)));
+    const rows = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+    const writable = new Set<string>();
+    for (const row of rows) {
+      if (row.missing || (row.newer && !row.tombstone)) writable.add(row.id);
+      else count(summary, row.tombstone ? 'keptDeleted' : 'unchanged');
+    }
+    const toApply = snapshots.filter((s) => writable.has(s.id));
+    if (toApply.length === 0) return;
+    const outcomes = await this.users.applyUserSnapshots(toApply);
+    for (const snapshot of toApply) count(summary, outcomeCounter(outcomes.get(snapshot.id)));
   }
 
   /** Dry run: what apply would do, from the rows as they stand. */

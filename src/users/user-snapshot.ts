@@ -1,4 +1,5 @@
 import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { toStoredPhone } from './phone-number.js';
 
 /**
  * A Supabase user normalised for the mirror: emails lower-case, phones in E.164 with `+`,
@@ -36,11 +37,15 @@ export function normalizeEmail(raw: unknown): string | null {
   return email === '' ? null : email;
 }
 
-/** E.164 with its `+` (Supabase stores phones as bare digits), or null for none. */
+/**
+ * E.164 with its `+` (Supabase stores phones as bare digits), or null for none. Every path that
+ * writes the mirror (sync, deliveries, reconcile, token claims) comes through here, and the phone
+ * lookup reads its input the same way (`toStoredPhone`): valid numbers in libphonenumber's E.164;
+ * a number our metadata does not know is kept as `+digits` when plausibly E.164 (8–15 digits),
+ * since Supabase accepted it; anything else (letters, too short or long) is null.
+ */
 export function normalizePhone(raw: unknown): string | null {
-  if (typeof raw !== 'string') return null;
-  const digits = raw.replace(/[^0-9]/g, '');
-  return digits === '' ? null : `+${digits}`;
+  return toStoredPhone(raw);
 }
 
 function timestamp(raw: unknown, field: string): string | null {

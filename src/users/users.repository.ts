@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ProfileRow } from '../profiles/profile-row.js';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import type { UserSnapshot } from './user-snapshot.js';
@@ -20,6 +20,11 @@ export interface MirrorUserRow {
   updated_at: Date | null;
   synced_at: Date;
   deleted_at: Date | null;
+  /**
+   * The number Supabase gave this user while another live user held it here (`phone` is then
+   * null): flagged, not merged. Cleared by the first snapshot that finds the number free.
+   */
+  phone_conflict: string | null;
 }
 
 /** The outcome of an upsert: the row as it stands, and what the statement did to it. */
@@ -34,7 +39,7 @@ export interface UpsertedRow extends MirrorUserRow {
 
 const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at,
   u.last_sign_in_at, u.banned_until, u.role, u.is_anonymous, u.app_metadata, u.user_metadata,
-  u.created_at, u.updated_at, u.synced_at, u.deleted_at`;
+  u.created_at, u.updated_at, u.synced_at, u.deleted_at, u.phone_conflict`;
 
 type PrefixedProfile = { [K in keyof ProfileRow as `p_${K}`]: ProfileRow[K] | null };
 
@@ -61,13 +66,28 @@ function unprefixProfile(row: PrefixedProfile): ProfileRow {
 const USER_LOCK_KEY = `hashtextextended('user:' || $1, 0)`;
 
 
+/** The columns a snapshot writes, in the order of the statements below. */
+const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
+  is_anonymous, app_metadata, user_metadata, created_at, updated_at, phone_conflict, synced_at`;
+
+/**
+ * The snapshot's phone, unless another live user holds it here: then the phone is stored as NULL
+ * and the number as `phone_conflict` (flagged, never merged, and never a unique violation). Within
+ * a batch, of two snapshots with the same number the one whose row already holds it wins, then
+ * the earliest created. `s` is the snapshot, `phone_rank` its place among the batch's holders.
+ */
+const PHONE_TAKEN = `(s.phone IS NOT NULL AND (s.phone_rank > 1
+  OR EXISTS (SELECT 1 FROM users o WHERE o.phone = s.phone AND o.id <> s.id AND o.deleted_at IS NULL)))`;
+
 /**
  * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
  * its row when strictly newer (or when the row came from token claims and has no version); a
  * tombstone is never touched. Each row first takes its user's advisory lock, in lock-key order
  * (so two batches cannot deadlock), which orders it against a concurrent deletion (see
- * `tombstone`). The second branch returns the rows nothing was written to, as they stand, so the
- * caller learns every outcome in the same round trip.
+ * `tombstone`). A phone held by another live user is flagged (PHONE_TAKEN); a row flagged so is
+ * also rewritten by a snapshot of the same version once the number is free (reconcile heals it).
+ * The second branch returns the rows nothing was written to, as they stand, so the caller learns
+ * every outcome in the same round trip.
  */
 const UPSERT_SNAPSHOTS = `
   WITH input AS (
@@ -79,18 +99,27 @@ const UPSERT_SNAPSHOTS = `
   ), locked AS (
     SELECT o.* FROM (SELECT * FROM input ORDER BY hashtextextended('user:' || id::text, 0)) AS o
     CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended('user:' || o.id::text, 0))) AS per_user_lock
+  ), ranked AS (
+    SELECT l.*, row_number() OVER (PARTITION BY l.phone ORDER BY
+      EXISTS (SELECT 1 FROM users c WHERE c.id = l.id AND c.phone = l.phone) DESC, l.created_at NULLS LAST, l.id) AS phone_rank
+    FROM locked l
+  ), resolved AS (
+    SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
+      s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
+      s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
+    FROM ranked s
   ), written AS (
-    INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at,
-      banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)
-    SELECT *, now() FROM locked
+    INSERT INTO users AS u (${WRITTEN_COLUMNS})
+    SELECT * FROM resolved
     ON CONFLICT (id) DO UPDATE SET
-      email = EXCLUDED.email, phone = EXCLUDED.phone,
+      email = EXCLUDED.email, phone = EXCLUDED.phone, phone_conflict = EXCLUDED.phone_conflict,
       email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
       last_sign_in_at = EXCLUDED.last_sign_in_at, banned_until = EXCLUDED.banned_until,
       role = EXCLUDED.role, is_anonymous = EXCLUDED.is_anonymous,
       app_metadata = EXCLUDED.app_metadata, user_metadata = EXCLUDED.user_metadata,
       created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
-    WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at)
+    WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at
+      OR (u.updated_at = EXCLUDED.updated_at AND u.phone_conflict IS NOT NULL AND EXCLUDED.phone_conflict IS NULL))
     RETURNING ${USER_COLUMNS}, (xmax = 0) AS inserted
   )
   SELECT w.*, true AS written, true AS same_version FROM written w
@@ -118,18 +147,50 @@ const INSERT_IF_ABSENT = `
     SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
       $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
       $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
-      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at
+      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at, 1 AS phone_rank
     FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
   ), written AS (
-    INSERT INTO users AS u (id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at,
-      banned_until, role, is_anonymous, app_metadata, user_metadata, created_at, updated_at, synced_at)
-    SELECT *, now() FROM snapshot
+    INSERT INTO users AS u (${WRITTEN_COLUMNS})
+    SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
+      s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
+      s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
+    FROM snapshot s
     ON CONFLICT (id) DO NOTHING
     RETURNING ${USER_COLUMNS}, true AS inserted
   )
   SELECT w.*, true AS written, false AS same_version FROM written w
   UNION ALL
   SELECT ${USER_COLUMNS}, false, false, false FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
+
+/** A live user found by phone: what a lookup may tell another user, and nothing more. */
+export interface PhoneHolder {
+  id: string;
+  display_name: string | null;
+}
+
+/** The index the phone lookup uses and the flagging guards: unique phone among live users. */
+export const PHONE_INDEX = 'users_phone_live_key';
+
+/** A user with a flagged phone conflict, for operators. */
+export interface PhoneConflictRow {
+  id: string;
+  phone_conflict: string;
+  updated_at: Date | null;
+}
+
+/**
+ * Two statements that give the same number to two users at the same moment both see it free;
+ * the second to commit fails on the index. Its retry sees the first one's row and flags instead.
+ */
+function isPhoneRace(error: unknown): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === PHONE_INDEX;
+}
+
+/** The phone lookup: the live holder of an E.164 number and their display name, nothing else. */
+export const FIND_LIVE_BY_PHONE = `SELECT u.id::text AS id, p.display_name
+  FROM users u LEFT JOIN profiles p ON p.user_id = u.id
+  WHERE u.phone = $1 AND u.deleted_at IS NULL`;
 
 /**
  * The SQL behind the mirror. Every write is one statement or runs inside the caller's transaction,
@@ -138,21 +199,75 @@ const INSERT_IF_ABSENT = `
  */
 @Injectable()
 export class UsersRepository {
+  private readonly logger = new Logger(UsersRepository.name);
+
   constructor(private readonly prisma: PrismaService) {}
 
   /**
    * Applies snapshots of distinct users under the version and tombstone rules in one statement;
-   * returns each row as it stands (a user absent from the answer has no row at all).
+   * returns each row as it stands (a user absent from the answer has no row at all). A phone that
+   * another live user holds is flagged on the row (`phone_conflict`), never an error.
    */
   async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
-    return sql.query<UpsertedRow>(UPSERT_SNAPSHOTS, snapshotArrays(snapshots));
+    const values = snapshotArrays(snapshots);
+    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(UPSERT_SNAPSHOTS, values));
+    this.warnOfConflicts(rows);
+    return rows;
   }
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const rows = await sql.query<UpsertedRow>(INSERT_IF_ABSENT, snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value));
+    const values = snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value);
+    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT, values));
+    this.warnOfConflicts(rows);
     return rows[0] ?? null;
+  }
+
+  /** The live user holding this number (E.164), with their display name: an index scan on PHONE_INDEX. */
+  async findLiveByPhone(phone: string): Promise<PhoneHolder | null> {
+    const rows = await this.prisma.sql.query<PhoneHolder>(FIND_LIVE_BY_PHONE, [phone]);
+    return rows[0] ?? null;
+  }
+
+  /** Live users whose Supabase phone could not be stored here, in id order after `after`. */
+  async phoneConflicts(after: string | null, limit: number): Promise<PhoneConflictRow[]> {
+    return this.prisma.sql.query<PhoneConflictRow>(
+      `SELECT id::text AS id, phone_conflict, updated_at FROM users
+       WHERE phone_conflict IS NOT NULL AND deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid)
+       ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+  }
+
+  /**
+   * Runs a write once more when it lost a phone race (see isPhoneRace). Inside a caller's
+   * transaction the failed statement would abort it, so there it runs under a savepoint; the
+   * shared pool (`this.prisma.sql`) runs each statement in its own transaction and needs none.
+   */
+  private async retryingPhoneRace<T>(sql: Sql, write: () => Promise<T>): Promise<T> {
+    const inTransaction = sql !== this.prisma.sql;
+    if (inTransaction) await sql.query('SAVEPOINT phone_race');
+    try {
+      const result = await write();
+      if (inTransaction) await sql.query('RELEASE SAVEPOINT phone_race');
+      return result;
+    } catch (error) {
+      if (!isPhoneRace(error)) throw error;
+      if (inTransaction) await sql.query('ROLLBACK TO SAVEPOINT phone_race');
+      const result = await write();
+      if (inTransaction) await sql.query('RELEASE SAVEPOINT phone_race');
+      return result;
+    }
+  }
+
+  /** Logs each conflict this write flagged, by user id only: the number is personal data. */
+  private warnOfConflicts(rows: readonly UpsertedRow[]): void {
+    for (const row of rows) {
+      if (row.written && row.phone_conflict !== null) {
+        this.logger.warn({ userId: row.id }, 'phone number held by another live user: stored as a conflict, not merged');
+      }
+    }
   }
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */

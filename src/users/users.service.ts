@@ -7,7 +7,9 @@ import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
+import type { PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import type { UserResponse } from './dto/user.dto.js';
+import { toStoredPhone } from './phone-number.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
@@ -19,6 +21,15 @@ export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'adm
 
 export const USER_CLEANUP_TASK = 'user_cleanup';
 export const PURGE_TOMBSTONES_TASK = 'purge_tombstones';
+
+/** A user whose Supabase phone could not be stored because another live user holds it here. */
+export interface PhoneConflict {
+  id: string;
+  /** The number (E.164) as Supabase has it for this user. */
+  phone: string;
+  /** The version of the snapshot that was flagged. */
+  updatedAt: string | null;
+}
 
 export type ApplyOutcome =
   | { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow }
@@ -97,12 +108,18 @@ export class UsersService implements OnModuleInit {
    */
   async deleteUser(
     id: string,
-    options: { deletedAt?: string | null; source?: DeletionSource } = {},
+    options: {
+      deletedAt?: string | null;
+      source?: DeletionSource;
+      /** More work that must commit with the deletion (e.g. queueing the Supabase-side delete). */
+      alsoInTransaction?: (sql: Sql) => Promise<void>;
+    } = {},
     tx?: Sql,
   ): Promise<{ deleted: boolean }> {
     const run = async (sql: Sql) => {
       const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
       if (!deleted) return false;
+      await options.alsoInTransaction?.(sql);
       await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
       for (const cleaner of this.cleaners.all()) {
         await this.jobs.add(
@@ -131,6 +148,31 @@ export class UsersService implements OnModuleInit {
   /** True when the user is known to be deleted (in-memory: no query). */
   isDeleted(id: string): boolean {
     return this.deletedUsers.has(id);
+  }
+
+  /**
+   * The live user holding a phone number given in any common form (`GET /users/lookup`): their
+   * id and display name only. 404 `user_not_found` when no live user holds it (a flagged
+   * conflict does not hold it); 400 `invalid_phone` when it is not a phone number at all.
+   */
+  async lookupByPhone(raw: string): Promise<PhoneLookupResponse> {
+    const phone = toStoredPhone(raw);
+    if (!phone) throw new ApiError(400, 'invalid_phone', 'This is not a phone number in international form');
+    const holder = await this.users.findLiveByPhone(phone);
+    if (!holder) throw new ApiError(404, 'user_not_found', 'No user has this phone number');
+    return { id: holder.id, displayName: holder.display_name };
+  }
+
+  /**
+   * Live users whose Supabase phone number another live user already held here (phone stored as
+   * null, the number kept as `phone`): for operators to resolve. Keyset pages in id order; the
+   * list empties as later snapshots find the numbers free.
+   */
+  async phoneConflicts(options: { after?: string | null; limit?: number } = {}): Promise<{ items: PhoneConflict[]; nextCursor: string | null }> {
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const rows = await this.users.phoneConflicts(options.after ?? null, limit);
+    const items = rows.map((row) => ({ id: row.id, phone: row.phone_conflict, updatedAt: row.updated_at?.toISOString() ?? null }));
+    return { items, nextCursor: rows.length === limit ? rows[rows.length - 1].id : null };
   }
 
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */

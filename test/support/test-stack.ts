@@ -49,6 +49,8 @@ export async function startTestStack(
     SUPABASE_ANON_KEY: auth.keys.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: auth.keys.serviceRoleKey,
     LOG_LEVEL: 'silent',
+    // No scheduled reconcile in tests: its sweep would remove users a test made up.
+    RECONCILE_INTERVAL_MINUTES: '0',
     HOST: '127.0.0.1',
     PORT: '0',
     ...(options.auth?.signing === 'hs256' ? { SUPABASE_JWT_SECRET: auth.keys.jwtSecret } : {}),

@@ -29,3 +29,9 @@ export class ProfileResponse {
   @ApiProperty({ type: String, format: 'date-time' })
   updatedAt: string;
 }
+
+/** The caller's profile after a change. */
+export class MyProfileResponse {
+  @ApiProperty({ type: ProfileResponse })
+  profile: ProfileResponse;
+}

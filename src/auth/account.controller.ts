@@ -1,0 +1,33 @@
+import { Body, Controller, Delete, HttpCode } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorResponse } from '../common/error-response.dto.js';
+import { AccountDeletionService } from './account-deletion.service.js';
+import type { AuthenticatedUser } from './authenticated-user.js';
+import { CurrentUser } from './current-user.decorator.js';
+import { AccountDeletionRequest } from './dto/auth-requests.dto.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users')
+export class AccountController {
+  constructor(private readonly accounts: AccountDeletionService) {}
+
+  @Delete('me')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete my account: Supabase user, mirror row and everything I own (password required)' })
+  @ApiNoContentResponse({ description: 'Deleted; the tokens of the user stop working at once' })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
+  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_token`, `invalid_credentials` (wrong password), `user_deleted`' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`: the password could not be checked' })
+  async remove(@CurrentUser() caller: AuthenticatedUser, @Body() request: AccountDeletionRequest): Promise<void> {
+    await this.accounts.deleteAccount(caller, request.password);
+  }
+}

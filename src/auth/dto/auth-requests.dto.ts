@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export class SignupRequest {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(lower)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  /** Checked against the configured policy (422 `weak_password` with reasons). */
+  @ApiProperty({ example: 'Correct-Horse-42', minLength: 1, maxLength: 72 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(72)
+  password: string;
+
+  @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 100 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  displayName?: string;
+
+  /** Any common format; stored in E.164. */
+  @ApiPropertyOptional({ example: '+44 7700 900123' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  phone?: string;
+}
+
+export class LoginRequest {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(lower)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: 'Correct-Horse-42' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(72)
+  password: string;
+}
+
+export class RefreshRequest {
+  @ApiProperty({ description: 'The refresh token of the session' })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(2048)
+  refreshToken: string;
+}
+
+export const LOGOUT_SCOPES = ['local', 'others', 'global'] as const;
+
+export class LogoutRequest {
+  /** `local` ends this session, `others` every other one, `global` all (default). */
+  @ApiPropertyOptional({ enum: LOGOUT_SCOPES, default: 'global' })
+  @IsOptional()
+  @IsIn(LOGOUT_SCOPES)
+  scope?: (typeof LOGOUT_SCOPES)[number];
+}
+
+export class AccountDeletionRequest {
+  /** The current password, checked through Supabase. */
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(72)
+  password: string;
+}

@@ -15,7 +15,8 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Strip `.js` from our relative imports, not from packages' `x.json.js` files (libphonenumber-js).
+  moduleNameMapper: { '^(\\.{1,2}/(?!.*\\.json\\.js$).*)\\.js$': '$1' },
   testMatch: [
     '<rootDir>/src/**/*.spec.ts',
     '<rootDir>/dev/**/*.spec.ts',

@@ -98,6 +98,16 @@ describe('POST /auth/signup', () => {
     expect(answer.body.code).toBe('phone_exists');
   });
 
+  it('gives one number to one of 10 concurrent signups and 409 phone_exists to the rest', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => stack.request('POST', '/auth/signup', { body: { email: email(), password, phone: '+1 415 555 0142' } })),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status !== 201).map((answer) => answer.body.code)).toEqual(Array(9).fill('phone_exists'));
+    const holders = await stack.db.query("SELECT count(*)::int AS n FROM users WHERE phone = '+14155550142' AND deleted_at IS NULL");
+    expect(holders.rows[0].n).toBe(1);
+  });
+
   it('returns the first result to a retry with the same Idempotency-Key', async () => {
     const address = email();
     const key = `key-${randomUUID()}`;

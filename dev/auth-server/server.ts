@@ -856,9 +856,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     }
     const hash = await hashPassword(password || randomUUID() + randomUUID());
     // Re-check uniqueness after the async hash.
-    if ((email && store.findByEmail(aud, email)) || (phone && store.findByPhone(aud, phone)) || (id && store.users.has(id))) {
-      throw new ApiError(422, email ? 'email_exists' : 'phone_exists', email ? 'A user with this email address has already been registered' : 'Phone number already registered by another user');
+    if (email && store.findByEmail(aud, email)) {
+      throw new ApiError(422, 'email_exists', 'A user with this email address has already been registered');
     }
+    if (phone && store.findByPhone(aud, phone)) throw new ApiError(422, 'phone_exists', 'Phone number already registered by another user');
+    if (id && store.users.has(id)) throw new ApiError(422, 'user_already_exists', 'A user with this ID already exists');
     const u = store.newUserRow({
       ...(id ? { id } : {}),
       aud,

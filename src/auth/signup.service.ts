@@ -50,6 +50,8 @@ function unavailable(): ApiError {
   return new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached; nothing was kept. Try again shortly.');
 }
 
+class PhoneTakenMeanwhile extends Error {}
+
 /**
  * `POST /auth/signup` as a saga recorded in Postgres before the first remote call: the Supabase
  * user is created with an id chosen here (so it can always be found again), then the mirror row
@@ -138,6 +140,8 @@ export class SignupService implements OnModuleInit {
       return await this.prisma.transaction(async (sql) => {
         const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user), sql);
         if (applied.status === 'deleted') throw new Error('the new user is already a tombstone');
+        // Another signup took the number between our check and this write: undo, answer 409.
+        if (applied.user.phone_conflict !== null) throw new PhoneTakenMeanwhile();
         const ensured = await this.profiles.ensureProfile(
           applied.user.id,
           { displayName: saga.display_name, firstName: null, lastName: null },
@@ -150,6 +154,10 @@ export class SignupService implements OnModuleInit {
         return response;
       });
     } catch (error) {
+      if (error instanceof PhoneTakenMeanwhile) {
+        await this.compensate(saga, 'phone_exists');
+        throw refusal('phone_exists');
+      }
       this.logger.error({ err: error, sagaId: saga.id }, 'signup failed after the Supabase user was created; compensating');
       await this.compensate(saga);
       throw new ApiError(503, 'signup_failed', 'The signup could not be completed and was undone; try again shortly.');
@@ -157,8 +165,8 @@ export class SignupService implements OnModuleInit {
   }
 
   /** Deletes the saga's Supabase user; if that fails too, the saga stays `compensating` for the recovery job. */
-  async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>): Promise<boolean> {
-    await this.sagas.advance(saga.id, 'compensating', { errorCode: 'local_write_failed' });
+  async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>, reason = 'local_write_failed'): Promise<boolean> {
+    await this.sagas.advance(saga.id, 'compensating', { errorCode: reason });
     const deleted: RemoteResult<null> = await this.supabase.deleteUser(saga.user_id);
     if (deleted.kind !== 'ok') {
       this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');

@@ -15,11 +15,15 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Total requests; when set, duration is ignored (split evenly over the connections). */
+    amount?: number;
     pipelining?: number;
     timeout?: number;
     workers?: number;
     headers?: Record<string, string>;
     requests?: AutocannonRequest[];
+    /** Called with each response body; false counts a mismatch. */
+    verifyBody?: (body: string) => boolean;
   }
 
   interface Histogram {

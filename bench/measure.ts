@@ -18,6 +18,8 @@ export interface Measurement {
   /** Socket errors and timeouts (autocannon counts a timeout as an error). */
   errors: number;
   timeouts: number;
+  /** 2xx answers whose body was not the expected one (only where a body check is given). */
+  mismatches: number;
   statusCodes: Record<string, number>;
   warmupFailures: number;
   /** CPU time per completed request, in µs, of each process group during the measured run. */
@@ -69,18 +71,30 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const cpuBefore = cpuSnapshot(options.cpu);
   const result = await run(options, options.durationSeconds);
   const cpuAfter = cpuSnapshot(options.cpu);
+  return summarise(
+    { name: options.name, method: options.method, url: `${options.baseUrl}${options.path}`, connections: options.connections, warmupFailures },
+    result,
+    cpuBefore,
+    cpuAfter,
+  );
+}
+
+/** A Measurement from one autocannon result and the CPU snapshots taken around it. */
+export function summarise(
+  what: Pick<Measurement, 'name' | 'method' | 'url' | 'connections' | 'warmupFailures'>,
+  result: autocannon.Result,
+  cpuBefore: Record<string, number>,
+  cpuAfter: Record<string, number>,
+): Measurement {
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
   const completed = Object.values(statusCodes).reduce((sum, count) => sum + count, 0);
   const cpuMicrosPerRequest: Record<string, number> = {};
-  for (const role of Object.keys(options.cpu)) {
+  for (const role of Object.keys(cpuAfter)) {
     cpuMicrosPerRequest[role] = completed > 0 ? Math.round((((cpuAfter[role] ?? 0) - (cpuBefore[role] ?? 0)) * 1000) / completed) : 0;
   }
   return {
-    name: options.name,
-    method: options.method,
-    url: `${options.baseUrl}${options.path}`,
-    connections: options.connections,
+    ...what,
     durationSeconds: result.duration,
     requests: completed,
     requestsPerSecond: result.requests.average,
@@ -88,13 +102,13 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    mismatches: result.mismatches ?? 0,
     statusCodes,
-    warmupFailures,
     cpuMicrosPerRequest,
   };
 }
 
-/** Requests that did not end in a 2xx (non-2xx answers, socket errors, timeouts). */
+/** Requests that did not end in an expected 2xx (non-2xx answers, socket errors, timeouts, body mismatches). */
 export function failedRequests(m: Measurement): number {
-  return m.non2xx + m.errors;
+  return m.non2xx + m.errors + m.mismatches;
 }

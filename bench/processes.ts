@@ -21,9 +21,9 @@ export interface Child {
 
 const children = new Set<Child>();
 
-/** Starts `node [nodeArgs] script` with `env` added to this process' environment. */
-export function spawnNode(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], ipc = false): Child {
-  const proc = spawn(process.execPath, ['--import', ORPHAN_GUARD, ...nodeArgs, script], {
+/** Starts `node [nodeArgs] script [scriptArgs]` with `env` added to this process' environment. */
+export function spawnNode(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], ipc = false, scriptArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, ['--import', ORPHAN_GUARD, ...nodeArgs, script, ...scriptArgs], {
     env: { ...process.env, ...env, BENCH_PARENT_PID: String(process.pid) },
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });

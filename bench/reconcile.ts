@@ -1,0 +1,317 @@
+// Reconcile throughput over many users (default 100,000): what writing the mirror adds over
+// paging through Supabase's listUsers alone.
+//
+//   - the auth stand-in, pre-filled in its own process (auth-with-users.ts);
+//   - an empty mirror database of its own (migrations applied, nothing else);
+//   - (a) paging only, in this process: `auth.admin.listUsers({ page, perPage })` until a short
+//     page (the next page computed here: supabase-js parses page numbers ≥ 10 wrongly), after a
+//     short warm-up pass (JIT, the stand-in's sorted list), the faster of two passes;
+//   - (b1) `node dist/src/cli/reconcile.js --json --per-page N` against the empty mirror (every
+//     user created), (b2) the same again (every user unchanged); each a child process, with its
+//     peak RSS (VmHWM at exit, written by exit-stats.ts; /proc polling as a fallback) and CPU.
+//
+// The overhead is ((b1 − a) ÷ a) on the run's own durationMs (Nest start-up excluded; the
+// process' wall time is reported next to it).
+import { createClient } from '@supabase/supabase-js';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { cpuSnapshot, type CpuRoles } from './cpu.js';
+import type { ExitStats } from './exit-stats.js';
+import { BENCH_DIST, spawnNode, type Child } from './processes.js';
+
+export interface ReconcileOptions {
+  root: string;
+  /** Where the exit-stats files go (the run's temp dir). */
+  tempDir: string;
+  users: number;
+  perPage: number;
+  poolSize: number;
+  port: number;
+  anonKey: string;
+  serviceRoleKey: string;
+  postmasterPid: number;
+  postgresPids: () => number[];
+  /** Creates the empty mirror database (migrations applied) and returns its URL. */
+  createMirrorDatabase: () => Promise<string>;
+  log: (message: string) => void;
+}
+
+export interface ReconcileRun {
+  /** The CLI's JSON summary (null when it printed none). */
+  summary: ReconcileSummaryJson | null;
+  exitCode: number | null;
+  /** The run itself, from the summary (no process start-up). */
+  durationMs: number;
+  /** Spawn to exit, Node and Nest start-up included. */
+  wallMs: number;
+  peakRssMb: number | null;
+  /** Where the peak came from: exit-stats (VmHWM at exit) or polling (VmRSS every 50 ms). */
+  peakRssSource: 'VmHWM at exit' | 'VmRSS polling' | 'none';
+  usersPerSecond: number;
+  /** CPU time during the run, ms: the reconcile process, the auth stand-in, Postgres. */
+  cpuMs: { reconcile: number | null; auth: number; postgres: number };
+}
+
+export interface ReconcileSummaryJson {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  pages: number;
+  seen: number;
+  durationMs: number;
+  dryRun: boolean;
+  complete?: boolean;
+  keptDeleted?: number;
+  error?: string | null;
+}
+
+export interface ReconcileResult {
+  skipped: null;
+  users: number;
+  perPage: number;
+  seedMs: number;
+  paging: { durationMs: number; pages: number; seen: number; usersPerSecond: number; cpuMs: { loadgen: number; auth: number } };
+  first: ReconcileRun;
+  second: ReconcileRun;
+  /** (b1 − a) ÷ a. */
+  overhead: number;
+  /** (b2 − a) ÷ a. */
+  secondOverhead: number;
+  /** Users in the mirror (live rows) after both runs. */
+  mirrorRows: number;
+  problems: string[];
+}
+
+export type ReconcileOutcome = ReconcileResult | { skipped: string };
+
+export function reconcileCli(root: string): string {
+  return join(root, 'dist', 'src', 'cli', 'reconcile.js');
+}
+
+export async function measureReconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
+  const cli = reconcileCli(options.root);
+  if (!existsSync(cli)) {
+    return { skipped: `${cli} does not exist (src/cli/reconcile.ts not written or not built yet): reconcile section skipped` };
+  }
+  options.log(`starting the auth stand-in with ${options.users} users in its store`);
+  const { auth, url: authUrl, insertMs } = await startPrefilledAuth(options);
+  const databaseUrl = await options.createMirrorDatabase();
+  const problems: string[] = [];
+
+  options.log(`(a) paging through listUsers, ${options.perPage} per page`);
+  const supabase = createClient(authUrl, options.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+  const listPage = async (page: number) => {
+    const { data, error } = await supabase.auth.admin.listUsers({ page, perPage: options.perPage });
+    if (error) throw new Error(`listUsers page ${page} failed: ${error.message}`);
+    return data.users.length;
+  };
+  for (let page = 1; page <= 10; page++) await listPage(page); // warm-up
+  // Two measured passes, the faster one kept: a short fixed workload on a shared machine, and the
+  // denominator of the overhead ratio (a slow outlier here would flatter the ratio).
+  const pagingCpu: CpuRoles = { loadgen: () => [process.pid], auth: () => [auth.process.pid!] };
+  let best: { ms: number; pages: number; seen: number; cpuBefore: Record<string, number>; cpuAfter: Record<string, number> } | null = null;
+  for (let pass = 0; pass < 2; pass++) {
+    const cpuBefore = cpuSnapshot(pagingCpu);
+    const passStarted = performance.now();
+    let passPages = 0;
+    let passSeen = 0;
+    for (let page = 1; ; page++) {
+      const count = await listPage(page);
+      passPages++;
+      passSeen += count;
+      if (count < options.perPage) break;
+    }
+    const ms = performance.now() - passStarted;
+    const cpuAfter = cpuSnapshot(pagingCpu);
+    if (!best || ms < best.ms) best = { ms, pages: passPages, seen: passSeen, cpuBefore, cpuAfter };
+  }
+  const { ms: pagingMs, pages, seen, cpuBefore: pagingCpuBefore, cpuAfter: pagingCpuAfter } = best!;
+  if (seen !== options.users) problems.push(`paging saw ${seen} users, expected ${options.users}`);
+
+  const env = {
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(options.poolSize),
+    SUPABASE_URL: authUrl,
+    SUPABASE_ANON_KEY: options.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: options.serviceRoleKey,
+    LOG_LEVEL: 'warn',
+  };
+  const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
+  options.log(`(b1) reconcile CLI against the empty mirror (${options.users} creates)`);
+  const first = await runCli(options, cli, env, cpuRoles, 'first');
+  options.log(`(b2) reconcile CLI again (${options.users} unchanged)`);
+  const second = await runCli(options, cli, env, cpuRoles, 'second');
+  await auth.stop();
+
+  checkRun('b1', first, { created: options.users }, options.users, problems);
+  checkRun('b2', second, { unchanged: options.users }, options.users, problems);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  let mirrorRows = 0;
+  try {
+    const { rows } = await client.query<{ live: string }>('SELECT count(*) AS live FROM users WHERE deleted_at IS NULL');
+    mirrorRows = Number(rows[0]!.live);
+  } finally {
+    await client.end();
+  }
+  if (mirrorRows !== options.users) problems.push(`the mirror holds ${mirrorRows} live users after reconcile, expected ${options.users}`);
+
+  return {
+    skipped: null,
+    users: options.users,
+    perPage: options.perPage,
+    seedMs: insertMs,
+    paging: {
+      durationMs: Math.round(pagingMs),
+      pages,
+      seen,
+      usersPerSecond: Math.round(seen / (pagingMs / 1000)),
+      cpuMs: {
+        loadgen: Math.round(pagingCpuAfter.loadgen! - pagingCpuBefore.loadgen!),
+        auth: Math.round(pagingCpuAfter.auth! - pagingCpuBefore.auth!),
+      },
+    },
+    first,
+    second,
+    overhead: (first.durationMs - pagingMs) / pagingMs,
+    secondOverhead: (second.durationMs - pagingMs) / pagingMs,
+    mirrorRows,
+    problems,
+  };
+}
+
+function checkRun(label: string, run: ReconcileRun, expected: Partial<ReconcileSummaryJson>, users: number, problems: string[]): void {
+  if (run.exitCode !== 0) problems.push(`${label}: the reconcile CLI exited with ${run.exitCode}`);
+  const summary = run.summary;
+  if (!summary) {
+    problems.push(`${label}: no JSON summary on stdout`);
+    return;
+  }
+  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0, ...expected };
+  for (const [key, value] of Object.entries(counts)) {
+    const actual = summary[key as keyof ReconcileSummaryJson];
+    if (actual !== value) problems.push(`${label}: ${key} = ${String(actual)}, expected ${value}`);
+  }
+  if (summary.seen !== users) problems.push(`${label}: seen = ${summary.seen}, expected ${users}`);
+  if (summary.complete === false) problems.push(`${label}: incomplete run (${summary.error ?? 'no reason given'})`);
+}
+
+/** Starts auth-with-users.js and waits for its "ready" line (bulk insertion done). */
+async function startPrefilledAuth(options: ReconcileOptions): Promise<{ auth: Child; url: string; insertMs: number }> {
+  const auth = spawnNode('auth stand-in (pre-filled)', join(BENCH_DIST, 'auth-with-users.js'), {
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    BENCH_AUTH_USERS: String(options.users),
+  });
+  const line = await waitForLine(auth, /^\{"ready":true.*\}$/m, 120_000);
+  const ready = JSON.parse(line) as { url: string; users: number; insertMs: number };
+  if (ready.users !== options.users) throw new Error(`the auth stand-in holds ${ready.users} users, expected ${options.users}`);
+  options.log(`auth stand-in ready at ${ready.url}: ${ready.users} users inserted in ${ready.insertMs} ms`);
+  return { auth, url: ready.url, insertMs: ready.insertMs };
+}
+
+function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = pattern.exec(seen);
+      if (match) finish(null, match[0]);
+    };
+    const onExit = () => finish(new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`));
+    const finish = (error: Error | null, line?: string) => {
+      clearTimeout(timer);
+      child.process.stdout!.off('data', onData);
+      child.process.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(line!);
+    };
+    child.process.stdout!.on('data', onData);
+    child.process.once('exit', onExit);
+  });
+}
+
+/** One `reconcile --json` child process, to completion (10 minutes at most). */
+async function runCli(options: ReconcileOptions, cli: string, env: Record<string, string>, cpuRoles: CpuRoles, label: string): Promise<ReconcileRun> {
+  const statsFile = join(options.tempDir, `reconcile-${label}-exit-stats.json`);
+  rmSync(statsFile, { force: true });
+  const cpuBefore = cpuSnapshot(cpuRoles);
+  const started = performance.now();
+  const child = spawnNode(
+    `reconcile CLI (${label})`,
+    cli,
+    { ...env, BENCH_EXIT_STATS_FILE: statsFile },
+    ['--import', join(BENCH_DIST, 'exit-stats.js')],
+    false,
+    ['--json', '--per-page', String(options.perPage)],
+  );
+  let stdout = '';
+  child.process.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  let polledPeakKb = 0;
+  const pid = child.process.pid!;
+  const poll = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = /^VmHWM:\s+(\d+) kB/m.exec(status) ?? /^VmRSS:\s+(\d+) kB/m.exec(status);
+      if (rss) polledPeakKb = Math.max(polledPeakKb, Number(rss[1]));
+    } catch {
+      // exited
+    }
+  }, 50);
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`reconcile CLI (${label}) still running after 10 minutes:\n${child.output()}`)), 600_000);
+    // 'close': exited and its stdout read to the end.
+    child.process.once('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  }).finally(() => clearInterval(poll));
+  const wallMs = performance.now() - started;
+  const cpuAfter = cpuSnapshot(cpuRoles);
+  await child.stop();
+
+  const summary = lastJsonLine(stdout);
+  if (!summary) options.log(`reconcile CLI (${label}) printed no JSON summary; its output:\n${child.output()}`);
+  let stats: ExitStats | null = null;
+  try {
+    stats = JSON.parse(readFileSync(statsFile, 'utf8')) as ExitStats;
+  } catch {
+    // not written: polling only
+  }
+  const peakKb = stats ? (stats.vmHwmKb ?? stats.maxRssKb) : polledPeakKb || null;
+  const durationMs = summary?.durationMs ?? Math.round(wallMs);
+  return {
+    summary,
+    exitCode,
+    durationMs,
+    wallMs: Math.round(wallMs),
+    peakRssMb: peakKb === null ? null : Math.round(peakKb / 1024),
+    peakRssSource: stats ? 'VmHWM at exit' : polledPeakKb ? 'VmRSS polling' : 'none',
+    usersPerSecond: Math.round((summary?.seen ?? 0) / (durationMs / 1000)),
+    cpuMs: {
+      reconcile: stats ? stats.userCpuMs + stats.systemCpuMs : null,
+      auth: Math.round(cpuAfter.auth! - cpuBefore.auth!),
+      postgres: Math.round(cpuAfter.postgres! - cpuBefore.postgres!),
+    },
+  };
+}
+
+function lastJsonLine(text: string): ReconcileSummaryJson | null {
+  const lines = text.trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      if (parsed && typeof parsed === 'object' && 'durationMs' in parsed) return parsed as ReconcileSummaryJson;
+    } catch {
+      // not JSON
+    }
+  }
+  return null;
+}

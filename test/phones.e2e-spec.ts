@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { PrismaService } from '../src/prisma/prisma.service.js';
 import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
-import { FIND_LIVE_BY_PHONE, PHONE_INDEX } from '../src/users/users.repository.js';
+import { FIND_LIVE_BY_PHONE, PHONE_INDEX, isPhoneRace } from '../src/users/users.repository.js';
 import { UsersService } from '../src/users/users.service.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -229,11 +229,7 @@ describe('a number another live user holds', () => {
       });
       await winnerWritten;
       const losing = loserInTransaction
-        ? prisma.transaction(async (tx) => {
-            const outcome = await users.applyUserSnapshot(loser, tx, 'webhook');
-            await tx.query('SELECT 1'); // the transaction is still usable after the retry
-            return outcome;
-          })
+        ? prisma.transaction((tx) => users.applyUserSnapshot(loser, tx, 'webhook'), { retryOnceIf: isPhoneRace })
         : users.applyUserSnapshot(loser);
       await waitForRowLockWaiters(1);
       release();

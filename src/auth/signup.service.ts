@@ -14,6 +14,7 @@ import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { toE164 } from '../users/phone-number.js';
 import { toUserResponse } from '../users/user-mapper.js';
 import { snapshotFromSupabase } from '../users/user-snapshot.js';
+import { isPhoneRace } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
 import type { SignupRequest } from './dto/auth-requests.dto.js';
 import type { SignupResponse } from './dto/auth-responses.dto.js';
@@ -152,7 +153,7 @@ export class SignupService implements OnModuleInit {
         await this.audit.record(sql, { userId: applied.user.id, subjectId: applied.user.id, type: 'user.signed_up', details: {} });
         await this.sagas.advance(saga.id, 'completed', { response }, sql);
         return response;
-      });
+      }, { retryOnceIf: isPhoneRace });
     } catch (error) {
       if (error instanceof PhoneTakenMeanwhile) {
         await this.compensate(saga, 'phone_exists');

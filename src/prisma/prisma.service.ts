@@ -11,18 +11,39 @@ import { PrismaClient } from '../generated/prisma/client.js';
  * transaction, a reconcile page), so repositories write them against this interface.
  */
 export interface Sql {
-  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(statement: Statement, values?: readonly unknown[]): Promise<Row[]>;
   /** Like query, and returns the number of rows affected. */
-  execute(text: string, values?: readonly unknown[]): Promise<number>;
+  execute(statement: Statement, values?: readonly unknown[]): Promise<number>;
+}
+
+/** SQL text, or a named statement that each connection prepares once and reuses. */
+export type Statement = string | PreparedStatement;
+
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * A statement on the hot path (sync, deliveries, GET /users/me): prepared once per connection and
+ * run with a generic plan, so Postgres stops re-planning the mirror's long upserts on every call
+ * (planning cost them more than running; measured by `npm run bench`).
+ */
+export function prepared(name: string, text: string): PreparedStatement {
+  return { name, text };
 }
 
 function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
+  const run = (statement: Statement, values: readonly unknown[]) =>
+    typeof statement === 'string'
+      ? queryable.query(statement, values as unknown[])
+      : queryable.query({ name: statement.name, text: statement.text, values: values as unknown[] });
   return {
-    async query<Row>(text: string, values: readonly unknown[] = []) {
-      return (await queryable.query(text, values as unknown[])).rows as Row[];
+    async query<Row>(statement: Statement, values: readonly unknown[] = []) {
+      return (await run(statement, values)).rows as Row[];
     },
-    async execute(text: string, values: readonly unknown[] = []) {
-      return (await queryable.query(text, values as unknown[])).rowCount ?? 0;
+    async execute(statement: Statement, values: readonly unknown[] = []) {
+      return (await run(statement, values)).rowCount ?? 0;
     },
   };
 }
@@ -44,6 +65,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       max: config.databasePoolSize,
       connectionTimeoutMillis: 5_000,
       application_name: 'authmirror',
+      // Prepared statements (see `prepared`) keep one generic plan instead of planning each call.
+      options: '-c plan_cache_mode=force_generic_plan',
     });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => undefined);
@@ -52,8 +75,21 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     this.sql = sqlOn(pool);
   }
 
-  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
-  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction on one connection; rolls back if it throws. With `retryOnceIf`,
+   * a transaction that failed with such an error (a lost race that a fresh attempt resolves) runs
+   * once more from the start.
+   */
+  async transaction<T>(work: (sql: Sql) => Promise<T>, options: { retryOnceIf?: (error: unknown) => boolean } = {}): Promise<T> {
+    try {
+      return await this.transactionOnce(work);
+    } catch (error) {
+      if (!options.retryOnceIf?.(error)) throw error;
+      return this.transactionOnce(work);
+    }
+  }
+
+  private async transactionOnce<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError } from '../common/api-error.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
 import type { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';
 import type { ProfileResponse } from './dto/profile.dto.js';
 import { changedFields, type UpdateProfileRequest } from './dto/update-profile.dto.js';
@@ -48,6 +48,8 @@ const ENSURE_PROFILE = `
   UNION ALL
   SELECT ${PROFILE_COLUMNS}, false AS created FROM profiles p JOIN live ON p.user_id = live.id
   WHERE NOT EXISTS (SELECT 1 FROM made)`;
+
+const ENSURE_PROFILE_STATEMENT = prepared('profile_ensure', ENSURE_PROFILE);
 
 /** Fields of an update; the ones not given (null) are kept. Only a live user's profile is written. */
 const UPDATE_PROFILE = `
@@ -147,7 +149,7 @@ export class ProfilesService {
     names: InitialNames,
     sql: Sql = this.prisma.sql,
   ): Promise<{ profile: ProfileResponse; created: boolean } | null> {
-    const rows = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE, [
+    const rows = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE_STATEMENT, [
       userId,
       names.displayName,
       names.firstName,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ProfileRow } from '../profiles/profile-row.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { PrismaService, prepared, type PreparedStatement, type Sql } from '../prisma/prisma.service.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
 /** A row of `users` as the SQL below returns it. */
@@ -89,7 +89,7 @@ const PHONE_TAKEN = `(s.phone IS NOT NULL AND (s.phone_rank > 1
  * The second branch returns the rows nothing was written to, as they stand, so the caller learns
  * every outcome in the same round trip.
  */
-const UPSERT_SNAPSHOTS = `
+export const UPSERT_SNAPSHOTS = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
       $6::timestamptz[], $7::timestamptz[], $8::text[], $9::boolean[], $10::jsonb[], $11::jsonb[],
@@ -101,7 +101,8 @@ const UPSERT_SNAPSHOTS = `
     CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended('user:' || o.id::text, 0))) AS per_user_lock
   ), ranked AS (
     SELECT l.*, row_number() OVER (PARTITION BY l.phone ORDER BY
-      EXISTS (SELECT 1 FROM users c WHERE c.id = l.id AND c.phone = l.phone) DESC, l.created_at NULLS LAST, l.id) AS phone_rank
+      (l.phone IS NOT NULL AND EXISTS (SELECT 1 FROM users c WHERE c.id = l.id AND c.phone = l.phone)) DESC,
+      l.created_at NULLS LAST, l.id) AS phone_rank
     FROM locked l
   ), resolved AS (
     SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
@@ -127,6 +128,37 @@ const UPSERT_SNAPSHOTS = `
   SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = i.updated_at, false)
   FROM users u JOIN input i ON i.id = u.id
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = u.id)`;
+
+const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SNAPSHOTS);
+
+/**
+ * A claim that must succeed for a write to happen, checked in the write's own statement: an
+ * INSERT … ON CONFLICT DO NOTHING RETURNING 1 of the caller's, e.g. a delivery id. If it returns
+ * no row (already claimed), the statement writes and locks nothing. Its parameters follow the
+ * snapshot's ($14 on).
+ */
+export interface WriteClaim {
+  /** Names the prepared statement: one per distinct claim SQL. */
+  readonly name: string;
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+const claimedStatements = new Map<string, PreparedStatement>();
+
+function upsertWithClaim(claim: WriteClaim): PreparedStatement {
+  let statement = claimedStatements.get(claim.name);
+  if (!statement) {
+    const text = UPSERT_SNAPSHOTS.replace(
+      /^\s*WITH input AS \(\s*SELECT \* FROM (unnest\([\s\S]*?\)\s*AS s\([\s\S]*?\))\s*\)/,
+      (_match, source: string) => `WITH claim AS (${claim.sql}), input AS (SELECT * FROM ${source} WHERE EXISTS (SELECT 1 FROM claim))`,
+    );
+    if (text === UPSERT_SNAPSHOTS) throw new Error('could not attach the claim to the upsert');
+    statement = prepared(`mirror_upsert_${claim.name}`, text);
+    claimedStatements.set(claim.name, statement);
+  }
+  return statement;
+}
 
 /** The snapshots as the column arrays of UPSERT_SNAPSHOTS. */
 function snapshotArrays(snapshots: readonly UserSnapshot[]): unknown[][] {
@@ -162,6 +194,14 @@ const INSERT_IF_ABSENT = `
   UNION ALL
   SELECT ${USER_COLUMNS}, false, false, false FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
 
+const INSERT_IF_ABSENT_STATEMENT = prepared('mirror_insert_if_absent', INSERT_IF_ABSENT);
+
+const FIND_WITH_PROFILE = prepared(
+  'mirror_find_with_profile',
+  `SELECT ${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}
+   FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1::uuid`,
+);
+
 /** A live user found by phone: what a lookup may tell another user, and nothing more. */
 export interface PhoneHolder {
   id: string;
@@ -182,7 +222,8 @@ export interface PhoneConflictRow {
  * Two statements that give the same number to two users at the same moment both see it free;
  * the second to commit fails on the index. Its retry sees the first one's row and flags instead.
  */
-function isPhoneRace(error: unknown): boolean {
+/** A unique violation on the live-phone index: two writes raced for one number. Retrying sees the winner. */
+export function isPhoneRace(error: unknown): boolean {
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
   return code === '23505' && constraint === PHONE_INDEX;
 }
@@ -208,10 +249,11 @@ export class UsersRepository {
    * returns each row as it stands (a user absent from the answer has no row at all). A phone that
    * another live user holds is flagged on the row (`phone_conflict`), never an error.
    */
-  async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<UpsertedRow[]> {
+  async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, claim?: WriteClaim): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
-    const values = snapshotArrays(snapshots);
-    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(UPSERT_SNAPSHOTS, values));
+    const values = claim ? [...snapshotArrays(snapshots), ...claim.values] : snapshotArrays(snapshots);
+    const statement = claim ? upsertWithClaim(claim) : UPSERT_SNAPSHOTS_STATEMENT;
+    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(statement, values));
     this.warnOfConflicts(rows);
     return rows;
   }
@@ -219,14 +261,14 @@ export class UsersRepository {
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
     const values = snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value);
-    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT, values));
+    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
     this.warnOfConflicts(rows);
     return rows[0] ?? null;
   }
 
   /** The live user holding this number (E.164), with their display name: an index scan on PHONE_INDEX. */
   async findLiveByPhone(phone: string): Promise<PhoneHolder | null> {
-    const rows = await this.prisma.sql.query<PhoneHolder>(FIND_LIVE_BY_PHONE, [phone]);
+    const rows = await this.prisma.sql.query<PhoneHolder>(prepared('mirror_find_by_phone', FIND_LIVE_BY_PHONE), [phone]);
     return rows[0] ?? null;
   }
 
@@ -241,23 +283,17 @@ export class UsersRepository {
   }
 
   /**
-   * Runs a write once more when it lost a phone race (see isPhoneRace). Inside a caller's
-   * transaction the failed statement would abort it, so there it runs under a savepoint; the
-   * shared pool (`this.prisma.sql`) runs each statement in its own transaction and needs none.
+   * Runs a write once more when it lost a phone race (see isPhoneRace). Only outside a
+   * transaction: inside one, the failed statement has aborted the transaction, so the caller
+   * retries the whole transaction (PrismaService.transaction's `retryOnceIf: isPhoneRace`).
    */
   private async retryingPhoneRace<T>(sql: Sql, write: () => Promise<T>): Promise<T> {
-    const inTransaction = sql !== this.prisma.sql;
-    if (inTransaction) await sql.query('SAVEPOINT phone_race');
+    if (sql !== this.prisma.sql) return write();
     try {
-      const result = await write();
-      if (inTransaction) await sql.query('RELEASE SAVEPOINT phone_race');
-      return result;
+      return await write();
     } catch (error) {
       if (!isPhoneRace(error)) throw error;
-      if (inTransaction) await sql.query('ROLLBACK TO SAVEPOINT phone_race');
-      const result = await write();
-      if (inTransaction) await sql.query('RELEASE SAVEPOINT phone_race');
-      return result;
+      return write();
     }
   }
 
@@ -272,11 +308,7 @@ export class UsersRepository {
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */
   async findWithProfile(id: string): Promise<{ user: MirrorUserRow; profile: ProfileRow | null } | null> {
-    const rows = await this.prisma.sql.query<MirrorUserRow & PrefixedProfile>(
-      `SELECT ${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}
-       FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1::uuid`,
-      [id],
-    );
+    const rows = await this.prisma.sql.query<MirrorUserRow & PrefixedProfile>(FIND_WITH_PROFILE, [id]);
     const row = rows[0];
     if (!row) return null;
     return { user: row, profile: row.p_updated_at === null ? null : unprefixProfile(row) };

@@ -14,7 +14,7 @@ import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
-import { UsersRepository, type MirrorUserRow, type UpsertedRow } from './users.repository.js';
+import { UsersRepository, type MirrorUserRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
 export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
@@ -78,6 +78,17 @@ export class UsersService implements OnModuleInit {
     }
     const [row] = await this.users.upsertIfNewer([snapshot], tx);
     return outcomeOf(row);
+  }
+
+  /**
+   * Applies a snapshot (not a deletion) only if `claim` succeeds, in one statement: for a
+   * delivery, whose id is claimed and whose effect is applied atomically. Null when the claim was
+   * already taken (a repeat: nothing was written).
+   */
+  async applyUserSnapshotOnce(snapshot: UserSnapshot, claim: WriteClaim): Promise<ApplyOutcome | null> {
+    if (snapshot.deletedAt !== null) throw new Error('a deletion is not applied through a claim');
+    const [row] = await this.users.upsertIfNewer([snapshot], undefined, claim);
+    return row ? outcomeOf(row) : null;
   }
 
   /**

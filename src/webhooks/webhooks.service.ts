@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
 import { UsersService } from '../users/users.service.js';
 import { DeliveryAuthenticator, type AuthenticDelivery } from './delivery-authenticator.js';
 import { parseDelivery, type DeliveryAction } from './delivery-parser.js';
@@ -7,11 +7,18 @@ import type { DeliveryResponse } from './dto/delivery-response.dto.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** Claims the delivery id first: a repeat (or a concurrent twin, which waits on the row) does nothing. */
+const RECORD_DELIVERY = prepared(
+  'webhook_record_delivery',
+  `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
+   VALUES ($1, $2, $3, $4::uuid, $5) ON CONFLICT (delivery_id) DO NOTHING`,
+);
+
 /**
  * Receives Supabase deliveries: authenticity first, then the payload, then the effect, which goes
- * through the users service's apply and delete functions. The delivery id is recorded in the same
- * transaction as the effect: a repeat finds it and changes nothing; a failure leaves no record,
- * so the sender's retry applies it.
+ * through the users service's apply and delete functions. The delivery id is claimed atomically
+ * with the effect (in the upsert's own statement, or in the deletion's transaction): a repeat finds
+ * it and changes nothing; a failure leaves no record, so the sender's retry applies it.
  */
 @Injectable()
 export class WebhooksService {
@@ -29,7 +36,10 @@ export class WebhooksService {
     if (action.kind === 'ignore') {
       return { status: 202, response: { status: 'ignored', eventType: action.eventType, reason: action.reason } };
     }
-    const outcome = await this.prisma.transaction((tx) => this.applyOnce(tx, delivery, action));
+    const outcome =
+      action.kind === 'apply'
+        ? await this.applySnapshotOnce(delivery, action)
+        : await this.prisma.transaction((tx) => this.deleteOnce(tx, delivery, action));
     this.logger.log({ deliveryId: delivery.deliveryId, eventType: action.eventType, outcome }, 'delivery received');
     return {
       status: 200,
@@ -37,21 +47,22 @@ export class WebhooksService {
     };
   }
 
-  private async applyOnce(tx: Sql, delivery: AuthenticDelivery, action: Exclude<DeliveryAction, { kind: 'ignore' }>): Promise<string> {
-    const userId = action.kind === 'apply' ? action.snapshot.id : action.userId;
-    const fresh = await tx.execute(
-      `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, outcome)
-       VALUES ($1, $2, $3, $4::uuid, 'pending') ON CONFLICT (delivery_id) DO NOTHING`,
-      [delivery.deliveryId, delivery.form, action.eventType, userId],
-    );
+  /** The delivery id is claimed in the upsert's own statement: one round trip, atomic. */
+  private async applySnapshotOnce(delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'apply' }>): Promise<string> {
+    const claim = {
+      name: 'delivery_claim',
+      sql: `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
+            VALUES ($14, $15, $16, $17::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
+      values: [delivery.deliveryId, delivery.form, action.eventType, action.snapshot.id],
+    };
+    const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, claim);
+    return outcome ? outcome.status : 'duplicate';
+  }
+
+  private async deleteOnce(tx: Sql, delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'delete' }>): Promise<string> {
+    const fresh = await tx.execute(RECORD_DELIVERY, [delivery.deliveryId, delivery.form, action.eventType, action.userId, 'delete']);
     if (fresh === 0) return 'duplicate';
-    const outcome =
-      action.kind === 'apply'
-        ? (await this.users.applyUserSnapshot(action.snapshot, tx, 'webhook')).status
-        : (await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: 'webhook' }, tx)).deleted
-          ? 'deleted'
-          : 'already_deleted';
-    await tx.execute('UPDATE webhook_deliveries SET outcome = $1 WHERE delivery_id = $2', [outcome, delivery.deliveryId]);
-    return outcome;
+    const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: 'webhook' }, tx);
+    return deleted ? 'deleted' : 'already_deleted';
   }
 }

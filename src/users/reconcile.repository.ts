@@ -8,7 +8,10 @@ export interface ExistingVersion {
   missing: boolean;
   /** A tombstone: a real run leaves it alone (no resurrection). */
   tombstone: boolean;
-  /** The listed snapshot is strictly newer than the row (or the row has no version): a real run updates it. */
+  /**
+   * The listed snapshot is strictly newer than the row (or the row has no version, or holds a phone
+   * conflict that the apply may now heal): a real run may write it.
+   */
   newer: boolean;
 }
 
@@ -98,7 +101,8 @@ export class ReconcileRepository {
     if (entries.length === 0) return [];
     return this.prisma.sql.query<ExistingVersion>(
       `SELECT i.id::text AS id, (u.id IS NULL) AS missing, (u.deleted_at IS NOT NULL) AS tombstone,
-         (u.id IS NOT NULL AND (u.updated_at IS NULL OR u.updated_at < i.updated_at)) AS newer
+         (u.id IS NOT NULL AND (u.updated_at IS NULL OR u.updated_at < i.updated_at
+           OR (u.updated_at = i.updated_at AND u.phone_conflict IS NOT NULL))) AS newer
        FROM unnest($1::uuid[], $2::timestamptz[]) AS i(id, updated_at) LEFT JOIN users u ON u.id = i.id`,
       [entries.map((entry) => entry.id), entries.map((entry) => entry.updatedAt)],
     );

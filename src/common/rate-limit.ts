@@ -24,14 +24,17 @@ function accountOf(request: { body?: unknown }): string {
  * and @SkipThrottle the limiters that do not apply to them.
  */
 export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
+  // One budget per limiter and tracker across every route that uses it (the default key is per route).
+  const generateKey = (_context: unknown, tracker: string, name: string) => `${name}:${tracker}`;
   return [
-    { name: 'ip', ttl: MINUTE, limit: perMinute(config.rateLimits.authPerIpPerMinute), getTracker: (request) => String(request.ip) },
-    { name: 'account', ttl: MINUTE, limit: perMinute(config.rateLimits.authPerAccountPerMinute), getTracker: (request) => accountOf(request) },
+    { name: 'ip', ttl: MINUTE, limit: perMinute(config.rateLimits.authPerIpPerMinute), getTracker: (request) => String(request.ip), generateKey },
+    { name: 'account', ttl: MINUTE, limit: perMinute(config.rateLimits.authPerAccountPerMinute), getTracker: (request) => accountOf(request), generateKey },
     {
       name: 'user',
       ttl: MINUTE,
       limit: perMinute(config.rateLimits.lookupPerUserPerMinute),
       getTracker: (request) => String((request.user as { id?: string } | undefined)?.id ?? request.ip),
+      generateKey,
     },
   ];
 }

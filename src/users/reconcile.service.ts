@@ -372,7 +372,7 @@ function count(summary: ReconcileSummary, counter: Counter): void {
   summary[counter]++;
 }
 
-function outcomeCounter(outcome: ApplyOutcome | undefined): Counter {
+function outcomeCounter(outcome: { status: ApplyOutcome['status'] } | undefined): Counter {
   switch (outcome?.status) {
     case 'created':
       return 'created';

@@ -89,7 +89,8 @@ const PHONE_TAKEN = `(s.phone IS NOT NULL AND (s.phone_rank > 1
  * The second branch returns the rows nothing was written to, as they stand, so the caller learns
  * every outcome in the same round trip.
  */
-export const UPSERT_SNAPSHOTS = `
+function upsertSnapshotsSql(columns: string): string {
+  return `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
       $6::timestamptz[], $7::timestamptz[], $8::text[], $9::boolean[], $10::jsonb[], $11::jsonb[],
@@ -121,15 +122,31 @@ export const UPSERT_SNAPSHOTS = `
       created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
     WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at
       OR (u.updated_at = EXCLUDED.updated_at AND u.phone_conflict IS NOT NULL AND EXCLUDED.phone_conflict IS NULL))
-    RETURNING ${USER_COLUMNS}, (xmax = 0) AS inserted
+    RETURNING ${columns}, (xmax = 0) AS inserted
   )
   SELECT w.*, true AS written, true AS same_version FROM written w
   UNION ALL
-  SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = i.updated_at, false)
+  SELECT ${columns}, false, false, coalesce(u.updated_at = i.updated_at, false)
   FROM users u JOIN input i ON i.id = u.id
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = u.id)`;
+}
+
+export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(USER_COLUMNS);
 
 const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SNAPSHOTS);
+
+/** The same statement answering only what a batch caller needs (reconcile pages): less to send and parse. */
+const UPSERT_OUTCOMES_STATEMENT = prepared('mirror_upsert_outcomes', upsertSnapshotsSql('u.id, u.deleted_at, u.phone_conflict'));
+
+/** What UPSERT_OUTCOMES_STATEMENT answers for each user that has a row. */
+export interface UpsertOutcomeRow {
+  id: string;
+  deleted_at: Date | null;
+  phone_conflict: string | null;
+  inserted: boolean;
+  written: boolean;
+  same_version: boolean;
+}
 
 /**
  * A claim that must succeed for a write to happen, checked in the write's own statement: an
@@ -258,6 +275,15 @@ export class UsersRepository {
     return rows;
   }
 
+  /** Like upsertIfNewer, answering only each user's outcome (for pages of many users). */
+  async upsertOutcomes(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<UpsertOutcomeRow[]> {
+    if (snapshots.length === 0) return [];
+    const values = snapshotArrays(snapshots);
+    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertOutcomeRow>(UPSERT_OUTCOMES_STATEMENT, values));
+    this.warnOfConflicts(rows);
+    return rows;
+  }
+
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
     const values = snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value);
@@ -298,7 +324,7 @@ export class UsersRepository {
   }
 
   /** Logs each conflict this write flagged, by user id only: the number is personal data. */
-  private warnOfConflicts(rows: readonly UpsertedRow[]): void {
+  private warnOfConflicts(rows: ReadonlyArray<Pick<UpsertedRow, 'id' | 'written' | 'phone_conflict'>>): void {
     for (const row of rows) {
       if (row.written && row.phone_conflict !== null) {
         this.logger.warn({ userId: row.id }, 'phone number held by another live user: stored as a conflict, not merged');

@@ -14,7 +14,7 @@ import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
-import { UsersRepository, type MirrorUserRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
+import { UsersRepository, type MirrorUserRow, type UpsertOutcomeRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
 export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
@@ -96,9 +96,9 @@ export class UsersService implements OnModuleInit {
    * applyUserSnapshot (it is the same SQL): for reconcile pages. Snapshots with `deletedAt` must be
    * deleted by the caller (deleteUser), not passed here. Outcomes come back by user id.
    */
-  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<Map<string, ApplyOutcome>> {
-    const rows = await this.users.upsertIfNewer(snapshots, tx);
-    return new Map(rows.map((row) => [row.id, outcomeOf(row)]));
+  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<Map<string, { status: ApplyOutcome['status'] }>> {
+    const rows = await this.users.upsertOutcomes(snapshots, tx);
+    return new Map(rows.map((row) => [row.id, { status: statusOf(row) }]));
   }
 
   /**
@@ -197,6 +197,12 @@ export class UsersService implements OnModuleInit {
     };
   }
 
+}
+
+function statusOf(row: UpsertOutcomeRow): ApplyOutcome['status'] {
+  if (row.deleted_at) return 'deleted';
+  if (row.written) return row.inserted ? 'created' : 'updated';
+  return row.same_version ? 'unchanged' : 'stale';
 }
 
 function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {

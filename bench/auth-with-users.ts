@@ -3,7 +3,9 @@
 // confirmed email users directly into its store, then prints one JSON line on stdout:
 // {"ready":true,"url":…,"users":…,"insertMs":…}. Stops on SIGTERM / SIGINT.
 //
-// Env: PORT, HOST (default 127.0.0.1), BENCH_AUTH_USERS (default 100000).
+// Env: PORT, HOST (default 127.0.0.1), BENCH_AUTH_USERS (default 100000), BENCH_AUTH_PHONES=1
+// (the lookup section: user i also holds the phone 1415 + (i + 1) on 7 digits, stored without
+// '+' as Supabase does, and a lookup-… email instead of reconcile-…).
 import { startAuthServer } from '../dev/auth-server/server.js';
 
 const count = Number(process.env.BENCH_AUTH_USERS ?? 100_000);
@@ -17,10 +19,20 @@ const server = await startAuthServer({
   quiet: true,
 });
 const started = performance.now();
-server.admin.bulkInsert(count, (i) => ({
-  email: `reconcile-${i}@example.test`,
-  raw_user_meta_data: { first_name: `Reconcile${i}`, last_name: 'User', n: i },
-}));
+const phones = /^(1|true|yes)$/i.test(process.env.BENCH_AUTH_PHONES ?? '');
+server.admin.bulkInsert(
+  count,
+  phones
+    ? (i) => ({
+        email: `lookup-${i}@example.test`,
+        phone: `1415${String(i + 1).padStart(7, '0')}`,
+        raw_user_meta_data: { first_name: `Lookup${i}`, last_name: 'User', n: i },
+      })
+    : (i) => ({
+        email: `reconcile-${i}@example.test`,
+        raw_user_meta_data: { first_name: `Reconcile${i}`, last_name: 'User', n: i },
+      }),
+);
 const insertMs = Math.round(performance.now() - started);
 process.stdout.write(`${JSON.stringify({ ready: true, url: server.url, users: server.admin.userCount(), insertMs })}\n`);
 

@@ -216,7 +216,7 @@ async function startPrefilledAuth(options: ReconcileOptions): Promise<{ auth: Ch
   return { auth, url: ready.url, insertMs: ready.insertMs };
 }
 
-function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
+export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)), timeoutMs);

@@ -14,17 +14,26 @@
 //                  one, then checked (deletion.ts);
 //      reconcile   100,000 users in a pre-filled auth stand-in: listUsers paging alone vs the
 //                  reconcile CLI on an empty mirror and again, peak RSS (reconcile.ts);
+//      lookup      GET /users/lookup?phone= with 100,000 users with phones in the mirror (inserted
+//                  with pg) vs the old approach, listUsers paging until the number turns up, in a
+//                  pre-filled auth stand-in holding the same numbers: p50/p99 under load, and
+//                  one at a time for the ratio (the old approach is one at a time) (lookup.ts);
+//      signup      POST /auth/signup with unique emails: req/s, p50/p99, non-201 answers (signup.ts);
 //   5. a table, ratios and targets (PASS/FAIL/SKIP); JSON to .data/bench-latest.json (a run with
 //      --only writes .data/bench-latest-only-<sections>.json instead).
 //
 // Flags: --json (print the JSON only), --duration <s>, --check (exit 1 when a target fails),
-//        --only <section,...> (me, sync, deliveries, delete, reconcile; default all).
+//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup; default all).
+// The API runs with its rate limits off (RATE_LIMIT_LOOKUP_PER_USER, RATE_LIMIT_AUTH_PER_IP,
+// RATE_LIMIT_AUTH_PER_ACCOUNT = 0): only the lookup and signup routes use them.
 // Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_USERS (200), BENCH_CONNECTIONS (32),
 //      BENCH_POOL_SIZE (the pool size of the API, both baselines and the reconcile CLI), BENCH_PROFILE=1
 //      (CPU profile of the API during its measurements; figures then carry the profiler's cost),
 //      BENCH_DELIVERY_USERS (3000), BENCH_DELIVERY_ROUNDS (3 events per user), BENCH_DELIVERY_WARMUP_USERS (500),
 //      BENCH_DELETE_USERS (10), BENCH_DELETE_ROWS (10000), BENCH_RECONCILE_USERS (100000),
-//      BENCH_RECONCILE_PER_PAGE (1000).
+//      BENCH_RECONCILE_PER_PAGE (1000), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
+//      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
+//      BENCH_SIGNUP_DURATION (5); lookup and signup each run 1 s of warm-up first.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,11 +49,13 @@ import { measureDeliveries, type DeliveriesResult } from './deliveries.js';
 import { failedRequests, measure, type Measurement } from './measure.js';
 import { BENCH_DIST, freePort, killAllChildrenSync, spawnNode, stopAllChildren, waitForOk, type Child } from './processes.js';
 import { summariseProfile } from './profile-summary.js';
+import { measureLookup, type LookupResult } from './lookup.js';
 import { measureReconcile, type ReconcileOutcome } from './reconcile.js';
+import { measureSignup } from './signup.js';
 import { checkSameAnswers, createUsers, syncUsers } from './users.js';
 import { newWebhookSecret } from './webhooks.js';
 
-const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile'] as const;
+const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Settings {
@@ -67,6 +78,12 @@ interface Settings {
   deleteRows: number;
   reconcileUsers: number;
   reconcilePerPage: number;
+  lookupUsers: number;
+  lookupConnections: number;
+  lookupDurationSeconds: number;
+  lookupOldSamples: number;
+  signupConnections: number;
+  signupDurationSeconds: number;
 }
 
 function positive(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -110,6 +127,12 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     deleteRows: Math.floor(positive('BENCH_DELETE_ROWS', env.BENCH_DELETE_ROWS, 10_000)),
     reconcileUsers: Math.floor(positive('BENCH_RECONCILE_USERS', env.BENCH_RECONCILE_USERS, 100_000)),
     reconcilePerPage: Math.floor(positive('BENCH_RECONCILE_PER_PAGE', env.BENCH_RECONCILE_PER_PAGE, 1000)),
+    lookupUsers: Math.floor(positive('BENCH_LOOKUP_USERS', env.BENCH_LOOKUP_USERS, 100_000)),
+    lookupConnections: Math.floor(positive('BENCH_LOOKUP_CONNECTIONS', env.BENCH_LOOKUP_CONNECTIONS, 8)),
+    lookupDurationSeconds: positive('BENCH_LOOKUP_DURATION', env.BENCH_LOOKUP_DURATION, 5),
+    lookupOldSamples: Math.floor(positive('BENCH_LOOKUP_OLD_SAMPLES', env.BENCH_LOOKUP_OLD_SAMPLES, 15)),
+    signupConnections: Math.floor(positive('BENCH_SIGNUP_CONNECTIONS', env.BENCH_SIGNUP_CONNECTIONS, 8)),
+    signupDurationSeconds: positive('BENCH_SIGNUP_DURATION', env.BENCH_SIGNUP_DURATION, 5),
   };
 }
 
@@ -192,6 +215,8 @@ interface Stack {
   webhookSecret: string;
   /** A free port for the reconcile section's own (pre-filled) auth stand-in. */
   reconcileAuthPort: number;
+  /** A free port for the lookup section's own (pre-filled, with phones) auth stand-in. */
+  lookupAuthPort: number;
   pids: { api: number; minimal: number; guard: number; auth: number; postmaster: number };
 }
 
@@ -212,8 +237,8 @@ const TEMP_PREFIX = 'authmirror-bench-';
 async function startStack(settings: Settings, root: string): Promise<Stack> {
   const has = (section: Section) => settings.sections.includes(section);
   const needs = {
-    auth: has('me') || has('sync') || has('delete'),
-    api: has('me') || has('sync') || has('deliveries') || has('delete'),
+    auth: has('me') || has('sync') || has('delete') || has('lookup') || has('signup'),
+    api: has('me') || has('sync') || has('deliveries') || has('delete') || has('lookup') || has('signup'),
     baselines: has('me'),
   };
   await removeStaleTempDirs();
@@ -225,7 +250,7 @@ async function startStack(settings: Settings, root: string): Promise<Stack> {
   const databaseUrl = postgres.url('authmirror_bench');
   await applyMigrations(databaseUrl);
 
-  const [authPort, apiPort, minimalPort, guardPort, reconcileAuthPort] = await distinctPorts(5);
+  const [authPort, apiPort, minimalPort, guardPort, reconcileAuthPort, lookupAuthPort] = await distinctPorts(6);
   const authUrl = `http://127.0.0.1:${authPort}`;
   const waits: Promise<void>[] = [];
   let auth: Child | null = null;
@@ -265,6 +290,10 @@ async function startStack(settings: Settings, root: string): Promise<Stack> {
         SUPABASE_WEBHOOK_SECRET: webhookSecret,
         // No scheduled reconcile of the stand-in's users in the middle of a measurement.
         RECONCILE_INTERVAL_MINUTES: '0',
+        // Rate limits off (only lookup and signup use them): the load comes from one IP and one caller.
+        RATE_LIMIT_LOOKUP_PER_USER: '0',
+        RATE_LIMIT_AUTH_PER_IP: '0',
+        RATE_LIMIT_AUTH_PER_ACCOUNT: '0',
         PORT: String(apiPort),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
@@ -297,6 +326,7 @@ async function startStack(settings: Settings, root: string): Promise<Stack> {
     api,
     webhookSecret,
     reconcileAuthPort,
+    lookupAuthPort,
     pids,
   };
 }
@@ -313,6 +343,8 @@ interface Target {
   actual: string;
   /** null: not measured (skipped), neither a pass nor a failure. */
   pass: boolean | null;
+  /** A figure without a target: printed as INFO (pass is then null). */
+  info?: boolean;
   notes: string[];
 }
 
@@ -332,16 +364,23 @@ function describeFailures(m: Measurement): string {
 }
 
 interface Results {
-  measurements: Partial<Record<'apiMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries', Measurement>>;
+  measurements: Partial<Record<'apiMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries' | 'apiLookup' | 'apiSignup', Measurement>>;
   deliveries: Omit<DeliveriesResult, 'measurement'> | null;
   deletion: DeletionResult | null;
   reconcile: ReconcileOutcome | null;
+  lookup: Omit<LookupResult, 'measurement'> | null;
+  signup: { non201: number } | null;
 }
+
+/** Lookup targets (the API, at BENCH_LOOKUP_CONNECTIONS clients). */
+const LOOKUP_P50_MS = 10;
+const LOOKUP_P99_MS = 50;
+const LOOKUP_RATIO = 100;
 
 const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
 function evaluate(results: Results): Target[] {
-  const { apiMe, minimalMe, guardMe, apiSync, apiDeliveries } = results.measurements;
+  const { apiMe, minimalMe, guardMe, apiSync, apiDeliveries, apiLookup, apiSignup } = results.measurements;
   const targets: Target[] = [];
   let notes: string[];
   if (apiMe && minimalMe && guardMe) {
@@ -410,6 +449,36 @@ function evaluate(results: Results): Target[] {
       });
     }
   }
+  if (apiLookup && results.lookup) {
+    const l = results.lookup;
+    notes = [...failureNotes(apiLookup), ...l.problems.slice(0, 10)];
+    targets.push({
+      name: `GET /users/lookup, ${l.users.toLocaleString('en')} users, ${apiLookup.connections} clients`,
+      target: `p50 < ${LOOKUP_P50_MS} ms, p99 < ${LOOKUP_P99_MS} ms`,
+      actual: `p50 ${apiLookup.latencyMs.p50} ms, p99 ${apiLookup.latencyMs.p99} ms, ${apiLookup.requestsPerSecond.toFixed(0)} req/s`,
+      pass: apiLookup.latencyMs.p50 < LOOKUP_P50_MS && apiLookup.latencyMs.p99 < LOOKUP_P99_MS && notes.length === 0,
+      notes,
+    });
+    targets.push({
+      name: 'lookup vs listUsers paging, p50 ÷ p50',
+      target: `≥ ${LOOKUP_RATIO}× (one at a time)`,
+      actual: `${l.ratio.toFixed(0)}× (${l.old.latencyMs.p50} ms vs ${l.sequential.latencyMs.p50} ms)`,
+      pass: l.ratio >= LOOKUP_RATIO && notes.length === 0,
+      notes: [],
+    });
+  }
+  if (apiSignup && results.signup) {
+    const non201 = results.signup.non201;
+    targets.push({
+      name: `POST /auth/signup at ${apiSignup.connections} clients`,
+      target: 'none (figure only), all 201',
+      actual: `${apiSignup.requestsPerSecond.toFixed(0)} req/s, p50 ${apiSignup.latencyMs.p50} ms, p99 ${apiSignup.latencyMs.p99} ms, ${non201} non-201`,
+      // Not a target: INFO, unless some answer was not 201 (then FAIL).
+      pass: non201 === 0 ? null : false,
+      info: non201 === 0,
+      notes: non201 === 0 ? [] : [`${non201} answers were not 201 (${describeFailures(apiSignup)})`],
+    });
+  }
   return targets;
 }
 
@@ -419,7 +488,7 @@ function pad(text: string, width: number, right = false): string {
 
 function printReport(report: ReturnType<typeof buildReport>): void {
   const out: string[] = [];
-  const { machine, settings, measurements, ratios, targets, deliveries, deletion, reconcile } = report;
+  const { machine, settings, measurements, ratios, targets, deliveries, deletion, reconcile, lookup } = report;
   out.push('');
   out.push(`authmirror benchmark — ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
   out.push(`sections: ${settings.sections.join(', ')}${settings.partial ? ' (--only)' : ''}`);
@@ -545,9 +614,34 @@ function printReport(report: ReturnType<typeof buildReport>): void {
       out.push(`mirror after both runs: ${r.mirrorRows.toLocaleString('en')} live users`);
     }
   }
+  if (lookup && measurements.apiLookup) {
+    const a = measurements.apiLookup;
+    const o = lookup.old;
+    out.push('');
+    out.push(
+      `Phone lookup over ${lookup.users.toLocaleString('en')} users (mirror seeded with pg in ${lookup.seedMs.mirror} ms; ` +
+        `auth stand-in pre-filled with the same numbers in ${lookup.seedMs.auth} ms, its own process):`,
+    );
+    out.push(
+      `  (a) API GET /users/lookup, ${a.connections} clients, ${a.durationSeconds} s, random numbers: ` +
+        `p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.requestsPerSecond.toFixed(0)} req/s`,
+    );
+    out.push(
+      `  (b) listUsers paging (${o.perPage} per page) until found, ${o.samples} random numbers one at a time: ` +
+        `p50 ${o.latencyMs.p50} ms, p99 ${o.latencyMs.p99} ms (min ${o.latencyMs.min}, max ${o.latencyMs.max}; ${o.meanPages} pages on average)`,
+    );
+    out.push(
+      `  (a1) API GET /users/lookup, ${lookup.sequential.samples} one at a time: p50 ${lookup.sequential.latencyMs.p50} ms, ` +
+        `p99 ${lookup.sequential.latencyMs.p99} ms, mean ${lookup.sequential.latencyMs.mean} ms`,
+    );
+    out.push(
+      `  (b) ÷ (a1), p50, both one at a time: ${lookup.ratio.toFixed(0)}× (target ≥ ${LOOKUP_RATIO}×); ` +
+        `(b) ÷ (a), p50 against the API under ${a.connections}-client load: ${lookup.ratioUnderLoad.toFixed(0)}×`,
+    );
+  }
   out.push('');
   for (const t of targets) {
-    out.push(`${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 44)} target ${pad(t.target, 26)} got ${t.actual}`);
+    out.push(`${t.info ? 'INFO' : t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 44)} target ${pad(t.target, 26)} got ${t.actual}`);
     for (const note of t.notes) out.push(`        ${note}`);
   }
   if (ratios) {
@@ -591,6 +685,12 @@ function buildReport(settings: Settings, results: Results, file: string) {
       deleteRows: settings.deleteRows,
       reconcileUsers: settings.reconcileUsers,
       reconcilePerPage: settings.reconcilePerPage,
+      lookupUsers: settings.lookupUsers,
+      lookupConnections: settings.lookupConnections,
+      lookupDurationSeconds: settings.lookupDurationSeconds,
+      lookupOldSamples: settings.lookupOldSamples,
+      signupConnections: settings.signupConnections,
+      signupDurationSeconds: settings.signupDurationSeconds,
     },
     measurements: results.measurements,
     ratios:
@@ -604,6 +704,8 @@ function buildReport(settings: Settings, results: Results, file: string) {
     deliveries: results.deliveries,
     deletion: results.deletion,
     reconcile: results.reconcile,
+    lookup: results.lookup,
+    signup: results.signup,
     targets,
     /** Every target measured passed (skipped ones count neither way). */
     allPass: targets.every((t) => t.pass !== false),
@@ -643,7 +745,7 @@ async function main(): Promise<void> {
   const stack = await startStack(settings, root);
   const has = (section: Section) => settings.sections.includes(section);
   const runId = randomBytes(3).toString('hex');
-  const results: Results = { measurements: {}, deliveries: null, deletion: null, reconcile: null };
+  const results: Results = { measurements: {}, deliveries: null, deletion: null, reconcile: null, lookup: null, signup: null };
   const cpu = (server: number): CpuRoles => ({
     server: () => [server],
     auth: () => (stack.pids.auth ? [stack.pids.auth] : []),
@@ -742,6 +844,48 @@ async function main(): Promise<void> {
       log,
     });
     if (results.reconcile.skipped !== null) log(results.reconcile.skipped);
+  }
+
+  if (has('lookup')) {
+    log(`measuring phone lookup over ${settings.lookupUsers} users`);
+    const [caller] = await createUsers(stack.authUrl!, DEV_KEYS.anonKey, 1, `${runId}-lookup`);
+    await syncUsers(stack.apiUrl!, [caller!]);
+    const { measurement, ...rest } = await profiled(stack, settings, 'lookup', () =>
+      measureLookup({
+        apiUrl: stack.apiUrl!,
+        databaseUrl: stack.databaseUrl,
+        caller: caller!,
+        users: settings.lookupUsers,
+        connections: settings.lookupConnections,
+        durationSeconds: settings.lookupDurationSeconds,
+        warmupSeconds: 1,
+        oldSamples: settings.lookupOldSamples,
+        sequentialSamples: 300,
+        perPage: 1000,
+        authPort: stack.lookupAuthPort,
+        serviceRoleKey: DEV_KEYS.serviceRoleKey,
+        cpu: cpu(stack.pids.api),
+        log,
+      }),
+    );
+    results.measurements.apiLookup = measurement;
+    results.lookup = rest;
+  }
+
+  if (has('signup')) {
+    log(`measuring POST /auth/signup, ${settings.signupConnections} connections (1 s warm-up + ${settings.signupDurationSeconds} s)`);
+    const { measurement, non201 } = await profiled(stack, settings, 'signup', () =>
+      measureSignup({
+        apiUrl: stack.apiUrl!,
+        runId,
+        connections: settings.signupConnections,
+        durationSeconds: settings.signupDurationSeconds,
+        warmupSeconds: 1,
+        cpu: cpu(stack.pids.api),
+      }),
+    );
+    results.measurements.apiSignup = measurement;
+    results.signup = { non201 };
   }
 
   const name = settings.partial ? `bench-latest-only-${settings.sections.join('-')}.json` : 'bench-latest.json';

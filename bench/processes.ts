@@ -1,11 +1,9 @@
 // Child processes of the benchmark: spawned, waited for, and always stopped (normal end,
 // error, Ctrl-C, SIGTERM), so that nothing outlives `npm run bench`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const HOST = '127.0.0.1';
 /** dist/bench, where the compiled helpers (orphan guard, baseline servers) live. */
 export const BENCH_DIST = dirname(fileURLToPath(import.meta.url));
 /** Loaded into every Node child: makes it stop when the benchmark dies without cleaning up. */
@@ -99,13 +97,4 @@ export async function waitForOk(url: string, child: Child, timeoutMs = 30_000): 
   throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms (${last}):\n${child.output()}`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../dev/postgres.js';

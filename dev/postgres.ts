@@ -237,7 +237,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (the OS picks it). Shared with the benchmark. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

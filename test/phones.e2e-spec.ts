@@ -203,9 +203,9 @@ describe('a number another live user holds', () => {
     const earlier = snapshot('12345678906', '2026-01-01T00:00:00Z');
     const later = snapshot('+1 234 567 8906', '2026-02-01T00:00:00Z');
 
-    const outcomes = await users.applyUserSnapshots([later, earlier]);
+    const counts = await users.applyUserSnapshots([later, earlier]);
 
-    expect([outcomes.get(earlier.id)?.status, outcomes.get(later.id)?.status]).toEqual(['created', 'created']);
+    expect(counts).toEqual({ created: 2, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [later.id] });
     expect(await phoneRow(earlier.id)).toEqual({ phone: '+12345678906', phone_conflict: null });
     expect(await phoneRow(later.id)).toEqual({ phone: null, phone_conflict: '+12345678906' });
   });

@@ -1,18 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 
-/** What the mirror holds for a listed user, for a dry run (nothing is written). */
-export interface ExistingVersion {
-  id: string;
-  /** No row at all: a real run would create it. */
-  missing: boolean;
-  /** A tombstone: a real run leaves it alone (no resurrection). */
-  tombstone: boolean;
+/** How a page of listed (id, version) pairs compares with the mirror (read only). */
+export interface VersionComparison {
+  /** No row at all: a real run creates them. */
+  missing: number;
+  /** Tombstones: a real run leaves them alone (no resurrection). */
+  tombstones: number;
   /**
-   * The listed snapshot is strictly newer than the row (or the row has no version, or holds a phone
-   * conflict that the apply may now heal): a real run may write it.
+   * Rows older than the listing (or without a version, or holding a phone conflict that the apply
+   * may now heal): a real run may write them.
    */
-  newer: boolean;
+  newer: number;
+  /** Rows already as new as the listing. */
+  current: number;
+  /** Positions (0-based) of the entries a real run may write: the missing and the newer. */
+  writable: number[];
 }
 
 /**
@@ -96,15 +99,28 @@ export class ReconcileRepository {
     return new Set(rows.map((row) => row.id));
   }
 
-  /** For a dry run: how each listed (id, version) compares with the mirror, compared in Postgres (microseconds). */
-  async compareVersions(entries: ReadonlyArray<{ id: string; updatedAt: string | null }>): Promise<ExistingVersion[]> {
-    if (entries.length === 0) return [];
-    return this.prisma.sql.query<ExistingVersion>(
-      `SELECT i.id::text AS id, (u.id IS NULL) AS missing, (u.deleted_at IS NOT NULL) AS tombstone,
-         (u.id IS NOT NULL AND (u.updated_at IS NULL OR u.updated_at < i.updated_at
-           OR (u.updated_at = i.updated_at AND u.phone_conflict IS NOT NULL))) AS newer
-       FROM unnest($1::uuid[], $2::timestamptz[]) AS i(id, updated_at) LEFT JOIN users u ON u.id = i.id`,
+  /**
+   * How each listed (id, version) compares with the mirror, compared in Postgres (microseconds),
+   * answered as counts and the positions that may need a write: one row, whatever the page size.
+   */
+  async compareVersions(entries: ReadonlyArray<{ id: string; updatedAt: string | null }>): Promise<VersionComparison> {
+    if (entries.length === 0) return { missing: 0, tombstones: 0, newer: 0, current: 0, writable: [] };
+    const [row] = await this.prisma.sql.query<VersionComparison>(
+      `SELECT count(*) FILTER (WHERE state = 'missing')::int AS missing,
+         count(*) FILTER (WHERE state = 'tombstone')::int AS tombstones,
+         count(*) FILTER (WHERE state = 'newer')::int AS newer,
+         count(*) FILTER (WHERE state = 'current')::int AS current,
+         coalesce(array_agg((position - 1)::int) FILTER (WHERE state IN ('missing', 'newer')), '{}') AS writable
+       FROM (
+         SELECT i.position, CASE WHEN u.id IS NULL THEN 'missing' WHEN u.deleted_at IS NOT NULL THEN 'tombstone'
+           WHEN u.updated_at IS NULL OR u.updated_at < i.updated_at
+             OR (u.updated_at = i.updated_at AND u.phone_conflict IS NOT NULL) THEN 'newer'
+           ELSE 'current' END AS state
+         FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS i(id, updated_at, position)
+         LEFT JOIN LATERAL (SELECT u.id, u.deleted_at, u.updated_at, u.phone_conflict FROM users u WHERE u.id = i.id OFFSET 0) AS u ON true
+       ) AS compared`,
       [entries.map((entry) => entry.id), entries.map((entry) => entry.updatedAt)],
     );
+    return row!;
   }
 }

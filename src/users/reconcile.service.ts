@@ -8,7 +8,7 @@ import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
-import { UsersService, type ApplyOutcome } from './users.service.js';
+import { UsersService } from './users.service.js';
 
 export const RECONCILE_TASK = 'reconcile';
 
@@ -155,7 +155,7 @@ export class ReconcileService implements OnModuleInit {
       if (!locked) throw new ReconcileAlreadyRunningError();
       await this.repository.createSeenTable(session);
       const runStart = await this.repository.now(session);
-      const state = { summary, total: null as number | null, swept: 0, options, started };
+      const state: RunState = { summary, total: null, swept: 0, options, started, readFirst: true };
       try {
         const listed = await this.listAll(session, perPage, state);
         if (listed) {
@@ -206,7 +206,7 @@ export class ReconcileService implements OnModuleInit {
         const full = result.users.length >= perPage;
         if (full) pending = this.fetchPage(page + 1, perPage, state.options);
         if (result.total !== null) state.total = result.total;
-        const work = this.applyPage(session, result.users, state.summary).then(() => {
+        const work = this.applyPage(session, result.users, state).then(() => {
           state.summary.pages++;
           this.progress(state, 'listing');
         });
@@ -238,7 +238,8 @@ export class ReconcileService implements OnModuleInit {
   }
 
   /** Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one statement. */
-  private async applyPage(session: Sql, listed: readonly SupabaseUser[], summary: ReconcileSummary): Promise<void> {
+  private async applyPage(session: Sql, listed: readonly SupabaseUser[], state: RunState): Promise<void> {
+    const summary = state.summary;
     const seen: string[] = [];
     const live = new Map<string, UserSnapshot>();
     const softDeleted = new Map<string, UserSnapshot>();
@@ -259,37 +260,47 @@ export class ReconcileService implements OnModuleInit {
     }
     await Promise.all([
       this.repository.recordSeen(session, seen),
-      summary.dryRun ? this.classify([...live.values()], summary) : this.apply([...live.values()], summary),
+      summary.dryRun ? this.classify([...live.values()], summary) : this.apply([...live.values()], state),
       this.deleteSoftDeleted([...softDeleted.values()], summary),
     ]);
   }
 
   /**
-   * One applyUserSnapshots call for the page's users that may need a write. A read first sets
-   * aside the ones that cannot be written (same or older version, or a tombstone): rows only ever
-   * get newer, so what this read rules out, the apply would have ruled out too, and an unchanged
-   * page (the usual case) costs one indexed read instead of a locking upsert of every row.
+   * The page's live users through one applyUserSnapshots call, which sets aside the users already
+   * current (an index probe each: no lock, no write) and writes the rest. When the last page was
+   * mostly current (the usual run), a read of (id, version) pairs goes first, so that the users
+   * who need nothing are not even sent with all their fields; after a page that was mostly
+   * written (a first run), the upsert goes alone. Either way the same rules decide.
    */
-  private async apply(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
+  private async apply(snapshots: UserSnapshot[], state: RunState): Promise<void> {
     if (snapshots.length === 0) return;
-    const rows = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
-    const writable = new Set<string>();
-    for (const row of rows) {
-      if (row.missing || (row.newer && !row.tombstone)) writable.add(row.id);
-      else count(summary, row.tombstone ? 'keptDeleted' : 'unchanged');
+    const summary = state.summary;
+    let toApply = snapshots;
+    if (state.readFirst) {
+      const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+      summary.unchanged += compared.current;
+      summary.keptDeleted += compared.tombstones;
+      toApply = compared.writable.map((position) => snapshots[position]!);
     }
-    const toApply = snapshots.filter((s) => writable.has(s.id));
-    if (toApply.length === 0) return;
-    const outcomes = await this.users.applyUserSnapshots(toApply);
-    for (const snapshot of toApply) count(summary, outcomeCounter(outcomes.get(snapshot.id)));
+    if (toApply.length > 0) {
+      const counts = await this.users.applyUserSnapshots(toApply);
+      summary.created += counts.created;
+      summary.updated += counts.updated;
+      summary.unchanged += counts.unchanged + counts.stale;
+      summary.keptDeleted += counts.deleted;
+      summary.failed += counts.missing;
+    }
+    state.readFirst = toApply.length * 2 < snapshots.length;
   }
 
   /** Dry run: what apply would do, from the rows as they stand. */
   private async classify(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
-    const rows = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
-    for (const row of rows) {
-      count(summary, row.missing ? 'created' : row.tombstone ? 'keptDeleted' : row.newer ? 'updated' : 'unchanged');
-    }
+    if (snapshots.length === 0) return;
+    const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+    summary.created += compared.missing;
+    summary.keptDeleted += compared.tombstones;
+    summary.updated += compared.newer;
+    summary.unchanged += compared.current;
   }
 
   /** Users soft-deleted in Supabase: tombstoned here unless they already are (no transaction per known tombstone). */
@@ -318,14 +329,15 @@ export class ReconcileService implements OnModuleInit {
       const batch = await this.repository.sweepCandidates(session, runStart, after, SWEEP_BATCH);
       if (batch.length === 0) return;
       after = batch[batch.length - 1];
-      await forEachConcurrently(batch, SWEEP_CONCURRENCY, (id) => this.confirmCandidate(id, state.summary));
+      await forEachConcurrently(batch, SWEEP_CONCURRENCY, (id) => this.confirmCandidate(id, state));
       state.swept += batch.length;
       this.progress(state, 'sweeping');
       if (batch.length < SWEEP_BATCH) return;
     }
   }
 
-  private async confirmCandidate(id: string, summary: ReconcileSummary): Promise<void> {
+  private async confirmCandidate(id: string, state: RunState): Promise<void> {
+    const summary = state.summary;
     const lookup = await this.supabase.getUserById(id);
     if (lookup.kind === 'unavailable') {
       count(summary, 'failed');
@@ -346,7 +358,7 @@ export class ReconcileService implements OnModuleInit {
     }
     if (snapshot.deletedAt !== null) await this.deleteSoftDeleted([snapshot], summary);
     else if (summary.dryRun) await this.classify([snapshot], summary);
-    else await this.apply([snapshot], summary);
+    else await this.apply([snapshot], state);
   }
 
   private progress(state: RunState, phase: ReconcileProgress['phase']): void {
@@ -366,26 +378,12 @@ interface RunState {
   swept: number;
   options: ReconcileOptions;
   started: number;
+  /** Whether apply reads versions before the upsert (see apply): set by the last page applied. */
+  readFirst: boolean;
 }
 
 function count(summary: ReconcileSummary, counter: Counter): void {
   summary[counter]++;
-}
-
-function outcomeCounter(outcome: { status: ApplyOutcome['status'] } | undefined): Counter {
-  switch (outcome?.status) {
-    case 'created':
-      return 'created';
-    case 'updated':
-      return 'updated';
-    case 'unchanged':
-    case 'stale':
-      return 'unchanged';
-    case 'deleted':
-      return 'keptDeleted';
-    default:
-      return 'failed';
-  }
 }
 
 /**

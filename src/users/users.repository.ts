@@ -71,25 +71,35 @@ const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_a
   is_anonymous, app_metadata, user_metadata, created_at, updated_at, phone_conflict, synced_at`;
 
 /**
- * The snapshot's phone, unless another live user holds it here: then the phone is stored as NULL
- * and the number as `phone_conflict` (flagged, never merged, and never a unique violation). Within
- * a batch, of two snapshots with the same number the one whose row already holds it wins, then
- * the earliest created. `s` is the snapshot, `phone_rank` its place among the batch's holders.
+ * True when the snapshot's phone is held by another live user here: then the phone is stored as
+ * NULL and the number as `phone_conflict` (flagged, never merged, and never a unique violation).
+ * `s` is the snapshot, `r.phone_rank` its place among the batch's snapshots with that number.
  */
-const PHONE_TAKEN = `(s.phone IS NOT NULL AND (s.phone_rank > 1
+const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
   OR EXISTS (SELECT 1 FROM users o WHERE o.phone = s.phone AND o.id <> s.id AND o.deleted_at IS NULL)))`;
 
 /**
  * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
  * its row when strictly newer (or when the row came from token claims and has no version); a
- * tombstone is never touched. Each row first takes its user's advisory lock, in lock-key order
- * (so two batches cannot deadlock), which orders it against a concurrent deletion (see
- * `tombstone`). A phone held by another live user is flagged (PHONE_TAKEN); a row flagged so is
- * also rewritten by a snapshot of the same version once the number is free (reconcile heals it).
- * The second branch returns the rows nothing was written to, as they stand, so the caller learns
- * every outcome in the same round trip.
+ * tombstone is never touched. With `probe`, `candidates` first sets aside, by one index probe, the
+ * snapshots whose row is a tombstone or already as new (rows only ever get newer, so the upsert
+ * below would leave them alone too): an unchanged user costs no lock and no write. Before the first row is
+ * written the statement takes every candidate's advisory lock, in lock-key order (so two batches
+ * cannot deadlock), which orders it against a concurrent deletion (see `tombstone`). A phone held
+ * by another live user is flagged (`phone_taken`); a row flagged so is also rewritten by a
+ * snapshot of the same version once the number is free (reconcile heals it). Within the batch, of
+ * two snapshots with the same number the one whose row already holds it wins, then the earliest
+ * created (`phone_ranks`, only over the snapshots that have a phone). `returning` is what `written`
+ * keeps of each row written (with `inserted`), `answer` the statement's last part, reading
+ * `written` and `input` (every snapshot).
+ *
+ * Prepared statements run with a generic plan, made once per connection, often while `users` is
+ * still small or empty, so every read of `users` is written to be an index lookup whatever the
+ * planner believes: scalar subqueries by id instead of an EXISTS it could hash over the whole
+ * table, and a LATERAL … OFFSET 0 lookup instead of a join it could turn into a sequential scan
+ * (test/upsert-plan.e2e-spec.ts holds it to that).
  */
-function upsertSnapshotsSql(columns: string): string {
+function upsertSnapshotsSql(returning: string, answer: string, probe: boolean): string {
   return `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
@@ -97,22 +107,27 @@ function upsertSnapshotsSql(columns: string): string {
       $12::timestamptz[], $13::timestamptz[])
       AS s(id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
         is_anonymous, app_metadata, user_metadata, created_at, updated_at)
-  ), locked AS (
-    SELECT o.* FROM (SELECT * FROM input ORDER BY hashtextextended('user:' || id::text, 0)) AS o
-    CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtextextended('user:' || o.id::text, 0))) AS per_user_lock
-  ), ranked AS (
-    SELECT l.*, row_number() OVER (PARTITION BY l.phone ORDER BY
-      (l.phone IS NOT NULL AND EXISTS (SELECT 1 FROM users c WHERE c.id = l.id AND c.phone = l.phone)) DESC,
-      l.created_at NULLS LAST, l.id) AS phone_rank
-    FROM locked l
+  ), candidates AS (
+    ${probe ? `SELECT i.* FROM input i
+    WHERE NOT coalesce((SELECT c.deleted_at IS NOT NULL OR c.updated_at > i.updated_at
+      OR (c.updated_at = i.updated_at AND c.phone_conflict IS NULL) FROM users c WHERE c.id = i.id), false)` : 'SELECT * FROM input'}
+  ), locks AS (
+    SELECT count(pg_advisory_xact_lock(k)) AS taken
+    FROM (SELECT hashtextextended('user:' || id::text, 0) AS k FROM candidates ORDER BY 1) AS keys
+  ), phone_ranks AS (
+    SELECT p.id, row_number() OVER (PARTITION BY p.phone ORDER BY p.holds DESC, p.created_at NULLS LAST, p.id) AS phone_rank
+    FROM (SELECT i.id, i.phone, i.created_at, coalesce((SELECT c.phone FROM users c WHERE c.id = i.id) = i.phone, false) AS holds
+          FROM candidates i WHERE i.phone IS NOT NULL) AS p
   ), resolved AS (
-    SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
-      s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
-      s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
-    FROM ranked s
+    SELECT s.*, ${PHONE_TAKEN} AS phone_taken
+    FROM candidates s LEFT JOIN phone_ranks r ON r.id = s.id
+    WHERE (SELECT taken FROM locks) IS NOT NULL
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})
-    SELECT * FROM resolved
+    SELECT s.id, s.email, CASE WHEN s.phone_taken THEN NULL ELSE s.phone END, s.email_confirmed_at,
+      s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
+      s.user_metadata, s.created_at, s.updated_at, CASE WHEN s.phone_taken THEN s.phone END, now()
+    FROM resolved s
     ON CONFLICT (id) DO UPDATE SET
       email = EXCLUDED.email, phone = EXCLUDED.phone, phone_conflict = EXCLUDED.phone_conflict,
       email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
@@ -122,30 +137,70 @@ function upsertSnapshotsSql(columns: string): string {
       created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
     WHERE u.deleted_at IS NULL AND (u.updated_at IS NULL OR u.updated_at < EXCLUDED.updated_at
       OR (u.updated_at = EXCLUDED.updated_at AND u.phone_conflict IS NOT NULL AND EXCLUDED.phone_conflict IS NULL))
-    RETURNING ${columns}, (xmax = 0) AS inserted
+    RETURNING ${returning}, (xmax = 0) AS inserted
   )
-  SELECT w.*, true AS written, true AS same_version FROM written w
-  UNION ALL
-  SELECT ${columns}, false, false, coalesce(u.updated_at = i.updated_at, false)
-  FROM users u JOIN input i ON i.id = u.id
-  WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = u.id)`;
+  ${answer}`;
 }
 
-export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(USER_COLUMNS);
+/**
+ * Every user that has a row, as it stands: the written rows, then the others (read in the
+ * statement's snapshot, as the version rule saw them). `same_version` compares in Postgres, to the
+ * microsecond.
+ */
+const ROWS_ANSWER = `
+  SELECT w.*, true AS written, true AS same_version FROM written w
+  UNION ALL
+  SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = i.updated_at, false)
+  FROM input i CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u
+  WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)`;
+
+/** One row of counts (see ApplyCounts) and the ids whose phone this write flagged: for pages of many users. */
+const COUNTS_ANSWER = `
+  , unwritten AS (
+    SELECT u.deleted_at, coalesce(u.updated_at = i.updated_at, false) AS same_version
+    FROM input i CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u
+    WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)
+  )
+  SELECT w.created, w.updated, n.unchanged, n.stale, n.deleted,
+    (SELECT count(*) FROM input)::int - w.created - w.updated - n.unchanged - n.stale - n.deleted AS missing,
+    w.flagged
+  FROM (SELECT count(*) FILTER (WHERE inserted)::int AS created, count(*) FILTER (WHERE NOT inserted)::int AS updated,
+          coalesce(array_agg(id::text) FILTER (WHERE phone_conflict IS NOT NULL), '{}') AS flagged FROM written) AS w,
+       (SELECT count(*) FILTER (WHERE deleted_at IS NULL AND same_version)::int AS unchanged,
+          count(*) FILTER (WHERE deleted_at IS NULL AND NOT same_version)::int AS stale,
+          count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted FROM unwritten) AS n`;
+
+export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(USER_COLUMNS, ROWS_ANSWER, true);
 
 const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SNAPSHOTS);
 
-/** The same statement answering only what a batch caller needs (reconcile pages): less to send and parse. */
-const UPSERT_OUTCOMES_STATEMENT = prepared('mirror_upsert_outcomes', upsertSnapshotsSql('u.id, u.deleted_at, u.phone_conflict'));
+/**
+ * The same upsert answering counts only (reconcile pages): nothing per user to send or parse.
+ * Without the probe: reconcile sends the users a read of versions found writable, or, after pages
+ * that were mostly written (a first run), every user, so a probe would be spent for nothing (the
+ * upsert's own conflict check applies the same rules). Sent unprepared, so each page is planned
+ * for the table as it is then (a first reconcile grows `users` from nothing; planning is a small
+ * cost next to a page of a thousand users).
+ */
+export const UPSERT_COUNTING = upsertSnapshotsSql('u.id, u.phone_conflict', COUNTS_ANSWER, false);
 
-/** What UPSERT_OUTCOMES_STATEMENT answers for each user that has a row. */
-export interface UpsertOutcomeRow {
-  id: string;
-  deleted_at: Date | null;
-  phone_conflict: string | null;
-  inserted: boolean;
-  written: boolean;
-  same_version: boolean;
+/** The most users one upsert statement takes (see upsertCounting). */
+export const BATCH_LIMIT = 1000;
+
+/** What a batch of snapshots did, by outcome (see ApplyOutcome). */
+export interface ApplyCounts {
+  created: number;
+  updated: number;
+  /** Rows of the same version: nothing to write. */
+  unchanged: number;
+  /** Rows newer than the snapshot (a sync or delivery got there first). */
+  stale: number;
+  /** Tombstones: left alone. */
+  deleted: number;
+  /** Snapshots that left no row (none in practice: kept so that counts always add up). */
+  missing: number;
+  /** Ids whose phone was stored as a conflict by this write. */
+  flagged: string[];
 }
 
 /**
@@ -196,14 +251,14 @@ const INSERT_IF_ABSENT = `
     SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
       $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
       $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
-      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at, 1 AS phone_rank
+      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at
     FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})
     SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
       s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
       s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
-    FROM snapshot s
+    FROM snapshot s CROSS JOIN (SELECT 1 AS phone_rank) AS r
     ON CONFLICT (id) DO NOTHING
     RETURNING ${USER_COLUMNS}, true AS inserted
   )
@@ -275,13 +330,21 @@ export class UsersRepository {
     return rows;
   }
 
-  /** Like upsertIfNewer, answering only each user's outcome (for pages of many users). */
-  async upsertOutcomes(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<UpsertOutcomeRow[]> {
-    if (snapshots.length === 0) return [];
-    const values = snapshotArrays(snapshots);
-    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertOutcomeRow>(UPSERT_OUTCOMES_STATEMENT, values));
-    this.warnOfConflicts(rows);
-    return rows;
+  /**
+   * Like upsertIfNewer, answering only how many users had each outcome (for pages of many users).
+   * At most BATCH_LIMIT users per statement, so that one statement never holds more advisory locks
+   * than a default Postgres lock table can take beside everyone else's (64 per connection).
+   */
+  async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
+    const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [] };
+    for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
+      const values = snapshotArrays(snapshots.slice(start, start + BATCH_LIMIT));
+      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING, values));
+      for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
+      for (const userId of counts!.flagged) this.warnOfConflict(userId);
+      total.flagged.push(...counts!.flagged);
+    }
+    return total;
   }
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
@@ -325,11 +388,11 @@ export class UsersRepository {
 
   /** Logs each conflict this write flagged, by user id only: the number is personal data. */
   private warnOfConflicts(rows: ReadonlyArray<Pick<UpsertedRow, 'id' | 'written' | 'phone_conflict'>>): void {
-    for (const row of rows) {
-      if (row.written && row.phone_conflict !== null) {
-        this.logger.warn({ userId: row.id }, 'phone number held by another live user: stored as a conflict, not merged');
-      }
-    }
+    for (const row of rows) if (row.written && row.phone_conflict !== null) this.warnOfConflict(row.id);
+  }
+
+  private warnOfConflict(userId: string): void {
+    this.logger.warn({ userId }, 'phone number held by another live user: stored as a conflict, not merged');
   }
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */

@@ -14,7 +14,7 @@ import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
-import { UsersRepository, type MirrorUserRow, type UpsertOutcomeRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
+import { UsersRepository, type ApplyCounts, type MirrorUserRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
 export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
@@ -94,11 +94,10 @@ export class UsersService implements OnModuleInit {
   /**
    * Applies many snapshots of distinct users in one statement, under the same rules as
    * applyUserSnapshot (it is the same SQL): for reconcile pages. Snapshots with `deletedAt` must be
-   * deleted by the caller (deleteUser), not passed here. Outcomes come back by user id.
+   * deleted by the caller (deleteUser), not passed here. Answers how many users had each outcome.
    */
-  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<Map<string, { status: ApplyOutcome['status'] }>> {
-    const rows = await this.users.upsertOutcomes(snapshots, tx);
-    return new Map(rows.map((row) => [row.id, { status: statusOf(row) }]));
+  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<ApplyCounts> {
+    return this.users.upsertCounting(snapshots, tx);
   }
 
   /**
@@ -197,12 +196,6 @@ export class UsersService implements OnModuleInit {
     };
   }
 
-}
-
-function statusOf(row: UpsertOutcomeRow): ApplyOutcome['status'] {
-  if (row.deleted_at) return 'deleted';
-  if (row.written) return row.inserted ? 'created' : 'updated';
-  return row.same_version ? 'unchanged' : 'stale';
 }
 
 function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {

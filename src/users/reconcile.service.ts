@@ -71,6 +71,7 @@ export class ReconcileAlreadyRunningError extends Error {
 
 const DEFAULT_PER_PAGE = 1000;
 const PAGES_IN_FLIGHT = 2;
+const PAGES_AHEAD = 3;
 const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -185,17 +186,28 @@ export class ReconcileService implements OnModuleInit {
   }
 
   /**
-   * Reads every page. The next page is fetched while this one is applied, and two pages may be
-   * applied at once (distinct statements on distinct connections; a user listed on both pages is
-   * serialised by its advisory lock): at most three pages in memory. False when a page failed.
+   * Reads every page, in order. Up to PAGES_AHEAD pages are requested at once, so Supabase always
+   * has a request to answer while this process parses and applies (over a real network a page
+   * costs a round trip: reading them one after another would spend a run waiting), and up to
+   * PAGES_IN_FLIGHT pages are applied at once (distinct statements on distinct connections; a user
+   * listed on both is serialised by its advisory lock): memory holds a handful of pages, whatever
+   * the number of users. Requests stop past the last page that X-Total-Count announces (when
+   * Supabase sends it); the first short page ends the listing. False when a page failed.
    */
   private async listAll(session: Sql, perPage: number, state: RunState): Promise<boolean> {
     const inFlight: Array<Promise<void>> = [];
+    const requested = new Map<number, ReturnType<ReconcileService['fetchPage']>>();
+    let nextRequest = 1;
+    // The short page that ends the listing (an empty one after an exactly full last page).
+    const lastToRequest = () => (state.total === null ? Infinity : Math.floor(state.total / perPage) + 1);
     try {
-      let page = 1;
-      let pending = this.fetchPage(page, perPage, state.options);
-      for (;;) {
-        const result = await pending;
+      for (let page = 1; ; page++) {
+        while (requested.size < PAGES_AHEAD && nextRequest <= Math.max(page, lastToRequest())) {
+          requested.set(nextRequest, this.fetchPage(nextRequest, perPage, state.options));
+          nextRequest++;
+        }
+        const result = await requested.get(page)!;
+        requested.delete(page);
         if (result.kind === 'unavailable') {
           await Promise.all(inFlight);
           state.summary.failedPages.push(page);
@@ -204,7 +216,6 @@ export class ReconcileService implements OnModuleInit {
           return false;
         }
         const full = result.users.length >= perPage;
-        if (full) pending = this.fetchPage(page + 1, perPage, state.options);
         if (result.total !== null) state.total = result.total;
         const work = this.applyPage(session, result.users, state).then(() => {
           state.summary.pages++;
@@ -217,9 +228,9 @@ export class ReconcileService implements OnModuleInit {
           await Promise.all(inFlight);
           return true;
         }
-        page++;
       }
     } finally {
+      // Requests past the end (or after a failed page) are left to finish; fetchPage never throws.
       await Promise.allSettled(inFlight);
     }
   }

@@ -107,6 +107,8 @@ describe('PATCH /profiles/me', () => {
     ['only spaces', { industry: '   ' }, 'industry'],
     ['101 characters', { lastName: 'x'.repeat(101) }, 'lastName'],
     ['an unknown field', { displayName: 'Ok', role: 'admin' }, 'role'],
+    ['a NUL character (Postgres cannot store it)', { displayName: 'a\u0000b' }, 'displayName'],
+    ['an unpaired surrogate (Postgres cannot store it)', { jobTitle: 'x\ud800' }, 'jobTitle'],
   ])('answers 400 validation_failed for %s, and changes nothing', async (_case, body, field) => {
     const user = await syncedUser({ full_name: 'Kept Name' });
     const answer = await stack.request('PATCH', '/profiles/me', { token: user.accessToken, body });

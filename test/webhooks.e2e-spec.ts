@@ -108,6 +108,25 @@ describe('signed deliveries', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body.code).toBe('invalid_payload');
   });
+
+  it.each([
+    ['a NUL in user_metadata', { user_metadata: { note: 'a\u0000b' } }, 'user_metadata.note'],
+    ['a NUL in a metadata key', { app_metadata: { 'a\u0000': 1 } }, 'app_metadata.a'],
+    ['an unpaired surrogate in user_metadata', { user_metadata: { list: ['ok', '\udc00'] } }, 'user_metadata.list[1]'],
+    ['a NUL in the email', { email: 'a\u0000b@example.com' }, 'email'],
+    ['a NUL in the role', { role: 'authenticated\u0000' }, 'role'],
+  ])('answers 400 invalid_payload for %s (text Postgres cannot store), and writes nothing', async (_case, patch, field) => {
+    const id = randomUUID();
+    const answer = await sendSigned({ type: 'user.created', user: { ...supabaseUser(id, version(1)), ...patch } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('invalid_payload');
+    expect(answer.body.message).toContain(field);
+    expect(await mirrored(id)).toBeUndefined();
+    // An emoji is a surrogate pair, not an unpaired surrogate: stored as it is.
+    const fine = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { user_metadata: { note: 'ok 💥 \\u0000' } }) });
+    expect(fine.status).toBe(200);
+    expect((await mirrored(id)).user_metadata).toEqual({ note: 'ok 💥 \\u0000' });
+  });
 });
 
 describe('Database Webhook deliveries', () => {

@@ -1,5 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { ApiError } from './api-error.js';
+import { UNSTORABLE_TEXT, unstorableTextAt } from './storable-text.js';
 
 export interface FieldProblem {
   field: string;
@@ -14,9 +15,25 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   });
 }
 
+/**
+ * class-validator's pipe, which first refuses text Postgres could not store (NUL characters,
+ * unpaired surrogates) anywhere in a body, query or path parameter: a 400, never a database error.
+ */
+class StorableValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const field = unstorableTextAt(value);
+      if (field !== null) {
+        throw new ApiError(400, 'validation_failed', 'The request is not valid', [{ field: field || metadata.data || metadata.type, problems: [UNSTORABLE_TEXT] }]);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Whitelisting, unknown fields refused, transformed DTOs; failures are 400 `validation_failed`. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StorableValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -27,8 +27,8 @@ const RECONCILE_LOCK_KEY = `hashtextextended('authmirror:reconcile', 0)`;
 /**
  * Reads (and run bookkeeping) for reconcile. It never writes `users`: every mirror write goes
  * through UsersService (applyUserSnapshots / deleteUser), which keeps the version and tombstone
- * rules. `session` is the run's dedicated connection: it holds the lock and the temp table of ids
- * seen in the listing, so memory stays flat in the number of users.
+ * rules. `session` is the run's dedicated connection: it holds the lock and the temp table of
+ * listed ids that the run did not write, so memory stays flat in the number of users.
  */
 @Injectable()
 export class ReconcileRepository {
@@ -50,7 +50,10 @@ export class ReconcileRepository {
     return row.now;
   }
 
-  /** The ids seen in this run's listing, in a temp table of the session (gone with the connection). */
+  /**
+   * Listed ids that the run did not write (a written row is told apart by its synced_at), in a
+   * temp table of the session (gone with the connection).
+   */
   async createSeenTable(session: Sql): Promise<void> {
     await session.query('DROP TABLE IF EXISTS pg_temp.reconcile_seen');
     // No key while the listing fills it (cheaper inserts; a user listed twice is harmless): the
@@ -75,8 +78,9 @@ export class ReconcileRepository {
 
   /**
    * The next batch of sweep candidates, in id order after `after` (keyset pagination): live rows
-   * the listing did not show, synced before the run started (a row written during the run by a
-   * sync or a delivery is newer than the listing and is never a candidate).
+   * the listing did not show, synced before the run started (a row written during the run, by the
+   * run itself, a sync or a delivery, is never a candidate; the listed rows the run did not write
+   * are in reconcile_seen).
    */
   async sweepCandidates(session: Sql, runStart: Date, after: string | null, limit: number): Promise<string[]> {
     const rows = await session.query<{ id: string }>(

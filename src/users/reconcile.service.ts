@@ -81,9 +81,9 @@ type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' |
 /**
  * Reconcile: pages through Supabase's `listUsers`, applies every user through UsersService (the
  * same version and tombstone rules as sync and deliveries; one statement per page), then deletes
- * the local users Supabase no longer has. One run at a time (advisory lock); memory is one or two
- * pages whatever the number of users (ids seen go to a temp table, sweep candidates are streamed
- * in keyset batches); an interrupted run can simply run again. A run holds one pool connection
+ * the local users Supabase no longer has. One run at a time (advisory lock); memory is a handful
+ * of pages whatever the number of users (listed ids the run did not write go to a temp table,
+ * sweep candidates are streamed in keyset batches); an interrupted run can simply run again. A run holds one pool connection
  * for its whole length and writes through others: DATABASE_POOL_SIZE must be at least 2.
  */
 @Injectable()
@@ -248,7 +248,13 @@ export class ReconcileService implements OnModuleInit {
     }
   }
 
-  /** Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one statement. */
+  /**
+   * Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one
+   * statement. The sweep must not touch a listed user, so each listed id that could still look
+   * like a candidate (a live row that this run does not write) is recorded as seen: the rows the
+   * run writes carry a synced_at after the run's start, which rules them out already, so a first
+   * run records nothing. A dry run writes nothing and records every id.
+   */
   private async applyPage(session: Sql, listed: readonly SupabaseUser[], state: RunState): Promise<void> {
     const summary = state.summary;
     const seen: string[] = [];
@@ -256,8 +262,6 @@ export class ReconcileService implements OnModuleInit {
     const softDeleted = new Map<string, UserSnapshot>();
     for (const user of listed) {
       summary.seen++;
-      // Every listed id counts as seen, even an unusable one: Supabase has the user, so no sweep.
-      if (typeof user.id === 'string' && UUID.test(user.id)) seen.push(user.id.toLowerCase());
       let snapshot: UserSnapshot;
       try {
         snapshot = snapshotFromSupabase(user);
@@ -265,33 +269,40 @@ export class ReconcileService implements OnModuleInit {
         if (!(error instanceof InvalidSnapshotError)) throw error;
         summary.failed++;
         this.logger.warn({ userId: typeof user.id === 'string' ? user.id : null, reason: error.message }, 'reconcile skipped an unusable user');
+        // Supabase has the user even if its snapshot is unusable: never a sweep candidate.
+        if (typeof user.id === 'string' && UUID.test(user.id)) seen.push(user.id.toLowerCase());
         continue;
       }
       (snapshot.deletedAt !== null ? softDeleted : live).set(snapshot.id, snapshot);
     }
-    await Promise.all([
+    if (summary.dryRun) seen.push(...live.keys(), ...softDeleted.keys());
+    const [, unwritten] = await Promise.all([
       this.repository.recordSeen(session, seen),
       summary.dryRun ? this.classify([...live.values()], summary) : this.apply([...live.values()], state),
       this.deleteSoftDeleted([...softDeleted.values()], summary),
     ]);
+    if (unwritten && unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
   }
 
   /**
-   * The page's live users through one applyUserSnapshots call, which sets aside the users already
-   * current (an index probe each: no lock, no write) and writes the rest. When the last page was
-   * mostly current (the usual run), a read of (id, version) pairs goes first, so that the users
-   * who need nothing are not even sent with all their fields; after a page that was mostly
-   * written (a first run), the upsert goes alone. Either way the same rules decide.
+   * The page's live users through one applyUserSnapshots call. When the last page was mostly
+   * current (the usual run), a read of (id, version) pairs goes first, so that the users who need
+   * nothing are not even sent with all their fields; after a page that was mostly written (a
+   * first run), the upsert goes alone. Either way the upsert's rules decide. Returns the ids of
+   * the listed users whose rows were left as they were.
    */
-  private async apply(snapshots: UserSnapshot[], state: RunState): Promise<void> {
-    if (snapshots.length === 0) return;
+  private async apply(snapshots: UserSnapshot[], state: RunState): Promise<string[]> {
+    if (snapshots.length === 0) return [];
     const summary = state.summary;
+    const unwritten: string[] = [];
     let toApply = snapshots;
     if (state.readFirst) {
       const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
       summary.unchanged += compared.current;
       summary.keptDeleted += compared.tombstones;
-      toApply = compared.writable.map((position) => snapshots[position]!);
+      const writable = new Set(compared.writable);
+      toApply = snapshots.filter((_, position) => writable.has(position));
+      for (const [position, snapshot] of snapshots.entries()) if (!writable.has(position)) unwritten.push(snapshot.id);
     }
     if (toApply.length > 0) {
       const counts = await this.users.applyUserSnapshots(toApply);
@@ -300,8 +311,10 @@ export class ReconcileService implements OnModuleInit {
       summary.unchanged += counts.unchanged + counts.stale;
       summary.keptDeleted += counts.deleted;
       summary.failed += counts.missing;
+      unwritten.push(...counts.unwritten);
     }
     state.readFirst = toApply.length * 2 < snapshots.length;
+    return unwritten;
   }
 
   /** Dry run: what apply would do, from the rows as they stand. */

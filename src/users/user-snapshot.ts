@@ -1,4 +1,5 @@
 import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { isStorableString, MAX_JSON_DEPTH, unstorableTextAt } from '../common/storable-text.js';
 import { toStoredPhone } from './phone-number.js';
 
 /**
@@ -50,7 +51,7 @@ export function normalizePhone(raw: unknown): string | null {
 
 function timestamp(raw: unknown, field: string): string | null {
   if (raw === null || raw === undefined || raw === '') return null;
-  if (typeof raw !== 'string' || Number.isNaN(Date.parse(raw))) {
+  if (typeof raw !== 'string' || Number.isNaN(Date.parse(raw)) || !isStorableString(raw)) {
     throw new InvalidSnapshotError(`${field} is not a timestamp`);
   }
   return raw;
@@ -60,21 +61,35 @@ function object(raw: unknown): Record<string, unknown> {
   return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
 }
 
+/** Metadata as Postgres can store it, or an error naming the first field it could not. */
+function storableObject(raw: unknown, field: string): Record<string, unknown> {
+  const value = object(raw);
+  const at = unstorableTextAt(value);
+  if (at !== null) throw new InvalidSnapshotError(`${field}${at ? `.${at}` : ''} holds text Postgres cannot store (a NUL character or an unpaired surrogate) or nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
+}
+
+/** Text as Postgres can store it, or an error naming the field. */
+function storableText<T extends string | null>(value: T, field: string): T {
+  if (value !== null && !isStorableString(value)) throw new InvalidSnapshotError(`${field} holds text Postgres cannot store (a NUL character or an unpaired surrogate)`);
+  return value;
+}
+
 /** Checks and normalises a user object from the admin API or a delivery. */
 export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
   if (typeof user.id !== 'string' || !UUID.test(user.id)) throw new InvalidSnapshotError('id is not a UUID');
   return {
     id: user.id.toLowerCase(),
-    email: normalizeEmail(user.email),
+    email: storableText(normalizeEmail(user.email), 'email'),
     phone: normalizePhone(user.phone),
     emailConfirmedAt: timestamp(user.email_confirmed_at, 'email_confirmed_at'),
     phoneConfirmedAt: timestamp(user.phone_confirmed_at, 'phone_confirmed_at'),
     lastSignInAt: timestamp(user.last_sign_in_at, 'last_sign_in_at'),
     bannedUntil: timestamp(user.banned_until, 'banned_until'),
-    role: typeof user.role === 'string' && user.role !== '' ? user.role : null,
+    role: storableText(typeof user.role === 'string' && user.role !== '' ? user.role : null, 'role'),
     isAnonymous: user.is_anonymous === true,
-    appMetadata: object(user.app_metadata),
-    userMetadata: object(user.user_metadata),
+    appMetadata: storableObject(user.app_metadata, 'app_metadata'),
+    userMetadata: storableObject(user.user_metadata, 'user_metadata'),
     createdAt: timestamp(user.created_at, 'created_at'),
     updatedAt: timestamp(user.updated_at, 'updated_at') ?? failVersion(),
     deletedAt: timestamp(user.deleted_at, 'deleted_at'),
@@ -96,19 +111,25 @@ export interface TokenIdentity {
   user_metadata?: unknown;
 }
 
+/**
+ * A provisional row from token claims (the next real snapshot overwrites it): what Postgres could
+ * not store is left out rather than refused.
+ */
 export function snapshotFromClaims(claims: TokenIdentity): UserSnapshot {
+  const email = normalizeEmail(claims.email);
+  const storable = (value: Record<string, unknown>) => (unstorableTextAt(value) === null ? value : {});
   return {
     id: claims.sub.toLowerCase(),
-    email: normalizeEmail(claims.email),
+    email: email !== null && isStorableString(email) ? email : null,
     phone: normalizePhone(claims.phone),
     emailConfirmedAt: null,
     phoneConfirmedAt: null,
     lastSignInAt: null,
     bannedUntil: null,
-    role: typeof claims.role === 'string' ? claims.role : null,
+    role: typeof claims.role === 'string' && isStorableString(claims.role) ? claims.role : null,
     isAnonymous: claims.is_anonymous === true,
-    appMetadata: object(claims.app_metadata),
-    userMetadata: object(claims.user_metadata),
+    appMetadata: storable(object(claims.app_metadata)),
+    userMetadata: storable(object(claims.user_metadata)),
     createdAt: null,
     updatedAt: null,
     deletedAt: null,

@@ -154,21 +154,25 @@ const ROWS_ANSWER = `
   FROM input i CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)`;
 
-/** One row of counts (see ApplyCounts) and the ids whose phone this write flagged: for pages of many users. */
+/**
+ * One row of counts (see ApplyCounts), the ids whose phone this write flagged and the ids of the
+ * live rows it left as they were: for pages of many users.
+ */
 const COUNTS_ANSWER = `
   , unwritten AS (
-    SELECT u.deleted_at, coalesce(u.updated_at = i.updated_at, false) AS same_version
+    SELECT u.id, u.deleted_at, coalesce(u.updated_at = i.updated_at, false) AS same_version
     FROM input i CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u
     WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)
   )
   SELECT w.created, w.updated, n.unchanged, n.stale, n.deleted,
     (SELECT count(*) FROM input)::int - w.created - w.updated - n.unchanged - n.stale - n.deleted AS missing,
-    w.flagged
+    w.flagged, n.unwritten
   FROM (SELECT count(*) FILTER (WHERE inserted)::int AS created, count(*) FILTER (WHERE NOT inserted)::int AS updated,
           coalesce(array_agg(id::text) FILTER (WHERE phone_conflict IS NOT NULL), '{}') AS flagged FROM written) AS w,
        (SELECT count(*) FILTER (WHERE deleted_at IS NULL AND same_version)::int AS unchanged,
           count(*) FILTER (WHERE deleted_at IS NULL AND NOT same_version)::int AS stale,
-          count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted FROM unwritten) AS n`;
+          count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
+          coalesce(array_agg(id::text) FILTER (WHERE deleted_at IS NULL), '{}') AS unwritten FROM unwritten) AS n`;
 
 export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(USER_COLUMNS, ROWS_ANSWER, true);
 
@@ -201,6 +205,8 @@ export interface ApplyCounts {
   missing: number;
   /** Ids whose phone was stored as a conflict by this write. */
   flagged: string[];
+  /** Ids of the live users whose rows this write left as they were (unchanged or stale). */
+  unwritten: string[];
 }
 
 /**
@@ -336,13 +342,14 @@ export class UsersRepository {
    * than a default Postgres lock table can take beside everyone else's (64 per connection).
    */
   async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
-    const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [] };
+    const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const values = snapshotArrays(snapshots.slice(start, start + BATCH_LIMIT));
       const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING, values));
       for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
       for (const userId of counts!.flagged) this.warnOfConflict(userId);
       total.flagged.push(...counts!.flagged);
+      total.unwritten.push(...counts!.unwritten);
     }
     return total;
   }

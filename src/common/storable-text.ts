@@ -1,0 +1,41 @@
+// Postgres cannot store every JavaScript string: `text` and `jsonb` refuse the NUL character, and
+// `jsonb` refuses an unpaired UTF-16 surrogate (a `text` column would silently get U+FFFD instead).
+// Input carrying either is refused at the edge with a 4xx, rather than failing in the database.
+
+/** A NUL, or a surrogate: the only characters worth a closer look. */
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Nesting deeper than this is refused too: no real profile or metadata comes close, and Postgres' JSON parser recurses. */
+export const MAX_JSON_DEPTH = 1000;
+
+export const UNSTORABLE_TEXT = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
+/** True when Postgres can store the string as it is. */
+export function isStorableString(value: string): boolean {
+  return !SUSPECT.test(value) || (!value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value));
+}
+
+/**
+ * The path (`a.b[2]`) of the first string, or object key, in `value` that Postgres cannot store,
+ * or of the first value nested deeper than MAX_JSON_DEPTH; null when there is none.
+ */
+export function unstorableTextAt(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return isStorableString(value) ? null : path;
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= MAX_JSON_DEPTH) return path;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = unstorableTextAt(value[index], `${path}[${index}]`, depth + 1);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (!isStorableString(key)) return at;
+    const found = unstorableTextAt(item, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}

@@ -36,24 +36,16 @@ function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
 }
 
-const TYPES = ['uuid', 'text', 'text', 'timestamptz', 'timestamptz', 'timestamptz', 'timestamptz', 'text', 'boolean', 'jsonb', 'jsonb', 'timestamptz', 'timestamptz'];
-
 interface Row {
   id: string;
   phone: string | null;
   updatedAt: string;
 }
 
-/** EXECUTE's argument list: one array literal per column of the statement. */
+/** EXECUTE's argument: the snapshots as the statement's one JSON parameter. */
 function argumentList(rows: Row[]): string {
-  const columns: unknown[][] = TYPES.map(() => []);
-  for (const row of rows) {
-    const values = [row.id, `${row.id}@example.test`, row.phone, null, null, null, null, 'authenticated', false, '{}', '{"n":1}', row.updatedAt, row.updatedAt];
-    values.forEach((value, index) => columns[index]!.push(value));
-  }
-  return columns
-    .map((values, index) => `ARRAY[${values.map((value) => (value === null ? 'NULL' : client.escapeLiteral(String(value)))).join(',')}]::${TYPES[index]}[]`)
-    .join(', ');
+  const json = rows.map((row) => [row.id, `${row.id}@example.test`, row.phone, null, null, null, null, 'authenticated', false, {}, { n: 1 }, row.updatedAt, row.updatedAt]);
+  return `${client.escapeLiteral(JSON.stringify(json))}::jsonb`;
 }
 
 /** Prepares `text` anew (a fresh generic plan, from the statistics as they are now), runs it on `rows` under EXPLAIN ANALYZE. */

@@ -89,9 +89,9 @@ const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
  * by another live user is flagged (`phone_taken`); a row flagged so is also rewritten by a
  * snapshot of the same version once the number is free (reconcile heals it). Within the batch, of
  * two snapshots with the same number the one whose row already holds it wins, then the earliest
- * created (`phone_ranks`, only over the snapshots that have a phone). `returning` is what `written`
- * keeps of each row written (with `inserted`), `answer` the statement's last part, reading
- * `written` and `input` (every snapshot).
+ * created (`phone_ranks`, only over the snapshots that have a phone). The snapshots arrive as one
+ * JSON array of rows ($1, see snapshotRows): one parameter to send and parse, whatever their
+ * number.
  *
  * Prepared statements run with a generic plan, made once per connection, often while `users` is
  * still small or empty, so every read of `users` is written to be an index lookup whatever the
@@ -99,14 +99,29 @@ const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
  * table, and a LATERAL … OFFSET 0 lookup instead of a join it could turn into a sequential scan
  * (test/upsert-plan.e2e-spec.ts holds it to that).
  */
-function upsertSnapshotsSql(returning: string, answer: string, probe: boolean): string {
+/** The columns of a snapshot in the JSON rows of `$1` (see snapshotRows), as the statements read them. */
+const INPUT_COLUMNS = `(e->>0)::uuid AS id, e->>1 AS email, e->>2 AS phone, (e->>3)::timestamptz AS email_confirmed_at,
+      (e->>4)::timestamptz AS phone_confirmed_at, (e->>5)::timestamptz AS last_sign_in_at,
+      (e->>6)::timestamptz AS banned_until, e->>7 AS role, (e->>8)::boolean AS is_anonymous,
+      e->9 AS app_metadata, e->10 AS user_metadata, (e->>11)::timestamptz AS created_at,
+      (e->>12)::timestamptz AS updated_at`;
+
+interface UpsertShape {
+  /** What `written` keeps of each row written (with `inserted`). */
+  returning: string;
+  /** The statement's last part, reading `written` and `input` (every snapshot). */
+  answer: string;
+  /** Set aside the snapshots that cannot be written before locking (see upsertSnapshotsSql). */
+  probe: boolean;
+  /** An INSERT … RETURNING that must return a row for anything to be written (see WriteClaim). */
+  claim?: string;
+}
+
+function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): string {
   return `
-  WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-      $6::timestamptz[], $7::timestamptz[], $8::text[], $9::boolean[], $10::jsonb[], $11::jsonb[],
-      $12::timestamptz[], $13::timestamptz[])
-      AS s(id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
-        is_anonymous, app_metadata, user_metadata, created_at, updated_at)
+  WITH ${claim ? `claim AS (${claim}), ` : ''}input AS (
+    SELECT ${INPUT_COLUMNS}
+    FROM jsonb_array_elements($1::jsonb) AS e${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
   ), candidates AS (
     ${probe ? `SELECT i.* FROM input i
     WHERE NOT coalesce((SELECT c.deleted_at IS NOT NULL OR c.updated_at > i.updated_at
@@ -174,7 +189,9 @@ const COUNTS_ANSWER = `
           count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
           coalesce(array_agg(id::text) FILTER (WHERE deleted_at IS NULL), '{}') AS unwritten FROM unwritten) AS n`;
 
-export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(USER_COLUMNS, ROWS_ANSWER, true);
+const FULL_UPSERT: UpsertShape = { returning: USER_COLUMNS, answer: ROWS_ANSWER, probe: true };
+
+export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(FULL_UPSERT);
 
 const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SNAPSHOTS);
 
@@ -186,7 +203,7 @@ const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SN
  * for the table as it is then (a first reconcile grows `users` from nothing; planning is a small
  * cost next to a page of a thousand users).
  */
-export const UPSERT_COUNTING = upsertSnapshotsSql('u.id, u.phone_conflict', COUNTS_ANSWER, false);
+export const UPSERT_COUNTING = upsertSnapshotsSql({ returning: 'u.id, u.phone_conflict', answer: COUNTS_ANSWER, probe: false });
 
 /** The most users one upsert statement takes (see upsertCounting). */
 export const BATCH_LIMIT = 1000;
@@ -213,7 +230,7 @@ export interface ApplyCounts {
  * A claim that must succeed for a write to happen, checked in the write's own statement: an
  * INSERT … ON CONFLICT DO NOTHING RETURNING 1 of the caller's, e.g. a delivery id. If it returns
  * no row (already claimed), the statement writes and locks nothing. Its parameters follow the
- * snapshot's ($14 on).
+ * snapshots' ($2 on).
  */
 export interface WriteClaim {
   /** Names the prepared statement: one per distinct claim SQL. */
@@ -227,28 +244,20 @@ const claimedStatements = new Map<string, PreparedStatement>();
 function upsertWithClaim(claim: WriteClaim): PreparedStatement {
   let statement = claimedStatements.get(claim.name);
   if (!statement) {
-    const text = UPSERT_SNAPSHOTS.replace(
-      /^\s*WITH input AS \(\s*SELECT \* FROM (unnest\([\s\S]*?\)\s*AS s\([\s\S]*?\))\s*\)/,
-      (_match, source: string) => `WITH claim AS (${claim.sql}), input AS (SELECT * FROM ${source} WHERE EXISTS (SELECT 1 FROM claim))`,
-    );
-    if (text === UPSERT_SNAPSHOTS) throw new Error('could not attach the claim to the upsert');
-    statement = prepared(`mirror_upsert_${claim.name}`, text);
+    statement = prepared(`mirror_upsert_${claim.name}`, upsertSnapshotsSql({ ...FULL_UPSERT, claim: claim.sql }));
     claimedStatements.set(claim.name, statement);
   }
   return statement;
 }
 
-/** The snapshots as the column arrays of UPSERT_SNAPSHOTS. */
-function snapshotArrays(snapshots: readonly UserSnapshot[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 13 }, () => []);
-  for (const s of snapshots) {
-    const values = [
+/** The snapshots as the `$1` of the upserts: a JSON array of rows, in INPUT_COLUMNS' order. */
+function snapshotRows(snapshots: readonly UserSnapshot[]): string {
+  return JSON.stringify(
+    snapshots.map((s) => [
       s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
-      s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt, s.updatedAt,
-    ];
-    values.forEach((value, index) => columns[index].push(value));
-  }
-  return columns;
+      s.isAnonymous, s.appMetadata, s.userMetadata, s.createdAt, s.updatedAt,
+    ]),
+  );
 }
 
 /** Creates the row from token claims only when there is no row at all (no version: any snapshot wins later). */
@@ -329,7 +338,7 @@ export class UsersRepository {
    */
   async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, claim?: WriteClaim): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
-    const values = claim ? [...snapshotArrays(snapshots), ...claim.values] : snapshotArrays(snapshots);
+    const values = claim ? [snapshotRows(snapshots), ...claim.values] : [snapshotRows(snapshots)];
     const statement = claim ? upsertWithClaim(claim) : UPSERT_SNAPSHOTS_STATEMENT;
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(statement, values));
     this.warnOfConflicts(rows);
@@ -344,7 +353,7 @@ export class UsersRepository {
   async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
-      const values = snapshotArrays(snapshots.slice(start, start + BATCH_LIMIT));
+      const values = [snapshotRows(snapshots.slice(start, start + BATCH_LIMIT))];
       const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING, values));
       for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
       for (const userId of counts!.flagged) this.warnOfConflict(userId);
@@ -356,7 +365,11 @@ export class UsersRepository {
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const values = snapshotArrays([snapshot]).slice(0, 12).map(([value]) => value);
+    const s = snapshot;
+    const values = [
+      s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
+      s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt,
+    ];
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
     this.warnOfConflicts(rows);
     return rows[0] ?? null;

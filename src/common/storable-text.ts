@@ -18,15 +18,35 @@ export function isStorableString(value: string): boolean {
 
 /**
  * The path (`a.b[2]`) of the first string, or object key, in `value` that Postgres cannot store,
- * or of the first value nested deeper than MAX_JSON_DEPTH; null when there is none.
+ * or of the first value nested deeper than MAX_JSON_DEPTH; null when there is none. The check
+ * builds nothing (it runs on every user of every reconcile page); the path only on a failure.
  */
-export function unstorableTextAt(value: unknown, path = '', depth = 0): string | null {
+export function unstorableTextAt(value: unknown): string | null {
+  return isStorableValue(value, 0) ? null : pathOfUnstorable(value, '', 0);
+}
+
+function isStorableValue(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return isStorableString(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (!isStorableValue(value[index], depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!isStorableString(key) || !isStorableValue((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+function pathOfUnstorable(value: unknown, path: string, depth: number): string | null {
   if (typeof value === 'string') return isStorableString(value) ? null : path;
   if (typeof value !== 'object' || value === null) return null;
   if (depth >= MAX_JSON_DEPTH) return path;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const found = unstorableTextAt(value[index], `${path}[${index}]`, depth + 1);
+      const found = pathOfUnstorable(value[index], `${path}[${index}]`, depth + 1);
       if (found !== null) return found;
     }
     return null;
@@ -34,7 +54,7 @@ export function unstorableTextAt(value: unknown, path = '', depth = 0): string |
   for (const [key, item] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
     if (!isStorableString(key)) return at;
-    const found = unstorableTextAt(item, at, depth + 1);
+    const found = pathOfUnstorable(item, at, depth + 1);
     if (found !== null) return found;
   }
   return null;

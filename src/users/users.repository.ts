@@ -199,11 +199,11 @@ const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SN
  * The same upsert answering counts only (reconcile pages): nothing per user to send or parse.
  * Without the probe: reconcile sends the users a read of versions found writable, or, after pages
  * that were mostly written (a first run), every user, so a probe would be spent for nothing (the
- * upsert's own conflict check applies the same rules). Sent unprepared, so each page is planned
- * for the table as it is then (a first reconcile grows `users` from nothing; planning is a small
- * cost next to a page of a thousand users).
+ * upsert's own conflict check applies the same rules).
  */
 export const UPSERT_COUNTING = upsertSnapshotsSql({ returning: 'u.id, u.phone_conflict', answer: COUNTS_ANSWER, probe: false });
+
+const UPSERT_COUNTING_STATEMENT = prepared('mirror_upsert_counting', UPSERT_COUNTING);
 
 /** The most users one upsert statement takes (see upsertCounting). */
 export const BATCH_LIMIT = 1000;
@@ -354,7 +354,7 @@ export class UsersRepository {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const values = [snapshotRows(snapshots.slice(start, start + BATCH_LIMIT))];
-      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING, values));
+      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING_STATEMENT, values));
       for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
       for (const userId of counts!.flagged) this.warnOfConflict(userId);
       total.flagged.push(...counts!.flagged);

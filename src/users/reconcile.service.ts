@@ -295,6 +295,7 @@ export class ReconcileService implements OnModuleInit {
     if (snapshots.length === 0) return [];
     const summary = state.summary;
     const unwritten: string[] = [];
+    let written = 0;
     let toApply = snapshots;
     if (state.readFirst) {
       const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
@@ -312,8 +313,10 @@ export class ReconcileService implements OnModuleInit {
       summary.keptDeleted += counts.deleted;
       summary.failed += counts.missing;
       unwritten.push(...counts.unwritten);
+      written = counts.created + counts.updated;
     }
-    state.readFirst = toApply.length * 2 < snapshots.length;
+    // Decided by what was written, not by what was sent: a page sent whole can still be mostly current.
+    state.readFirst = written * 2 < snapshots.length;
     return unwritten;
   }
 

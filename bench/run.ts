@@ -610,8 +610,12 @@ function printReport(report: ReturnType<typeof buildReport>): void {
         );
       }
       out.push('("run ms" is the summary\'s durationMs, "wall ms" spawn to exit incl. Node/Nest start-up; peak RSS: VmHWM at exit)');
+      out.push(
+        `(a) the faster of 2 passes; (b1), (b2) the faster of 2 rounds, each on a new empty mirror: ` +
+          `b1 ${r.rounds.map((round) => round.first).join(' / ')} ms, b2 ${r.rounds.map((round) => round.second).join(' / ')} ms`,
+      );
       out.push(`writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`);
-      out.push(`mirror after both runs: ${r.mirrorRows.toLocaleString('en')} live users`);
+      out.push(`mirror after both runs: ${r.mirrorRows.map((rows) => rows.toLocaleString('en')).join(' / ')} live users`);
     }
   }
   if (lookup && measurements.apiLookup) {
@@ -835,9 +839,9 @@ async function main(): Promise<void> {
       serviceRoleKey: DEV_KEYS.serviceRoleKey,
       postmasterPid: stack.pids.postmaster,
       postgresPids: postgresPids(stack.pids.postmaster),
-      createMirrorDatabase: async () => {
-        await postgres!.createDatabase('authmirror_reconcile');
-        const url = postgres!.url('authmirror_reconcile');
+      createMirrorDatabase: async (name) => {
+        await postgres!.createDatabase(name);
+        const url = postgres!.url(name);
         await applyMigrations(url);
         return url;
       },

@@ -3,7 +3,9 @@
 // confirmed email users directly into its store, then prints one JSON line on stdout:
 // {"ready":true,"url":…,"users":…,"insertMs":…}. Stops on SIGTERM / SIGINT.
 //
-// Env: PORT, HOST (default 127.0.0.1), BENCH_AUTH_USERS (default 100000), BENCH_AUTH_PHONES=1
+// Env: PORT, HOST (default 127.0.0.1), BENCH_AUTH_USERS (default 100000),
+// BENCH_AUTH_LIST_DELAY_MS (answer each listUsers request that late, as across a network; default 0),
+// BENCH_AUTH_PHONES=1
 // (the lookup section: user i also holds the phone 1415 + (i + 1) on 7 digits, stored without
 // '+' as Supabase does, and a lookup-… email instead of reconcile-…).
 import { startAuthServer } from '../dev/auth-server/server.js';
@@ -34,6 +36,9 @@ server.admin.bulkInsert(
       }),
 );
 const insertMs = Math.round(performance.now() - started);
+const listDelayMs = Number(process.env.BENCH_AUTH_LIST_DELAY_MS ?? 0);
+if (!Number.isFinite(listDelayMs) || listDelayMs < 0) throw new Error(`BENCH_AUTH_LIST_DELAY_MS must be a number of ms, got "${process.env.BENCH_AUTH_LIST_DELAY_MS}"`);
+if (listDelayMs > 0) server.faults.add({ method: 'GET', path: /^\/auth\/v1\/admin\/users\?/, status: 200, delayMs: listDelayMs });
 process.stdout.write(`${JSON.stringify({ ready: true, url: server.url, users: server.admin.userCount(), insertMs })}\n`);
 
 let stopping = false;

@@ -13,14 +13,17 @@
 //     so that neither side of the ratio is judged on an outlier of the shared machine.
 //
 // The overhead is ((b1 − a) ÷ a) on the run's own durationMs (Nest start-up excluded; the
-// process' wall time is reported next to it).
+// process' wall time is reported next to it). Then, for information, (a), (b1) and (b2) once
+// more against a second stand-in that answers every listUsers request BENCH_RECONCILE_LATENCY_MS
+// late (default 20 ms), as a real project does across a network: there a page costs a round trip,
+// which paging alone waits for page after page.
 import { createClient } from '@supabase/supabase-js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cpuSnapshot, type CpuRoles } from './cpu.js';
 import type { ExitStats } from './exit-stats.js';
-import { BENCH_DIST, spawnNode, type Child } from './processes.js';
+import { BENCH_DIST, freePort, spawnNode, type Child } from './processes.js';
 
 export interface ReconcileOptions {
   root: string;
@@ -30,6 +33,8 @@ export interface ReconcileOptions {
   perPage: number;
   poolSize: number;
   port: number;
+  /** Also measure against a stand-in whose listUsers answers this late (0: no). */
+  latencyMs: number;
   anonKey: string;
   serviceRoleKey: string;
   postmasterPid: number;
@@ -87,6 +92,18 @@ export interface ReconcileResult {
   secondOverhead: number;
   /** Users in the mirror (live rows) after both runs, in each round's database. */
   mirrorRows: number[];
+  /**
+   * The same against a stand-in that answers every listUsers request `latencyMs` late, as over a
+   * network: one round, for information (the target is judged on loopback). Null when not asked.
+   */
+  latency: {
+    latencyMs: number;
+    pagingMs: number;
+    firstMs: number;
+    secondMs: number;
+    overhead: number;
+    secondOverhead: number;
+  } | null;
   problems: string[];
 }
 
@@ -101,11 +118,62 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
   if (!existsSync(cli)) {
     return { skipped: `${cli} does not exist (src/cli/reconcile.ts not written or not built yet): reconcile section skipped` };
   }
-  options.log(`starting the auth stand-in with ${options.users} users in its store`);
-  const { auth, url: authUrl, insertMs } = await startPrefilledAuth(options);
   const problems: string[] = [];
+  options.log(`starting the auth stand-in with ${options.users} users in its store`);
+  const { auth, url: authUrl, insertMs } = await startPrefilledAuth(options, options.port, 0);
+  let loopback: Awaited<ReturnType<typeof measureAgainst>>;
+  try {
+    loopback = await measureAgainst(options, cli, auth, authUrl, { rounds: 2, label: '', problems });
+  } finally {
+    await auth.stop();
+  }
 
-  options.log(`(a) paging through listUsers, ${options.perPage} per page`);
+  let latency: ReconcileResult['latency'] = null;
+  if (options.latencyMs > 0) {
+    options.log(`starting a second auth stand-in that answers listUsers ${options.latencyMs} ms late (a network round trip)`);
+    const slow = await startPrefilledAuth(options, await freePort(), options.latencyMs);
+    try {
+      const measured = await measureAgainst(options, cli, slow.auth, slow.url, { rounds: 1, label: ` with ${options.latencyMs} ms latency`, problems });
+      latency = {
+        latencyMs: options.latencyMs,
+        pagingMs: measured.paging.durationMs,
+        firstMs: measured.first.durationMs,
+        secondMs: measured.second.durationMs,
+        overhead: (measured.first.durationMs - measured.paging.durationMs) / measured.paging.durationMs,
+        secondOverhead: (measured.second.durationMs - measured.paging.durationMs) / measured.paging.durationMs,
+      };
+    } finally {
+      await slow.auth.stop();
+    }
+  }
+
+  const pagingMs = loopback.paging.durationMs;
+  return {
+    skipped: null,
+    users: options.users,
+    perPage: options.perPage,
+    seedMs: insertMs,
+    paging: loopback.paging,
+    first: loopback.first,
+    second: loopback.second,
+    rounds: loopback.rounds,
+    overhead: (loopback.first.durationMs - pagingMs) / pagingMs,
+    secondOverhead: (loopback.second.durationMs - pagingMs) / pagingMs,
+    mirrorRows: loopback.mirrorRows,
+    latency,
+    problems,
+  };
+}
+
+/** (a) paging alone, then `rounds` rounds of (b1) and (b2), each round on a new empty mirror, against one stand-in. */
+async function measureAgainst(
+  options: ReconcileOptions,
+  cli: string,
+  auth: Child,
+  authUrl: string,
+  { rounds: roundCount, label, problems }: { rounds: number; label: string; problems: string[] },
+) {
+  options.log(`(a) paging through listUsers, ${options.perPage} per page${label}`);
   const supabase = createClient(authUrl, options.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
@@ -135,13 +203,24 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
     if (!best || ms < best.ms) best = { ms, pages: passPages, seen: passSeen, cpuBefore, cpuAfter };
   }
   const { ms: pagingMs, pages, seen, cpuBefore: pagingCpuBefore, cpuAfter: pagingCpuAfter } = best!;
-  if (seen !== options.users) problems.push(`paging saw ${seen} users, expected ${options.users}`);
+  if (seen !== options.users) problems.push(`paging${label} saw ${seen} users, expected ${options.users}`);
+  const paging: ReconcileResult['paging'] = {
+    durationMs: Math.round(pagingMs),
+    pages,
+    seen,
+    usersPerSecond: Math.round(seen / (pagingMs / 1000)),
+    cpuMs: {
+      loadgen: Math.round(pagingCpuAfter.loadgen! - pagingCpuBefore.loadgen!),
+      auth: Math.round(pagingCpuAfter.auth! - pagingCpuBefore.auth!),
+    },
+  };
 
   const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
   const rounds: Array<{ first: ReconcileRun; second: ReconcileRun }> = [];
   const mirrorRows: number[] = [];
-  for (let round = 1; round <= 2; round++) {
-    const databaseUrl = await options.createMirrorDatabase(`authmirror_reconcile_${round}`);
+  const tag = label ? `latency-` : '';
+  for (let round = 1; round <= roundCount; round++) {
+    const databaseUrl = await options.createMirrorDatabase(`authmirror_reconcile_${tag.replace('-', '_')}${round}`);
     const env = {
       NODE_ENV: 'development',
       DATABASE_URL: databaseUrl,
@@ -151,44 +230,24 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
       SUPABASE_SERVICE_ROLE_KEY: options.serviceRoleKey,
       LOG_LEVEL: 'warn',
     };
-    options.log(`(b1) reconcile CLI against an empty mirror (${options.users} creates), round ${round} of 2`);
-    const first = await runCli(options, cli, env, cpuRoles, `first-${round}`);
-    options.log(`(b2) reconcile CLI again (${options.users} unchanged), round ${round} of 2`);
-    const second = await runCli(options, cli, env, cpuRoles, `second-${round}`);
-    checkRun(`b1 (round ${round})`, first, { created: options.users }, options.users, problems);
-    checkRun(`b2 (round ${round})`, second, { unchanged: options.users }, options.users, problems);
+    options.log(`(b1) reconcile CLI against an empty mirror (${options.users} creates)${label}, round ${round} of ${roundCount}`);
+    const first = await runCli(options, cli, env, cpuRoles, `${tag}first-${round}`);
+    options.log(`(b2) reconcile CLI again (${options.users} unchanged)${label}, round ${round} of ${roundCount}`);
+    const second = await runCli(options, cli, env, cpuRoles, `${tag}second-${round}`);
+    checkRun(`b1${label} (round ${round})`, first, { created: options.users }, options.users, problems);
+    checkRun(`b2${label} (round ${round})`, second, { unchanged: options.users }, options.users, problems);
     rounds.push({ first, second });
     const live = await liveUsers(databaseUrl);
     mirrorRows.push(live);
-    if (live !== options.users) problems.push(`round ${round}: the mirror holds ${live} live users after reconcile, expected ${options.users}`);
+    if (live !== options.users) problems.push(`round ${round}${label}: the mirror holds ${live} live users after reconcile, expected ${options.users}`);
   }
-  await auth.stop();
   const fastest = (runs: ReconcileRun[]) => runs.reduce((best, run) => (run.durationMs < best.durationMs ? run : best));
-  const first = fastest(rounds.map((round) => round.first));
-  const second = fastest(rounds.map((round) => round.second));
-
   return {
-    skipped: null,
-    users: options.users,
-    perPage: options.perPage,
-    seedMs: insertMs,
-    paging: {
-      durationMs: Math.round(pagingMs),
-      pages,
-      seen,
-      usersPerSecond: Math.round(seen / (pagingMs / 1000)),
-      cpuMs: {
-        loadgen: Math.round(pagingCpuAfter.loadgen! - pagingCpuBefore.loadgen!),
-        auth: Math.round(pagingCpuAfter.auth! - pagingCpuBefore.auth!),
-      },
-    },
-    first,
-    second,
+    paging,
+    first: fastest(rounds.map((round) => round.first)),
+    second: fastest(rounds.map((round) => round.second)),
     rounds: rounds.map((round) => ({ first: round.first.durationMs, second: round.second.durationMs })),
-    overhead: (first.durationMs - pagingMs) / pagingMs,
-    secondOverhead: (second.durationMs - pagingMs) / pagingMs,
     mirrorRows,
-    problems,
   };
 }
 
@@ -219,12 +278,13 @@ function checkRun(label: string, run: ReconcileRun, expected: Partial<ReconcileS
   if (summary.complete === false) problems.push(`${label}: incomplete run (${summary.error ?? 'no reason given'})`);
 }
 
-/** Starts auth-with-users.js and waits for its "ready" line (bulk insertion done). */
-async function startPrefilledAuth(options: ReconcileOptions): Promise<{ auth: Child; url: string; insertMs: number }> {
+/** Starts auth-with-users.js on `port` and waits for its "ready" line (bulk insertion done). */
+async function startPrefilledAuth(options: ReconcileOptions, port: number, listDelayMs: number): Promise<{ auth: Child; url: string; insertMs: number }> {
   const auth = spawnNode('auth stand-in (pre-filled)', join(BENCH_DIST, 'auth-with-users.js'), {
-    PORT: String(options.port),
+    PORT: String(port),
     HOST: '127.0.0.1',
     BENCH_AUTH_USERS: String(options.users),
+    BENCH_AUTH_LIST_DELAY_MS: String(listDelayMs),
   });
   const line = await waitForLine(auth, /^\{"ready":true.*\}$/m, 120_000);
   const ready = JSON.parse(line) as { url: string; users: number; insertMs: number };

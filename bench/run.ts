@@ -31,7 +31,8 @@
 //      (CPU profile of the API during its measurements; figures then carry the profiler's cost),
 //      BENCH_DELIVERY_USERS (3000), BENCH_DELIVERY_ROUNDS (3 events per user), BENCH_DELIVERY_WARMUP_USERS (500),
 //      BENCH_DELETE_USERS (10), BENCH_DELETE_ROWS (10000), BENCH_RECONCILE_USERS (100000),
-//      BENCH_RECONCILE_PER_PAGE (1000), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
+//      BENCH_RECONCILE_PER_PAGE (1000), BENCH_RECONCILE_LATENCY_MS (20; 0 skips the measurement with
+//      latency), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
 //      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
 //      BENCH_SIGNUP_DURATION (5); lookup and signup each run 1 s of warm-up first.
 import { spawn } from 'node:child_process';
@@ -77,6 +78,8 @@ interface Settings {
   deleteUsers: number;
   deleteRows: number;
   reconcileUsers: number;
+  /** Per-request latency of the second stand-in of the reconcile section (0: not measured). */
+  reconcileLatencyMs: number;
   reconcilePerPage: number;
   lookupUsers: number;
   lookupConnections: number;
@@ -126,6 +129,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     deleteUsers: Math.floor(positive('BENCH_DELETE_USERS', env.BENCH_DELETE_USERS, 10)),
     deleteRows: Math.floor(positive('BENCH_DELETE_ROWS', env.BENCH_DELETE_ROWS, 10_000)),
     reconcileUsers: Math.floor(positive('BENCH_RECONCILE_USERS', env.BENCH_RECONCILE_USERS, 100_000)),
+    reconcileLatencyMs: Math.floor(positive('BENCH_RECONCILE_LATENCY_MS', env.BENCH_RECONCILE_LATENCY_MS, 20, 0)),
     reconcilePerPage: Math.floor(positive('BENCH_RECONCILE_PER_PAGE', env.BENCH_RECONCILE_PER_PAGE, 1000)),
     lookupUsers: Math.floor(positive('BENCH_LOOKUP_USERS', env.BENCH_LOOKUP_USERS, 100_000)),
     lookupConnections: Math.floor(positive('BENCH_LOOKUP_CONNECTIONS', env.BENCH_LOOKUP_CONNECTIONS, 8)),
@@ -616,6 +620,13 @@ function printReport(report: ReturnType<typeof buildReport>): void {
       );
       out.push(`writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`);
       out.push(`mirror after both runs: ${r.mirrorRows.map((rows) => rows.toLocaleString('en')).join(' / ')} live users`);
+      if (r.latency) {
+        const l = r.latency;
+        out.push(
+          `with ${l.latencyMs} ms added to every listUsers answer (as across a network; one round, for information): ` +
+            `(a) ${l.pagingMs} ms, (b1) ${l.firstMs} ms = ${pct(l.overhead)}, (b2) ${l.secondMs} ms = ${pct(l.secondOverhead)}`,
+        );
+      }
     }
   }
   if (lookup && measurements.apiLookup) {
@@ -835,6 +846,7 @@ async function main(): Promise<void> {
       perPage: settings.reconcilePerPage,
       poolSize: settings.poolSize,
       port: stack.reconcileAuthPort,
+      latencyMs: settings.reconcileLatencyMs,
       anonKey: DEV_KEYS.anonKey,
       serviceRoleKey: DEV_KEYS.serviceRoleKey,
       postmasterPid: stack.pids.postmaster,

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { UPSERT_COUNTING, UPSERT_SNAPSHOTS } from '../src/users/users.repository.js';
+import { UPSERT_COUNTING, UPSERT_SNAPSHOTS } from '../src/users/mirror-upsert.sql.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let database: TestDatabase;

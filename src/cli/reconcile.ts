@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module.js';
 import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
 import { formatSummary, ProgressBar } from '../users/reconcile-progress.js';
-import { ReconcileAlreadyRunningError, ReconcileService, type ReconcileSummary } from '../users/reconcile.service.js';
+import { ReconcileAlreadyRunningError, type ReconcileSummary } from '../users/reconcile-run.js';
+import { ReconcileService } from '../users/reconcile.service.js';
 
 const USAGE = 'usage: reconcile [--dry-run] [--per-page N] [--json] [--help]';
 

@@ -33,7 +33,8 @@ export function prepared(name: string, text: string): PreparedStatement {
   return { name, text };
 }
 
-function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
+/** `Sql` on a pool, or on one client the caller holds (a session's temp tables and locks). */
+export function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
   const run = (statement: Statement, values: readonly unknown[]) =>
     typeof statement === 'string'
       ? queryable.query(statement, values as unknown[])

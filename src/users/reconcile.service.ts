@@ -1,73 +1,22 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
+import {
+  ReconcileAlreadyRunningError,
+  reconcileCron,
+  type ReconcileOptions,
+  type ReconcileProgress,
+  type ReconcileSummary,
+} from './reconcile-run.js';
 import { UsersService } from './users.service.js';
 
 export const RECONCILE_TASK = 'reconcile';
-
-export interface ReconcileOptions {
-  /** Classify and count without writing the mirror. */
-  dryRun?: boolean;
-  /** Users per listUsers page; default 1000. */
-  perPage?: number;
-  /** Called after each page and each sweep batch; must not throw. */
-  onProgress?: (progress: ReconcileProgress) => void;
-  /** Attempts per page before the run stops (no sweep); default 4. */
-  pageAttempts?: number;
-  /** Wait before the 2nd attempt of a page, doubling after each; default 500 ms. */
-  retryBackoffMs?: number;
-}
-
-export interface ReconcileSummary {
-  /** Users Supabase lists that had no row (dry run: would create). */
-  created: number;
-  /** Rows refreshed from a newer snapshot (dry run: would update). */
-  updated: number;
-  /** Rows already current, or newer than the listing (a sync or delivery got there first). */
-  unchanged: number;
-  /** Users turned into tombstones: soft-deleted in Supabase, or gone from it (dry run: would delete). */
-  deleted: number;
-  /** Users Supabase still lists that are tombstones here: left alone, never resurrected. */
-  keptDeleted: number;
-  /** Users that could not be reconciled: unusable snapshots, sweep candidates Supabase could not be asked about. */
-  failed: number;
-  /** Pages read. */
-  pages: number;
-  /** Users listed by Supabase (a user shifted across pages may count twice). */
-  seen: number;
-  /** Pages that still failed after retries; the run stopped there and did not sweep. */
-  failedPages: number[];
-  /** True when every page was read and the sweep ran. */
-  complete: boolean;
-  /** Why the run stopped early, if it did. */
-  error: string | null;
-  durationMs: number;
-  dryRun: boolean;
-}
-
-export interface ReconcileProgress {
-  phase: 'listing' | 'sweeping' | 'done';
-  /** X-Total-Count of the last page (users in Supabase), when known. */
-  total: number | null;
-  /** Sweep candidates handled so far. */
-  swept: number;
-  summary: ReconcileSummary;
-}
-
-/** Another run (this or another instance, or the CLI) holds the reconcile lock. */
-export class ReconcileAlreadyRunningError extends Error {
-  override name = 'ReconcileAlreadyRunningError';
-  constructor() {
-    super('another reconcile is running');
-  }
-}
 
 const DEFAULT_PER_PAGE = 1000;
 const PAGES_IN_FLIGHT = 2;
@@ -148,7 +97,7 @@ export class ReconcileService implements OnModuleInit {
     // A connection lost while held must fail the run's next query, not crash the process.
     const onClientError = () => undefined;
     client.on('error', onClientError);
-    const session = sessionSql(client);
+    const session = sqlOn(client);
     let broken: Error | undefined;
     let locked = false;
     try {
@@ -411,33 +360,6 @@ interface RunState {
 
 function count(summary: ReconcileSummary, counter: Counter): void {
   summary[counter]++;
-}
-
-/**
- * The crontab line for "every N minutes". Cron can only step evenly through an hour or a day, so
- * N is rounded down to the nearest interval that fits (runs at least as often as asked): a divisor
- * of 60 below an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), else whole hours dividing 24
- * (1, 2, 3, 4, 6, 8, 12, 24 h). E.g. 45 → every 30 minutes, 90 → hourly, 300 → every 4 hours.
- */
-export function reconcileCron(minutes: number): { cron: string; everyMinutes: number } {
-  if (minutes < 60) {
-    const step = [30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1].find((d) => d <= minutes) ?? 1;
-    return { cron: step === 1 ? '* * * * *' : `*/${step} * * * *`, everyMinutes: step };
-  }
-  const hours = [24, 12, 8, 6, 4, 3, 2, 1].find((h) => h <= Math.floor(minutes / 60)) ?? 1;
-  if (hours === 24) return { cron: '0 0 * * *', everyMinutes: 1440 };
-  return { cron: hours === 1 ? '0 * * * *' : `0 */${hours} * * *`, everyMinutes: hours * 60 };
-}
-
-function sessionSql(client: pg.PoolClient): Sql {
-  return {
-    async query<Row>(text: string, values: readonly unknown[] = []) {
-      return (await client.query(text, values as unknown[])).rows as Row[];
-    },
-    async execute(text: string, values: readonly unknown[] = []) {
-      return (await client.query(text, values as unknown[])).rowCount ?? 0;
-    },
-  };
 }
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

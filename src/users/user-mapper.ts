@@ -1,5 +1,5 @@
 import type { UserResponse } from './dto/user.dto.js';
-import type { MirrorUserRow } from './users.repository.js';
+import type { MirrorUserRow } from './mirror-upsert.sql.js';
 
 export function toUserResponse(row: MirrorUserRow): UserResponse {
   return {

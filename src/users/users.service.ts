@@ -14,7 +14,8 @@ import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
-import { UsersRepository, type ApplyCounts, type MirrorUserRow, type UpsertedRow, type WriteClaim } from './users.repository.js';
+import type { ApplyCounts, MirrorUserRow, UpsertedRow, WriteClaim } from './mirror-upsert.sql.js';
+import { UsersRepository } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
 export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';

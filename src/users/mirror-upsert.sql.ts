@@ -45,7 +45,6 @@ export const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.pho
 /** The advisory lock key of a user: every writer of that user's row takes it ($1 = the id). */
 export const USER_LOCK_KEY = `hashtextextended('user:' || $1, 0)`;
 
-
 /** The columns a snapshot writes, in the order of the statements below. */
 const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
   is_anonymous, app_metadata, user_metadata, created_at, updated_at, phone_conflict, synced_at`;
@@ -58,27 +57,6 @@ const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_a
 const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
   OR EXISTS (SELECT 1 FROM users o WHERE o.phone = s.phone AND o.id <> s.id AND o.deleted_at IS NULL)))`;
 
-/**
- * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
- * its row when strictly newer (or when the row came from token claims and has no version); a
- * tombstone is never touched. With `probe`, `candidates` first sets aside, by one index probe, the
- * snapshots whose row is a tombstone or already as new (rows only ever get newer, so the upsert
- * below would leave them alone too): an unchanged user costs no lock and no write. Before the first row is
- * written the statement takes every candidate's advisory lock, in lock-key order (so two batches
- * cannot deadlock), which orders it against a concurrent deletion (see `tombstone`). A phone held
- * by another live user is flagged (`phone_taken`); a row flagged so is also rewritten by a
- * snapshot of the same version once the number is free (reconcile heals it). Within the batch, of
- * two snapshots with the same number the one whose row already holds it wins, then the earliest
- * created (`phone_ranks`, only over the snapshots that have a phone). The snapshots arrive as one
- * JSON array of rows ($1, see snapshotRows): one parameter to send and parse, whatever their
- * number.
- *
- * Prepared statements run with a generic plan, made once per connection, often while `users` is
- * still small or empty, so every read of `users` is written to be an index lookup whatever the
- * planner believes: scalar subqueries by id instead of an EXISTS it could hash over the whole
- * table, and a LATERAL … OFFSET 0 lookup instead of a join it could turn into a sequential scan
- * (test/upsert-plan.e2e-spec.ts holds it to that).
- */
 /** The columns of a snapshot in the JSON rows of `$1` (see snapshotRows), as the statements read them. */
 const INPUT_COLUMNS = `(e->>0)::uuid AS id, e->>1 AS email, e->>2 AS phone, (e->>3)::timestamptz AS email_confirmed_at,
       (e->>4)::timestamptz AS phone_confirmed_at, (e->>5)::timestamptz AS last_sign_in_at,
@@ -97,6 +75,27 @@ interface UpsertShape {
   claim?: string;
 }
 
+/**
+ * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
+ * its row when strictly newer (or when the row came from token claims and has no version); a
+ * tombstone is never touched. With `probe`, `candidates` first sets aside, by one index probe, the
+ * snapshots whose row is a tombstone or already as new (rows only ever get newer, so the upsert
+ * below would leave them alone too): an unchanged user costs no lock and no write. Before the
+ * first row is written the statement takes every candidate's advisory lock, in lock-key order (so
+ * two batches cannot deadlock), which orders it against a concurrent deletion (see `tombstone`).
+ * A phone held by another live user is flagged (`phone_taken`); a row flagged so is also
+ * rewritten by a snapshot of the same version once the number is free (reconcile heals it).
+ * Within the batch, of two snapshots with the same number the one whose row already holds it
+ * wins, then the earliest created (`phone_ranks`, only over the snapshots that have a phone). The
+ * snapshots arrive as one JSON array of rows ($1, see snapshotRows): one parameter to send and
+ * parse, whatever their number.
+ *
+ * Prepared statements run with a generic plan, made once per connection, often while `users` is
+ * still small or empty, so every read of `users` is written to be an index lookup whatever the
+ * planner believes: scalar subqueries by id instead of an EXISTS it could hash over the whole
+ * table, and a LATERAL … OFFSET 0 lookup instead of a join it could turn into a sequential scan
+ * (test/upsert-plan.e2e-spec.ts holds it to that).
+ */
 function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): string {
   return `
   WITH ${claim ? `claim AS (${claim}), ` : ''}input AS (

@@ -42,8 +42,13 @@ export const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.pho
   u.last_sign_in_at, u.banned_until, u.role, u.is_anonymous, u.app_metadata, u.user_metadata,
   u.created_at, u.updated_at, u.synced_at, u.deleted_at, u.phone_conflict`;
 
-/** The advisory lock key of a user: every writer of that user's row takes it ($1 = the id). */
-export const USER_LOCK_KEY = `hashtextextended('user:' || $1, 0)`;
+/**
+ * The advisory lock key of a user, from a SQL text expression of the id: every writer of that
+ * user's row takes it, so there is one way to spell it.
+ */
+export function userLockKey(idText: string): string {
+  return `hashtextextended('user:' || ${idText}, 0)`;
+}
 
 /** The columns a snapshot writes, in the order of the statements below. */
 const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
@@ -107,7 +112,7 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
       OR (c.updated_at = i.updated_at AND c.phone_conflict IS NULL) FROM users c WHERE c.id = i.id), false)` : 'SELECT * FROM input'}
   ), locks AS (
     SELECT count(pg_advisory_xact_lock(k)) AS taken
-    FROM (SELECT hashtextextended('user:' || id::text, 0) AS k FROM candidates ORDER BY 1) AS keys
+    FROM (SELECT ${userLockKey('id::text')} AS k FROM candidates ORDER BY 1) AS keys
   ), phone_ranks AS (
     SELECT p.id, row_number() OVER (PARTITION BY p.phone ORDER BY p.holds DESC, p.created_at NULLS LAST, p.id) AS phone_rank
     FROM (SELECT i.id, i.phone, i.created_at, coalesce((SELECT c.phone FROM users c WHERE c.id = i.id) = i.phone, false) AS holds
@@ -239,25 +244,27 @@ export function snapshotRows(snapshots: readonly UserSnapshot[]): string {
   );
 }
 
-/** Creates the row from token claims only when there is no row at all (no version: any snapshot wins later). */
+/**
+ * Creates the row from token claims only when there is no row at all (no version: any snapshot
+ * wins later). `$1` holds the one snapshot, as for the upserts.
+ */
 const INSERT_IF_ABSENT = `
   WITH snapshot AS (
-    SELECT $1::uuid AS id, $2::text AS email, $3::text AS phone, $4::timestamptz AS email_confirmed_at,
-      $5::timestamptz AS phone_confirmed_at, $6::timestamptz AS last_sign_in_at, $7::timestamptz AS banned_until,
-      $8::text AS role, $9::boolean AS is_anonymous, $10::jsonb AS app_metadata, $11::jsonb AS user_metadata,
-      $12::timestamptz AS created_at, NULL::timestamptz AS updated_at
-    FROM (SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})) AS per_user_lock
+    SELECT ${INPUT_COLUMNS} FROM jsonb_array_elements($1::jsonb) AS e
+  ), locked AS (
+    SELECT s.* FROM snapshot s CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(${userLockKey('s.id::text')})) AS per_user_lock
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})
     SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
       s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
       s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
-    FROM snapshot s CROSS JOIN (SELECT 1 AS phone_rank) AS r
+    FROM locked s CROSS JOIN (SELECT 1 AS phone_rank) AS r
     ON CONFLICT (id) DO NOTHING
     RETURNING ${USER_COLUMNS}, true AS inserted
   )
   SELECT w.*, true AS written, false AS same_version FROM written w
   UNION ALL
-  SELECT ${USER_COLUMNS}, false, false, false FROM users u WHERE u.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM written)`;
+  SELECT ${USER_COLUMNS}, false, false, false FROM users u
+  WHERE u.id = (SELECT id FROM snapshot) AND NOT EXISTS (SELECT 1 FROM written)`;
 
 export const INSERT_IF_ABSENT_STATEMENT = prepared('mirror_insert_if_absent', INSERT_IF_ABSENT);

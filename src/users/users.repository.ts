@@ -7,9 +7,9 @@ import {
   UPSERT_COUNTING_STATEMENT,
   UPSERT_SNAPSHOTS_STATEMENT,
   USER_COLUMNS,
-  USER_LOCK_KEY,
   snapshotRows,
   upsertWithClaim,
+  userLockKey,
   type ApplyCounts,
   type MirrorUserRow,
   type UpsertedRow,
@@ -120,11 +120,7 @@ export class UsersRepository {
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const s = snapshot;
-    const values = [
-      s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
-      s.isAnonymous, JSON.stringify(s.appMetadata), JSON.stringify(s.userMetadata), s.createdAt,
-    ];
+    const values = [snapshotRows([snapshot])];
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
     this.warnOfConflicts(rows);
     return rows[0] ?? null;
@@ -186,7 +182,7 @@ export class UsersRepository {
    * the tombstone. Returns false when the user already was a tombstone.
    */
   async tombstone(tx: Sql, id: string, deletedAt: string | null): Promise<boolean> {
-    await tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_KEY})`, [id]);
+    await tx.query(`SELECT pg_advisory_xact_lock(${userLockKey('$1')})`, [id]);
     const removed = await tx.execute('DELETE FROM users WHERE id = $1::uuid AND deleted_at IS NULL', [id]);
     const created = await tx.execute(
       `INSERT INTO users (id, deleted_at, synced_at) VALUES ($1::uuid, coalesce($2::timestamptz, now()), now())

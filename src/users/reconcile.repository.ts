@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import type { UserSnapshot } from './user-snapshot.js';
 
 /** How a page of listed (id, version) pairs compares with the mirror (read only). */
 export interface VersionComparison {
@@ -107,7 +108,7 @@ export class ReconcileRepository {
    * How each listed (id, version) compares with the mirror, compared in Postgres (microseconds),
    * answered as counts and the positions that may need a write: one row, whatever the page size.
    */
-  async compareVersions(entries: ReadonlyArray<{ id: string; updatedAt: string | null }>): Promise<VersionComparison> {
+  async compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
     if (entries.length === 0) return { missing: 0, tombstones: 0, newer: 0, current: 0, writable: [] };
     const [row] = await this.prisma.sql.query<VersionComparison>(
       `SELECT count(*) FILTER (WHERE state = 'missing')::int AS missing,

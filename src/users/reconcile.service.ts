@@ -247,7 +247,7 @@ export class ReconcileService implements OnModuleInit {
     let written = 0;
     let toApply = snapshots;
     if (state.readFirst) {
-      const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+      const compared = await this.repository.compareVersions(snapshots);
       summary.unchanged += compared.current;
       summary.keptDeleted += compared.tombstones;
       const writable = new Set(compared.writable);
@@ -272,7 +272,7 @@ export class ReconcileService implements OnModuleInit {
   /** Dry run: what apply would do, from the rows as they stand. */
   private async classify(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
     if (snapshots.length === 0) return;
-    const compared = await this.repository.compareVersions(snapshots.map((s) => ({ id: s.id, updatedAt: s.updatedAt })));
+    const compared = await this.repository.compareVersions(snapshots);
     summary.created += compared.missing;
     summary.keptDeleted += compared.tombstones;
     summary.updated += compared.newer;

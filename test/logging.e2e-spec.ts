@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Writable } from 'node:stream';
+import { captureLogLines } from './support/log-lines.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
-const lines: string[] = [];
-const capture = new Writable({
-  write(chunk, _encoding, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { lines, destination: capture } = captureLogLines();
 
 let stack: TestStack;
 

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { PrismaService } from '../src/prisma/prisma.service.js';
 import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
 import { FIND_LIVE_BY_PHONE, PHONE_INDEX, isPhoneRace } from '../src/users/users.repository.js';
 import { UsersService } from '../src/users/users.service.js';
+import { captureLogLines } from './support/log-lines.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const LOOKUPS_PER_MINUTE = 20;
 
-const lines: string[] = [];
-const capture = new Writable({
-  write(chunk, _encoding, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { lines, destination: capture } = captureLogLines();
 
 let stack: TestStack;
 let users: UsersService;

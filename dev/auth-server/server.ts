@@ -810,20 +810,30 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     send(ctx.res, 200, body, { Link: link, 'X-Total-Count': String(count) });
   }
 
+  /** The user fields that `POST /admin/users` and `PUT /admin/users/{id}` both read (each validates them its own way, as GoTrue does). */
+  function adminUserAttributes(body: Json) {
+    return {
+      role: getString(body, 'role'),
+      email: getString(body, 'email'),
+      phone: getString(body, 'phone'),
+      password: getString(body, 'password'),
+      passwordHash: getString(body, 'password_hash'),
+      emailConfirm: getBool(body, 'email_confirm'),
+      phoneConfirm: getBool(body, 'phone_confirm'),
+      userMeta: getObject(body, 'user_metadata'),
+      appMeta: getObject(body, 'app_metadata'),
+      banDuration: getString(body, 'ban_duration'),
+    };
+  }
+
   async function handleAdminCreate(ctx: Ctx): Promise<void> {
     const body = await readJson(ctx);
     const idParam = getString(body, 'id');
     const audParam = getString(body, 'aud');
-    const role = getString(body, 'role') || 'authenticated';
-    let email = getString(body, 'email');
-    let phone = getString(body, 'phone');
-    const password = getString(body, 'password');
-    const passwordHash = getString(body, 'password_hash');
-    const emailConfirm = getBool(body, 'email_confirm');
-    const phoneConfirm = getBool(body, 'phone_confirm');
-    const userMeta = getObject(body, 'user_metadata');
-    const appMeta = getObject(body, 'app_metadata');
-    const banDuration = getString(body, 'ban_duration');
+    const attributes = adminUserAttributes(body);
+    const { password, passwordHash, emailConfirm, phoneConfirm, userMeta, appMeta, banDuration } = attributes;
+    let { email, phone } = attributes;
+    const role = attributes.role || 'authenticated';
     const aud = audParam || requestAud(ctx.req);
 
     if (!email && !phone) throw validationFailed('Cannot create a user without either an email or phone');
@@ -898,16 +908,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   async function handleAdminUpdate(ctx: Ctx, user: StoredUser): Promise<void> {
     const body = await readJson(ctx);
-    const role = getString(body, 'role');
-    let email = getString(body, 'email');
-    let phone = getString(body, 'phone');
-    const password = getString(body, 'password');
-    const passwordHash = getString(body, 'password_hash');
-    const emailConfirm = getBool(body, 'email_confirm');
-    const phoneConfirm = getBool(body, 'phone_confirm');
-    const userMeta = getObject(body, 'user_metadata');
-    const appMeta = getObject(body, 'app_metadata');
-    const banDuration = getString(body, 'ban_duration');
+    const attributes = adminUserAttributes(body);
+    const { role, password, passwordHash, emailConfirm, phoneConfirm, userMeta, appMeta, banDuration } = attributes;
+    let { email, phone } = attributes;
     if (email) {
       email = validateEmail(email);
       const dup = store.findByEmail(user.aud, email);

@@ -123,7 +123,7 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
   const { auth, url: authUrl, insertMs } = await startPrefilledAuth(options, options.port, 0);
   let loopback: Awaited<ReturnType<typeof measureAgainst>>;
   try {
-    loopback = await measureAgainst(options, cli, auth, authUrl, { rounds: 2, label: '', problems });
+    loopback = await measureAgainst(options, cli, auth, authUrl, { rounds: 2, label: '', name: 'loopback', problems });
   } finally {
     await auth.stop();
   }
@@ -133,7 +133,7 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
     options.log(`starting a second auth stand-in that answers listUsers ${options.latencyMs} ms late (a network round trip)`);
     const slow = await startPrefilledAuth(options, await freePort(), options.latencyMs);
     try {
-      const measured = await measureAgainst(options, cli, slow.auth, slow.url, { rounds: 1, label: ` with ${options.latencyMs} ms latency`, problems });
+      const measured = await measureAgainst(options, cli, slow.auth, slow.url, { rounds: 1, label: ` with ${options.latencyMs} ms latency`, name: 'latency', problems });
       latency = {
         latencyMs: options.latencyMs,
         pagingMs: measured.paging.durationMs,
@@ -171,7 +171,7 @@ async function measureAgainst(
   cli: string,
   auth: Child,
   authUrl: string,
-  { rounds: roundCount, label, problems }: { rounds: number; label: string; problems: string[] },
+  { rounds: roundCount, label, name, problems }: { rounds: number; label: string; name: string; problems: string[] },
 ) {
   options.log(`(a) paging through listUsers, ${options.perPage} per page${label}`);
   const supabase = createClient(authUrl, options.serviceRoleKey, {
@@ -218,9 +218,8 @@ async function measureAgainst(
   const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
   const rounds: Array<{ first: ReconcileRun; second: ReconcileRun }> = [];
   const mirrorRows: number[] = [];
-  const tag = label ? `latency-` : '';
   for (let round = 1; round <= roundCount; round++) {
-    const databaseUrl = await options.createMirrorDatabase(`authmirror_reconcile_${tag.replace('-', '_')}${round}`);
+    const databaseUrl = await options.createMirrorDatabase(`authmirror_reconcile_${name}_${round}`);
     const env = {
       NODE_ENV: 'development',
       DATABASE_URL: databaseUrl,
@@ -231,9 +230,9 @@ async function measureAgainst(
       LOG_LEVEL: 'warn',
     };
     options.log(`(b1) reconcile CLI against an empty mirror (${options.users} creates)${label}, round ${round} of ${roundCount}`);
-    const first = await runCli(options, cli, env, cpuRoles, `${tag}first-${round}`);
+    const first = await runCli(options, cli, env, cpuRoles, `${name}-first-${round}`);
     options.log(`(b2) reconcile CLI again (${options.users} unchanged)${label}, round ${round} of ${roundCount}`);
-    const second = await runCli(options, cli, env, cpuRoles, `${tag}second-${round}`);
+    const second = await runCli(options, cli, env, cpuRoles, `${name}-second-${round}`);
     checkRun(`b1${label} (round ${round})`, first, { created: options.users }, options.users, problems);
     checkRun(`b2${label} (round ${round})`, second, { unchanged: options.users }, options.users, problems);
     rounds.push({ first, second });

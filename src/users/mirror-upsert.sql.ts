@@ -50,6 +50,18 @@ export function userLockKey(idText: string): string {
   return `hashtextextended('user:' || ${idText}, 0)`;
 }
 
+/**
+ * The version rule as a condition on a row `row` and a snapshot `snapshot` (SQL aliases): the
+ * snapshot is strictly newer, or the row has no version (it came from token claims), or it is of
+ * the same version and holds a phone conflict that a write may now heal. Whether the row may be
+ * written at all also needs it to be live. The upsert's ON CONFLICT applies the same rule, with
+ * the heal narrowed to snapshots whose number turned out free.
+ */
+export function snapshotIsNewer(row: string, snapshot: string): string {
+  return `(${row}.updated_at IS NULL OR ${row}.updated_at < ${snapshot}.updated_at
+      OR (${row}.updated_at = ${snapshot}.updated_at AND ${row}.phone_conflict IS NOT NULL))`;
+}
+
 /** The columns a snapshot writes, in the order of the statements below. */
 const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_at, last_sign_in_at, banned_until, role,
   is_anonymous, app_metadata, user_metadata, created_at, updated_at, phone_conflict, synced_at`;
@@ -108,8 +120,7 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
     FROM jsonb_array_elements($1::jsonb) AS e${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
   ), candidates AS (
     ${probe ? `SELECT i.* FROM input i
-    WHERE NOT coalesce((SELECT c.deleted_at IS NOT NULL OR c.updated_at > i.updated_at
-      OR (c.updated_at = i.updated_at AND c.phone_conflict IS NULL) FROM users c WHERE c.id = i.id), false)` : 'SELECT * FROM input'}
+    WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)` : 'SELECT * FROM input'}
   ), locks AS (
     SELECT count(pg_advisory_xact_lock(k)) AS taken
     FROM (SELECT ${userLockKey('id::text')} AS k FROM candidates ORDER BY 1) AS keys

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { snapshotIsNewer } from './mirror-upsert.sql.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
 /** How a page of listed (id, version) pairs compares with the mirror (read only). */
@@ -118,8 +119,7 @@ export class ReconcileRepository {
          coalesce(array_agg((position - 1)::int) FILTER (WHERE state IN ('missing', 'newer')), '{}') AS writable
        FROM (
          SELECT i.position, CASE WHEN u.id IS NULL THEN 'missing' WHEN u.deleted_at IS NOT NULL THEN 'tombstone'
-           WHEN u.updated_at IS NULL OR u.updated_at < i.updated_at
-             OR (u.updated_at = i.updated_at AND u.phone_conflict IS NOT NULL) THEN 'newer'
+           WHEN ${snapshotIsNewer('u', 'i')} THEN 'newer'
            ELSE 'current' END AS state
          FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS i(id, updated_at, position)
          LEFT JOIN LATERAL (SELECT u.id, u.deleted_at, u.updated_at, u.phone_conflict FROM users u WHERE u.id = i.id OFFSET 0) AS u ON true

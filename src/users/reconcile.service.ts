@@ -32,8 +32,9 @@ type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' |
  * same version and tombstone rules as sync and deliveries; one statement per page), then deletes
  * the local users Supabase no longer has. One run at a time (advisory lock); memory is a handful
  * of pages whatever the number of users (listed ids the run did not write go to a temp table,
- * sweep candidates are streamed in keyset batches); an interrupted run can simply run again. A run holds one pool connection
- * for its whole length and writes through others: DATABASE_POOL_SIZE must be at least 2.
+ * sweep candidates are streamed in keyset batches); an interrupted run can simply run again. A
+ * run holds one pool connection for its whole length and writes through others:
+ * DATABASE_POOL_SIZE must be at least 2.
  */
 @Injectable()
 export class ReconcileService implements OnModuleInit {

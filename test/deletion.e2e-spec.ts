@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueueService } from '../src/jobs/job-queue.service.js';
-import { PrismaService } from '../src/prisma/prisma.service.js';
+import { PrismaService, type Sql } from '../src/prisma/prisma.service.js';
 import { UserCleanerRegistry } from '../src/users/user-cleaners.js';
+import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
 import { UsersService } from '../src/users/users.service.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -62,6 +64,35 @@ describe('deleting a user', () => {
     expect(JSON.stringify(records)).not.toContain(email);
 
     expect(await until(async () => !existsSync(join(storageDir, 'users', id)))).toBe(true);
+  });
+
+  it.each([
+    ['one snapshot (sync, deliveries)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshot(snapshot, tx)],
+    ['a page of snapshots (reconcile)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshots([snapshot], tx)],
+  ])('waits for a first write of the user that is still in flight, then deletes it: %s', async (_case, write) => {
+    // The write has inserted the row and not committed when the deletion starts: the deletion must
+    // wait for it (the per-user advisory lock) rather than find no row, skip the cascade, and then
+    // meet the committed row on its tombstone insert — a live user it reports deleted.
+    const users = stack.app.get(UsersService);
+    const id = randomUUID();
+    const snapshot = snapshotFromSupabase({ id, email: `${id.slice(0, 8)}@example.com`, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' });
+    let release!: () => void;
+    let written!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rowWritten = new Promise<void>((resolve) => (written = resolve));
+    const writing = stack.app.get(PrismaService).transaction(async (tx) => {
+      await write(users, snapshot, tx);
+      written();
+      await held;
+    });
+    await rowWritten;
+    const deleting = users.deleteUser(id, { source: 'webhook' });
+    expect(await until(async () => (await stack.db.query('SELECT 1 FROM pg_locks WHERE NOT granted')).rowCount! > 0)).toBe(true);
+    release();
+    await writing;
+    expect(await deleting).toEqual({ deleted: true });
+    const { rows } = await stack.db.query('SELECT email, deleted_at FROM users WHERE id = $1', [id]);
+    expect(rows).toEqual([{ email: null, deleted_at: expect.any(Date) }]);
   });
 
   it('is idempotent: a second deletion records and queues nothing more', async () => {

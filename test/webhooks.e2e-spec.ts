@@ -73,6 +73,16 @@ describe('signed deliveries', () => {
     expect((await mirrored(id)).deleted_at).toBeInstanceOf(Date);
   });
 
+  it('deletes on user.deleted whose deleted_at Postgres could not store, at the time of the delivery', async () => {
+    const id = randomUUID();
+    await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1)) });
+    const before = Date.now();
+    const deleted = await sendSigned({ type: 'user.deleted', user: { id, deleted_at: '2026-02-30T00:00:00Z' } });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.outcome).toBe('deleted');
+    expect(((await mirrored(id)).deleted_at as Date).getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+
   it('treats user.updated with deleted_at (soft delete) as a deletion', async () => {
     const id = randomUUID();
     await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1)) });
@@ -107,6 +117,20 @@ describe('signed deliveries', () => {
     const notJson = await stack.request('POST', '/webhooks/supabase', { body: '{oops', headers: signedHeaders(secret, '{oops') });
     expect(notJson.status).toBe(400);
     expect(notJson.body.code).toBe('invalid_payload');
+  });
+
+  it.each([
+    ['a day past the end of its month', { updated_at: '2026-02-30T00:00:00Z' }, 'updated_at'],
+    ['year 0', { created_at: '0000-01-01T00:00:00Z' }, 'created_at'],
+    ['an offset of 25 hours', { email_confirmed_at: '2026-01-01T00:00:00+25:00' }, 'email_confirmed_at'],
+    ['a date without a time', { last_sign_in_at: 'March 7, 2026' }, 'last_sign_in_at'],
+  ])('answers 400 invalid_payload for a timestamp with %s, and writes nothing', async (_case, patch, field) => {
+    const id = randomUUID();
+    const answer = await sendSigned({ type: 'user.created', user: { ...supabaseUser(id, version(1)), ...patch } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('invalid_payload');
+    expect(answer.body.message).toContain(field);
+    expect(await mirrored(id)).toBeUndefined();
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { ApiError } from '../common/api-error.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
-import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
+import { InvalidSnapshotError, isTimestamp, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import type { DeliveryForm } from './delivery-authenticator.js';
 
 /** What a delivery asks of the mirror. */
@@ -94,7 +94,8 @@ function fromSignedEvent(body: Record<string, unknown>): DeliveryAction {
   }
   if (!isObject(user)) throw invalidPayload('user is missing');
   if (type === 'user.deleted') {
-    const deletedAt = typeof user.deleted_at === 'string' && !Number.isNaN(Date.parse(user.deleted_at)) ? user.deleted_at : null;
+    // The deletion happens whatever its time says: one Postgres could not store is replaced by now.
+    const deletedAt = typeof user.deleted_at === 'string' && isTimestamp(user.deleted_at) ? user.deleted_at : null;
     return { kind: 'delete', eventType, userId: userId(user.id, 'user.id'), deletedAt };
   }
   const parsed = snapshot(user as unknown as SupabaseUser);

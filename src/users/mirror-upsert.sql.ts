@@ -114,23 +114,26 @@ interface UpsertShape {
  * (test/upsert-plan.e2e-spec.ts holds it to that).
  */
 function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): string {
+  // Without the probe the snapshots are written from `input` itself: a `candidates` CTE that only
+  // repeated it would be materialised as a second copy of every row.
+  const candidates = probe ? 'candidates' : 'input';
   return `
   WITH ${claim ? `claim AS (${claim}), ` : ''}input AS (
     SELECT ${INPUT_COLUMNS}
     FROM jsonb_array_elements($1::jsonb) AS e${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
-  ), candidates AS (
-    ${probe ? `SELECT i.* FROM input i
-    WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)` : 'SELECT * FROM input'}
-  ), locks AS (
+  ), ${probe ? `candidates AS (
+    SELECT i.* FROM input i
+    WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)
+  ), ` : ''}locks AS (
     SELECT count(pg_advisory_xact_lock(k)) AS taken
-    FROM (SELECT ${userLockKey('id::text')} AS k FROM candidates ORDER BY 1) AS keys
+    FROM (SELECT ${userLockKey('id::text')} AS k FROM ${candidates} ORDER BY 1) AS keys
   ), phone_ranks AS (
     SELECT p.id, row_number() OVER (PARTITION BY p.phone ORDER BY p.holds DESC, p.created_at NULLS LAST, p.id) AS phone_rank
     FROM (SELECT i.id, i.phone, i.created_at, coalesce((SELECT c.phone FROM users c WHERE c.id = i.id) = i.phone, false) AS holds
-          FROM candidates i WHERE i.phone IS NOT NULL) AS p
+          FROM ${candidates} i WHERE i.phone IS NOT NULL) AS p
   ), resolved AS (
     SELECT s.*, ${PHONE_TAKEN} AS phone_taken
-    FROM candidates s LEFT JOIN phone_ranks r ON r.id = s.id
+    FROM ${candidates} s LEFT JOIN phone_ranks r ON r.id = s.id
     WHERE (SELECT taken FROM locks) IS NOT NULL
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})

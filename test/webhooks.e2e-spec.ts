@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { newWebhookSecret, rawUserRow, signedHeaders, supabaseUser } from './support/deliveries.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -117,6 +117,20 @@ describe('signed deliveries', () => {
     const notJson = await stack.request('POST', '/webhooks/supabase', { body: '{oops', headers: signedHeaders(secret, '{oops') });
     expect(notJson.status).toBe(400);
     expect(notJson.body.code).toBe('invalid_payload');
+  });
+
+  it('answers 400 invalid_payload for an email longer than an address can be (the email index could not hold it)', async () => {
+    const id = randomUUID();
+    // Random text: a B-tree entry is compressed first, so a repetitive one would still fit.
+    const answer = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { email: `${randomBytes(4500).toString('hex')}@example.com` }) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('invalid_payload');
+    expect(answer.body.message).toContain('email is longer than 254 characters');
+    expect(await mirrored(id)).toBeUndefined();
+    const longest = `${'a'.repeat(64)}@${'b'.repeat(181)}.example`;
+    expect(longest).toHaveLength(254);
+    expect((await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { email: longest }) })).status).toBe(200);
+    expect((await mirrored(id)).email).toBe(longest);
   });
 
   it.each([

@@ -31,6 +31,12 @@ export class InvalidSnapshotError extends Error {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The longest email address there is (RFC 5321: 254 characters). Longer text is no address, and
+ * the email index could not hold it (a B-tree entry is at most about 2,700 bytes).
+ */
+export const MAX_EMAIL_LENGTH = 254;
+
 /** Lower-cased email, or null for none. */
 export function normalizeEmail(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
@@ -102,7 +108,7 @@ export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
   if (typeof user.id !== 'string' || !UUID.test(user.id)) throw new InvalidSnapshotError('id is not a UUID');
   return {
     id: user.id.toLowerCase(),
-    email: storableText(normalizeEmail(user.email), 'email'),
+    email: storableEmail(normalizeEmail(user.email)),
     phone: normalizePhone(user.phone),
     emailConfirmedAt: timestamp(user.email_confirmed_at, 'email_confirmed_at'),
     phoneConfirmedAt: timestamp(user.phone_confirmed_at, 'phone_confirmed_at'),
@@ -116,6 +122,11 @@ export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
     updatedAt: timestamp(user.updated_at, 'updated_at') ?? failVersion(),
     deletedAt: timestamp(user.deleted_at, 'deleted_at'),
   };
+}
+
+function storableEmail(email: string | null): string | null {
+  if (email !== null && email.length > MAX_EMAIL_LENGTH) throw new InvalidSnapshotError(`email is longer than ${MAX_EMAIL_LENGTH} characters`);
+  return storableText(email, 'email');
 }
 
 function failVersion(): never {
@@ -142,7 +153,7 @@ export function snapshotFromClaims(claims: TokenIdentity): UserSnapshot {
   const storable = (value: Record<string, unknown>) => (unstorableTextAt(value) === null ? value : {});
   return {
     id: claims.sub.toLowerCase(),
-    email: email !== null && isStorableString(email) ? email : null,
+    email: email !== null && email.length <= MAX_EMAIL_LENGTH && isStorableString(email) ? email : null,
     phone: normalizePhone(claims.phone),
     emailConfirmedAt: null,
     phoneConfirmedAt: null,

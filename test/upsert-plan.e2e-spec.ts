@@ -42,10 +42,26 @@ interface Row {
   updatedAt: string;
 }
 
-/** EXECUTE's argument: the snapshots as the statement's one JSON parameter. */
+/** EXECUTE's arguments: the snapshots as the statement's thirteen arrays (see snapshotInput), written as SQL. */
 function argumentList(rows: Row[]): string {
-  const json = rows.map((row) => [row.id, `${row.id}@example.test`, row.phone, null, null, null, null, 'authenticated', false, {}, { n: 1 }, row.updatedAt, row.updatedAt]);
-  return `${client.escapeLiteral(JSON.stringify(json))}::jsonb`;
+  const array = (type: string, values: Array<string | boolean | null>) =>
+    `ARRAY[${values.map((value) => (value === null ? 'NULL' : typeof value === 'boolean' ? String(value) : client.escapeLiteral(value))).join(', ')}]::${type}[]`;
+  const none = rows.map(() => null);
+  return [
+    array('uuid', rows.map((row) => row.id)),
+    array('text', rows.map((row) => `${row.id}@example.test`)),
+    array('text', rows.map((row) => row.phone)),
+    array('timestamptz', none),
+    array('timestamptz', none),
+    array('timestamptz', none),
+    array('timestamptz', none),
+    array('text', rows.map(() => 'authenticated')),
+    array('boolean', rows.map(() => false)),
+    array('jsonb', rows.map(() => '{}')),
+    array('jsonb', rows.map(() => '{"n":1}')),
+    array('timestamptz', rows.map((row) => row.updatedAt)),
+    array('timestamptz', rows.map((row) => row.updatedAt)),
+  ].join(', ');
 }
 
 /** Prepares `text` anew (a fresh generic plan, from the statistics as they are now), runs it on `rows` under EXPLAIN ANALYZE. */

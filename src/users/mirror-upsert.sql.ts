@@ -2,7 +2,7 @@
 // its answers, and the insert from token claims. UsersRepository runs them; nothing else writes
 // `users` but its tombstone and purge statements.
 import { prepared, type PreparedStatement } from '../prisma/prisma.service.js';
-import type { UserSnapshot } from './user-snapshot.js';
+import { SNAPSHOT_PARAMS, snapshotInput } from './snapshot-params.js';
 
 /** A row of `users` as the SQL below returns it. */
 export interface MirrorUserRow {
@@ -74,13 +74,6 @@ const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_a
 const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
   OR EXISTS (SELECT 1 FROM users o WHERE o.phone = s.phone AND o.id <> s.id AND o.deleted_at IS NULL)))`;
 
-/** The columns of a snapshot in the JSON rows of `$1` (see snapshotRows), as the statements read them. */
-const INPUT_COLUMNS = `(e->>0)::uuid AS id, e->>1 AS email, e->>2 AS phone, (e->>3)::timestamptz AS email_confirmed_at,
-      (e->>4)::timestamptz AS phone_confirmed_at, (e->>5)::timestamptz AS last_sign_in_at,
-      (e->>6)::timestamptz AS banned_until, e->>7 AS role, (e->>8)::boolean AS is_anonymous,
-      e->9 AS app_metadata, e->10 AS user_metadata, (e->>11)::timestamptz AS created_at,
-      (e->>12)::timestamptz AS updated_at`;
-
 interface UpsertShape {
   /** What `written` keeps of each row written (with `inserted`). */
   returning: string;
@@ -104,8 +97,8 @@ interface UpsertShape {
  * rewritten by a snapshot of the same version once the number is free (reconcile heals it).
  * Within the batch, of two snapshots with the same number the one whose row already holds it
  * wins, then the earliest created (`phone_ranks`, only over the snapshots that have a phone). The
- * snapshots arrive as one JSON array of rows ($1, see snapshotRows): one parameter to send and
- * parse, whatever their number.
+ * snapshots arrive as one binary array per column ($1 to $13, see snapshot-params.ts): thirteen
+ * parameters whatever their number, which Postgres reads without parsing text.
  *
  * Prepared statements run with a generic plan, made once per connection, often while `users` is
  * still small or empty, so every read of `users` is written to be an index lookup whatever the
@@ -119,8 +112,7 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
   const candidates = probe ? 'candidates' : 'input';
   return `
   WITH ${claim ? `claim AS (${claim}), ` : ''}input AS (
-    SELECT ${INPUT_COLUMNS}
-    FROM jsonb_array_elements($1::jsonb) AS e${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
+    SELECT * FROM ${snapshotInput('e')}${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
   ), ${probe ? `candidates AS (
     SELECT i.* FROM input i
     WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)
@@ -227,8 +219,8 @@ export interface ApplyCounts {
 /**
  * A claim that must succeed for a write to happen, checked in the write's own statement: an
  * INSERT … ON CONFLICT DO NOTHING RETURNING 1 of the caller's, e.g. a delivery id. If it returns
- * no row (already claimed), the statement writes and locks nothing. Its parameters follow the
- * snapshots' ($2 on).
+ * no row (already claimed), the statement writes and locks nothing. Its SQL numbers its own
+ * parameters from $1; in the statement they follow the snapshots' (see upsertWithClaim).
  */
 export interface WriteClaim {
   /** Names the prepared statement: one per distinct claim SQL. */
@@ -242,29 +234,20 @@ const claimedStatements = new Map<string, PreparedStatement>();
 export function upsertWithClaim(claim: WriteClaim): PreparedStatement {
   let statement = claimedStatements.get(claim.name);
   if (!statement) {
-    statement = prepared(`mirror_upsert_${claim.name}`, upsertSnapshotsSql({ ...FULL_UPSERT, claim: claim.sql }));
+    const sql = claim.sql.replace(/\$(\d+)/g, (_, position: string) => `$${Number(position) + SNAPSHOT_PARAMS}`);
+    statement = prepared(`mirror_upsert_${claim.name}`, upsertSnapshotsSql({ ...FULL_UPSERT, claim: sql }));
     claimedStatements.set(claim.name, statement);
   }
   return statement;
 }
 
-/** The snapshots as the `$1` of the upserts: a JSON array of rows, in INPUT_COLUMNS' order. */
-export function snapshotRows(snapshots: readonly UserSnapshot[]): string {
-  return JSON.stringify(
-    snapshots.map((s) => [
-      s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
-      s.isAnonymous, s.appMetadata, s.userMetadata, s.createdAt, s.updatedAt,
-    ]),
-  );
-}
-
 /**
  * Creates the row from token claims only when there is no row at all (no version: any snapshot
- * wins later). `$1` holds the one snapshot, as for the upserts.
+ * wins later). The one snapshot's parameters are those of the upserts (snapshotParams).
  */
 const INSERT_IF_ABSENT = `
   WITH snapshot AS (
-    SELECT ${INPUT_COLUMNS} FROM jsonb_array_elements($1::jsonb) AS e
+    SELECT * FROM ${snapshotInput('e')}
   ), locked AS (
     SELECT s.* FROM snapshot s CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(${userLockKey('s.id::text')})) AS per_user_lock
   ), written AS (

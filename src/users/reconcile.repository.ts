@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import { snapshotIsNewer } from './mirror-upsert.sql.js';
+import { timestampArray, uuidArray } from './snapshot-params.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
 /** How a page of listed (id, version) pairs compares with the mirror (read only). */
@@ -108,6 +109,7 @@ export class ReconcileRepository {
   /**
    * How each listed (id, version) compares with the mirror, compared in Postgres (microseconds),
    * answered as counts and the positions that may need a write: one row, whatever the page size.
+   * The pairs go as binary arrays, as the upserts' snapshots do (see snapshot-params.ts).
    */
   async compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
     if (entries.length === 0) return { missing: 0, tombstones: 0, newer: 0, current: 0, writable: [] };
@@ -124,7 +126,7 @@ export class ReconcileRepository {
          FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS i(id, updated_at, position)
          LEFT JOIN LATERAL (SELECT u.id, u.deleted_at, u.updated_at, u.phone_conflict FROM users u WHERE u.id = i.id OFFSET 0) AS u ON true
        ) AS compared`,
-      [entries.map((entry) => entry.id), entries.map((entry) => entry.updatedAt)],
+      [uuidArray(entries.map((entry) => entry.id)), timestampArray(entries.map((entry) => entry.updatedAt))],
     );
     return row!;
   }

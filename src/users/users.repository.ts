@@ -7,7 +7,6 @@ import {
   UPSERT_COUNTING_STATEMENT,
   UPSERT_SNAPSHOTS_STATEMENT,
   USER_COLUMNS,
-  snapshotRows,
   upsertWithClaim,
   userLockKey,
   type ApplyCounts,
@@ -15,6 +14,7 @@ import {
   type UpsertedRow,
   type WriteClaim,
 } from './mirror-upsert.sql.js';
+import { snapshotParams } from './snapshot-params.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
 type PrefixedProfile = { [K in keyof ProfileRow as `p_${K}`]: ProfileRow[K] | null };
@@ -93,7 +93,7 @@ export class UsersRepository {
    */
   async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, claim?: WriteClaim): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
-    const values = claim ? [snapshotRows(snapshots), ...claim.values] : [snapshotRows(snapshots)];
+    const values = claim ? [...snapshotParams(snapshots), ...claim.values] : snapshotParams(snapshots);
     const statement = claim ? upsertWithClaim(claim) : UPSERT_SNAPSHOTS_STATEMENT;
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(statement, values));
     this.warnOfConflicts(rows);
@@ -108,7 +108,7 @@ export class UsersRepository {
   async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
-      const values = [snapshotRows(snapshots.slice(start, start + BATCH_LIMIT))];
+      const values = snapshotParams(snapshots.slice(start, start + BATCH_LIMIT));
       const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING_STATEMENT, values));
       for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
       for (const userId of counts!.flagged) this.warnOfConflict(userId);
@@ -120,7 +120,7 @@ export class UsersRepository {
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
   async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
-    const values = [snapshotRows([snapshot])];
+    const values = snapshotParams([snapshot]);
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
     this.warnOfConflicts(rows);
     return rows[0] ?? null;

@@ -52,7 +52,7 @@ export class WebhooksService {
     const claim = {
       name: 'delivery_claim',
       sql: `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
-            VALUES ($2, $3, $4, $5::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
+            VALUES ($1, $2, $3, $4::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
       values: [delivery.deliveryId, delivery.form, action.eventType, action.snapshot.id],
     };
     const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, claim);

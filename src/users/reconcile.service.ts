@@ -19,8 +19,8 @@ import { UsersService } from './users.service.js';
 export const RECONCILE_TASK = 'reconcile';
 
 const DEFAULT_PER_PAGE = 1000;
-const PAGES_IN_FLIGHT = 2;
-const PAGES_AHEAD = 3;
+const PAGES_IN_FLIGHT = 3;
+const PAGES_AHEAD = 4;
 const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

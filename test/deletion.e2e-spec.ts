@@ -69,10 +69,10 @@ describe('deleting a user', () => {
   it.each([
     ['one snapshot (sync, deliveries)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshot(snapshot, tx)],
     ['a page of snapshots (reconcile)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshots([snapshot], tx)],
-  ])('waits for a first write of the user that is still in flight, then deletes it: %s', async (_case, write) => {
-    // The write has inserted the row and not committed when the deletion starts: the deletion must
-    // wait for it (the per-user advisory lock) rather than find no row, skip the cascade, and then
-    // meet the committed row on its tombstone insert — a live user it reports deleted.
+  ])('waits for a first write of the user that is still in flight, then deletes it with what it owns: %s', async (_case, write) => {
+    // The write has inserted the row (and a profile) and not committed when the deletion starts:
+    // the deletion cannot see the row yet, so it must wait for it on the user's key rather than
+    // skip the cascade and report deleted a live user that keeps its profile.
     const users = stack.app.get(UsersService);
     const id = randomUUID();
     const snapshot = snapshotFromSupabase({ id, email: `${id.slice(0, 8)}@example.com`, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' });
@@ -82,6 +82,7 @@ describe('deleting a user', () => {
     const rowWritten = new Promise<void>((resolve) => (written = resolve));
     const writing = stack.app.get(PrismaService).transaction(async (tx) => {
       await write(users, snapshot, tx);
+      await tx.query('INSERT INTO profiles (user_id, display_name) VALUES ($1, $2)', [id, 'In flight']);
       written();
       await held;
     });
@@ -93,6 +94,7 @@ describe('deleting a user', () => {
     expect(await deleting).toEqual({ deleted: true });
     const { rows } = await stack.db.query('SELECT email, deleted_at FROM users WHERE id = $1', [id]);
     expect(rows).toEqual([{ email: null, deleted_at: expect.any(Date) }]);
+    expect(await count('SELECT count(*)::int AS n FROM profiles WHERE user_id = $1', id)).toBe(0);
   });
 
   it('is idempotent: a second deletion records and queues nothing more', async () => {

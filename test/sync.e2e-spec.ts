@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UsersRepository } from '../src/users/users.repository.js';
 import { UsersService } from '../src/users/users.service.js';
 import { snapshotFromSupabase } from '../src/users/user-snapshot.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -200,6 +202,38 @@ describe('UsersService.applyUserSnapshot ordering', () => {
     expect(row.rows[0].email).toBe('v59@example.com');
     expect(row.rows[0].user_metadata).toEqual({ version: 59 });
     expect(await rowCount(id)).toBe(1);
+  });
+
+  it('writes batches that share users concurrently without a deadlock, whatever their order', async () => {
+    // Reconcile writes up to three pages at once, and a listing that shifts can put a user on two
+    // of them. Rows are written in id order (tested below), so two batches lock the users they
+    // share in the same order, never in opposite orders.
+    const users = stack.app.get(UsersService);
+    const ids = Array.from({ length: 300 }, () => randomUUID());
+    await users.applyUserSnapshots(ids.map((id) => snapshotAt(id, 0)));
+    for (let round = 1; round <= 10; round++) {
+      // Batches of different sizes and orders: no accident of the plan gives them one order.
+      const others = Array.from({ length: 100 * round }, () => snapshotAt(randomUUID(), 0));
+      const ascending = ids.map((id) => snapshotAt(id, 2 * round - 1));
+      const descending = [...ids.map((id) => snapshotAt(id, 2 * round)), ...others].reverse();
+      const [first, second] = await Promise.all([users.applyUserSnapshots(ascending), users.applyUserSnapshots(descending)]);
+      expect(first.updated + first.stale + second.updated + second.stale).toBe(2 * ids.length);
+    }
+    const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND email = 'v20@example.com'", [ids]);
+    expect(rows[0].n).toBe(ids.length);
+  });
+
+  it('writes the rows of a batch in id order, whatever order they arrive in', async () => {
+    // What keeps concurrent batches free of deadlocks (above): the order is the statement's own,
+    // not the plan's (a hash join would otherwise hand the rows over in hash order).
+    const repository = stack.app.get(UsersRepository);
+    const ids = Array.from({ length: 50 }, () => randomUUID());
+    for (const second of [0, 1]) {
+      const rows = await repository.upsertIfNewer(ids.map((id) => snapshotAt(id, second)).reverse());
+      const written = rows.filter((row) => row.written).map((row) => row.id);
+      expect(written).toHaveLength(ids.length);
+      expect(written).toEqual([...ids].sort());
+    }
   });
 
   it('does not bring back a deleted user from a late snapshot', async () => {

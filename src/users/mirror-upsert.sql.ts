@@ -43,14 +43,6 @@ export const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.pho
   u.created_at, u.updated_at, u.synced_at, u.deleted_at, u.phone_conflict`;
 
 /**
- * The advisory lock key of a user, from a SQL text expression of the id: every writer of that
- * user's row takes it, so there is one way to spell it.
- */
-export function userLockKey(idText: string): string {
-  return `hashtextextended('user:' || ${idText}, 0)`;
-}
-
-/**
  * The version rule as a condition on a row `row` and a snapshot `snapshot` (SQL aliases): the
  * snapshot is strictly newer, or the row has no version (it came from token claims), or it is of
  * the same version and holds a phone conflict that a write may now heal. Whether the row may be
@@ -90,9 +82,9 @@ interface UpsertShape {
  * its row when strictly newer (or when the row came from token claims and has no version); a
  * tombstone is never touched. With `probe`, `candidates` first sets aside, by one index probe, the
  * snapshots whose row is a tombstone or already as new (rows only ever get newer, so the upsert
- * below would leave them alone too): an unchanged user costs no lock and no write. Before the
- * first row is written the statement takes every candidate's advisory lock, in lock-key order (so
- * two batches cannot deadlock), which orders it against a concurrent deletion (see `tombstone`).
+ * below would leave them alone too): an unchanged user costs no row lock and no write. Rows are
+ * written in id order, so two batches lock the rows they share in the same order (no deadlock).
+ * A concurrent deletion is ordered by the row and its key alone (see `tombstone`).
  * A phone held by another live user is flagged (`phone_taken`); a row flagged so is also
  * rewritten by a snapshot of the same version once the number is free (reconcile heals it).
  * Within the batch, of two snapshots with the same number the one whose row already holds it
@@ -116,23 +108,19 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
   ), ${probe ? `candidates AS (
     SELECT i.* FROM input i
     WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)
-  ), ` : ''}locks AS (
-    SELECT count(pg_advisory_xact_lock(k)) AS taken
-    FROM (SELECT ${userLockKey('id::text')} AS k FROM ${candidates} ORDER BY 1) AS keys
-  ), phone_ranks AS (
+  ), ` : ''}phone_ranks AS (
     SELECT p.id, row_number() OVER (PARTITION BY p.phone ORDER BY p.holds DESC, p.created_at NULLS LAST, p.id) AS phone_rank
     FROM (SELECT i.id, i.phone, i.created_at, coalesce((SELECT c.phone FROM users c WHERE c.id = i.id) = i.phone, false) AS holds
           FROM ${candidates} i WHERE i.phone IS NOT NULL) AS p
   ), resolved AS (
     SELECT s.*, ${PHONE_TAKEN} AS phone_taken
     FROM ${candidates} s LEFT JOIN phone_ranks r ON r.id = s.id
-    WHERE (SELECT taken FROM locks) IS NOT NULL
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})
     SELECT s.id, s.email, CASE WHEN s.phone_taken THEN NULL ELSE s.phone END, s.email_confirmed_at,
       s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
       s.user_metadata, s.created_at, s.updated_at, CASE WHEN s.phone_taken THEN s.phone END, now()
-    FROM resolved s
+    FROM resolved s ORDER BY s.id
     ON CONFLICT (id) DO UPDATE SET
       email = EXCLUDED.email, phone = EXCLUDED.phone, phone_conflict = EXCLUDED.phone_conflict,
       email_confirmed_at = EXCLUDED.email_confirmed_at, phone_confirmed_at = EXCLUDED.phone_confirmed_at,
@@ -248,14 +236,12 @@ export function upsertWithClaim(claim: WriteClaim): PreparedStatement {
 const INSERT_IF_ABSENT = `
   WITH snapshot AS (
     SELECT * FROM ${snapshotInput('e')}
-  ), locked AS (
-    SELECT s.* FROM snapshot s CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(${userLockKey('s.id::text')})) AS per_user_lock
   ), written AS (
     INSERT INTO users AS u (${WRITTEN_COLUMNS})
     SELECT s.id, s.email, CASE WHEN ${PHONE_TAKEN} THEN NULL ELSE s.phone END, s.email_confirmed_at,
       s.phone_confirmed_at, s.last_sign_in_at, s.banned_until, s.role, s.is_anonymous, s.app_metadata,
       s.user_metadata, s.created_at, s.updated_at, CASE WHEN ${PHONE_TAKEN} THEN s.phone END, now()
-    FROM locked s CROSS JOIN (SELECT 1 AS phone_rank) AS r
+    FROM snapshot s CROSS JOIN (SELECT 1 AS phone_rank) AS r
     ON CONFLICT (id) DO NOTHING
     RETURNING ${USER_COLUMNS}, true AS inserted
   )

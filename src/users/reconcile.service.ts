@@ -140,7 +140,7 @@ export class ReconcileService implements OnModuleInit {
    * has a request to answer while this process parses and applies (over a real network a page
    * costs a round trip: reading them one after another would spend a run waiting), and up to
    * PAGES_IN_FLIGHT pages are applied at once (distinct statements on distinct connections; a user
-   * listed on both is serialised by its advisory lock): memory holds a handful of pages, whatever
+   * listed on two is serialised by its row, taken in id order): memory holds a handful of pages, whatever
    * the number of users. Requests stop past the last page that X-Total-Count announces (when
    * Supabase sends it); the first short page ends the listing. False when a page failed.
    */

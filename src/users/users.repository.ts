@@ -8,7 +8,6 @@ import {
   UPSERT_SNAPSHOTS_STATEMENT,
   USER_COLUMNS,
   upsertWithClaim,
-  userLockKey,
   type ApplyCounts,
   type MirrorUserRow,
   type UpsertedRow,
@@ -70,6 +69,9 @@ export function isPhoneRace(error: unknown): boolean {
   return code === '23505' && constraint === PHONE_INDEX;
 }
 
+/** How many times tombstone deletes and re-checks before it gives up (see tombstone). */
+const TOMBSTONE_PASSES = 5;
+
 /** The phone lookup: the live holder of an E.164 number and their display name, nothing else. */
 export const FIND_LIVE_BY_PHONE = `SELECT u.id::text AS id, p.display_name
   FROM users u LEFT JOIN profiles p ON p.user_id = u.id
@@ -77,8 +79,8 @@ export const FIND_LIVE_BY_PHONE = `SELECT u.id::text AS id, p.display_name
 
 /**
  * The SQL behind the mirror. Every write is one statement or runs inside the caller's transaction,
- * and Postgres decides the outcome (conditional upserts, a per-user advisory lock), never
- * read-then-write in the application.
+ * and Postgres decides the outcome (conditional upserts on the user's key), never read-then-write
+ * in the application.
  */
 @Injectable()
 export class UsersRepository {
@@ -102,8 +104,8 @@ export class UsersRepository {
 
   /**
    * Like upsertIfNewer, answering only how many users had each outcome (for pages of many users).
-   * At most BATCH_LIMIT users per statement, so that one statement never holds more advisory locks
-   * than a default Postgres lock table can take beside everyone else's (64 per connection).
+   * At most BATCH_LIMIT users per statement: a `--per-page 10000` page is written in ten, so no
+   * statement holds more rows locked, or waits on more, than a default page does.
    */
   async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
@@ -177,19 +179,30 @@ export class UsersRepository {
   /**
    * Turns the user into a tombstone, inside the caller's transaction: the row is deleted (so
    * everything the user owns goes by ON DELETE CASCADE) and put back with its id and deletion
-   * time only. The per-user advisory lock orders it against every upsert of the same id: an
-   * upsert that started first is committed before the DELETE reads, one that starts later sees
-   * the tombstone. Returns false when the user already was a tombstone.
+   * time only. Ordered against every write of the same id by the row and its key, without a lock
+   * of its own: a write that updates the row holds it, and the DELETE then deletes the version it
+   * committed. A first write that has inserted the row and not committed is invisible to the
+   * DELETE, but the tombstone's insert waits for it on the key and finds its row: deleted on the
+   * next pass, now visible, with whatever it owns by then. A write that comes after the tombstone
+   * waits for it on the key and finds a tombstone, which no write touches. Returns false when the
+   * user already was a tombstone.
    */
   async tombstone(tx: Sql, id: string, deletedAt: string | null): Promise<boolean> {
-    await tx.query(`SELECT pg_advisory_xact_lock(${userLockKey('$1')})`, [id]);
-    const removed = await tx.execute('DELETE FROM users WHERE id = $1::uuid AND deleted_at IS NULL', [id]);
-    const created = await tx.execute(
-      `INSERT INTO users (id, deleted_at, synced_at) VALUES ($1::uuid, coalesce($2::timestamptz, now()), now())
-       ON CONFLICT (id) DO NOTHING`,
-      [id, deletedAt],
-    );
-    return removed > 0 || created > 0;
+    for (let pass = 1; ; pass++) {
+      const removed = await tx.execute('DELETE FROM users WHERE id = $1::uuid AND deleted_at IS NULL', [id]);
+      const created = await tx.execute(
+        `INSERT INTO users (id, deleted_at, synced_at) VALUES ($1::uuid, coalesce($2::timestamptz, now()), now())
+         ON CONFLICT (id) DO NOTHING`,
+        [id, deletedAt],
+      );
+      if (removed > 0 || created > 0) return true;
+      // The key is taken: by a tombstone, or by a first write that committed while this pass ran.
+      const [row] = await tx.query<{ live: boolean }>('SELECT deleted_at IS NULL AS live FROM users WHERE id = $1::uuid', [id]);
+      if (row && !row.live) return false;
+      // Each pass waits for the write it found to commit: a second pass finds it; more would mean
+      // the row keeps coming back, which no write does (tombstones are never written over).
+      if (pass >= TOMBSTONE_PASSES) throw new Error(`user ${id} was written again on each of ${pass} passes of its deletion`);
+    }
   }
 
   /** The ids of every tombstone (for the in-memory set the guard checks). */

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
-import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
+import { SupabaseAdminService, type UserPage } from '../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
@@ -146,14 +146,16 @@ export class ReconcileService implements OnModuleInit {
    */
   private async listAll(session: Sql, perPage: number, state: RunState): Promise<boolean> {
     const inFlight: Array<Promise<void>> = [];
-    const requested = new Map<number, ReturnType<ReconcileService['fetchPage']>>();
+    const requested = new Map<number, Promise<ReadResult>>();
     let nextRequest = 1;
     // The short page that ends the listing (an empty one after an exactly full last page).
     const lastToRequest = () => (state.total === null ? Infinity : Math.floor(state.total / perPage) + 1);
     try {
       for (let page = 1; ; page++) {
         while (requested.size < PAGES_AHEAD && nextRequest <= Math.max(page, lastToRequest())) {
-          requested.set(nextRequest, this.fetchPage(nextRequest, perPage, state.options));
+          const read = this.fetchAndRead(nextRequest, perPage, state.options);
+          read.catch(() => undefined); // awaited in its turn; not an unhandled rejection if the run stops first
+          requested.set(nextRequest, read);
           nextRequest++;
         }
         const result = await requested.get(page)!;
@@ -165,7 +167,7 @@ export class ReconcileService implements OnModuleInit {
           this.logger.error({ page, reason: result.reason }, 'reconcile stopped: a page could not be read; nothing swept');
           return false;
         }
-        const full = result.users.length >= perPage;
+        const full = result.users.listed >= perPage;
         if (result.total !== null) state.total = result.total;
         const work = this.applyPage(session, result.users, state).then(() => {
           state.summary.pages++;
@@ -183,6 +185,16 @@ export class ReconcileService implements OnModuleInit {
       // Requests past the end (or after a failed page) are left to finish; fetchPage never throws.
       await Promise.allSettled(inFlight);
     }
+  }
+
+  /**
+   * One page, read into snapshots as soon as it arrives: a page waiting its turn then holds its
+   * snapshots, not the parsed response (identities and all), which dies young instead of being
+   * copied by every collection until the page is applied.
+   */
+  private async fetchAndRead(page: number, perPage: number, options: ReconcileOptions): Promise<ReadResult> {
+    const result = await this.fetchPage(page, perPage, options);
+    return result.kind === 'page' ? { ...result, users: readPage(result.users) } : result;
   }
 
   /** One page, retried with back-off. Never throws. */
@@ -205,31 +217,18 @@ export class ReconcileService implements OnModuleInit {
    * run writes carry a synced_at after the run's start, which rules them out already, so a first
    * run records nothing. A dry run writes nothing and records every id.
    */
-  private async applyPage(session: Sql, listed: readonly SupabaseUser[], state: RunState): Promise<void> {
+  private async applyPage(session: Sql, page: ReadPage, state: RunState): Promise<void> {
     const summary = state.summary;
-    const seen: string[] = [];
-    const live = new Map<string, UserSnapshot>();
-    const softDeleted = new Map<string, UserSnapshot>();
-    for (const user of listed) {
-      summary.seen++;
-      let snapshot: UserSnapshot;
-      try {
-        snapshot = snapshotFromSupabase(user);
-      } catch (error) {
-        if (!(error instanceof InvalidSnapshotError)) throw error;
-        summary.failed++;
-        this.logger.warn({ userId: typeof user.id === 'string' ? user.id : null, reason: error.message }, 'reconcile skipped an unusable user');
-        // Supabase has the user even if its snapshot is unusable: never a sweep candidate.
-        if (typeof user.id === 'string' && UUID.test(user.id)) seen.push(user.id.toLowerCase());
-        continue;
-      }
-      (snapshot.deletedAt !== null ? softDeleted : live).set(snapshot.id, snapshot);
-    }
-    if (summary.dryRun) seen.push(...live.keys(), ...softDeleted.keys());
+    summary.seen += page.listed;
+    summary.failed += page.unusable.length;
+    for (const { userId, reason } of page.unusable) this.logger.warn({ userId, reason }, 'reconcile skipped an unusable user');
+    // Supabase has an unusable user all the same: never a sweep candidate.
+    const seen = page.unusable.flatMap(({ userId }) => (userId !== null && UUID.test(userId) ? [userId.toLowerCase()] : []));
+    if (summary.dryRun) seen.push(...page.live.map((s) => s.id), ...page.softDeleted.map((s) => s.id));
     const [, unwritten] = await Promise.all([
       this.repository.recordSeen(session, seen),
-      summary.dryRun ? this.classify([...live.values()], summary) : this.apply([...live.values()], state),
-      this.deleteSoftDeleted([...softDeleted.values()], summary),
+      summary.dryRun ? this.classify(page.live, summary) : this.apply(page.live, state),
+      this.deleteSoftDeleted(page.softDeleted, summary),
     ]);
     if (unwritten && unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
   }
@@ -347,6 +346,36 @@ export class ReconcileService implements OnModuleInit {
       // progress display must never break a run
     }
   }
+}
+
+/** A listed page as snapshots (see readPage). */
+interface ReadPage {
+  /** How many users the page listed. */
+  listed: number;
+  live: UserSnapshot[];
+  softDeleted: UserSnapshot[];
+  unusable: Array<{ userId: string | null; reason: string }>;
+}
+
+type ReadResult = Exclude<UserPage, { kind: 'page' }> | (Omit<Extract<UserPage, { kind: 'page' }>, 'users'> & { users: ReadPage });
+
+/** Checks and normalises every listed user (snapshotFromSupabase); the last of an id listed twice wins. */
+function readPage(listed: readonly SupabaseUser[]): ReadPage {
+  const live = new Map<string, UserSnapshot>();
+  const softDeleted = new Map<string, UserSnapshot>();
+  const unusable: ReadPage['unusable'] = [];
+  for (const user of listed) {
+    let snapshot: UserSnapshot;
+    try {
+      snapshot = snapshotFromSupabase(user);
+    } catch (error) {
+      if (!(error instanceof InvalidSnapshotError)) throw error;
+      unusable.push({ userId: typeof user.id === 'string' ? user.id : null, reason: error.message });
+      continue;
+    }
+    (snapshot.deletedAt !== null ? softDeleted : live).set(snapshot.id, snapshot);
+  }
+  return { listed: listed.length, live: [...live.values()], softDeleted: [...softDeleted.values()], unusable };
 }
 
 interface RunState {

@@ -184,10 +184,13 @@ function postgresTime(text: string): { seconds: number; micros: number } {
   let micros = 0;
   if (text.charCodeAt(at) === 46) {
     const start = at;
-    do at++;
-    while (at < text.length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57);
-    // 1,000,000 when it rounds up into the next second: the sum below carries it.
-    micros = roundHalfEven(Number(`0${text.slice(start, at)}`) * 1_000_000);
+    let digits = 0;
+    for (at++; at < text.length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57; at++) {
+      if (++digits <= 6) micros = micros * 10 + text.charCodeAt(at) - 48;
+    }
+    if (digits < 6) micros *= 10 ** (6 - digits);
+    // Past the microsecond, Postgres' rounding; 1,000,000 carries into the next second in the sum below.
+    else if (digits > 6) micros = roundHalfEven(Number(`0${text.slice(start, at)}`) * 1_000_000);
   }
   if (text.charCodeAt(at) !== 90) {
     // An offset: +hh, +hhmm or +hh:mm

@@ -5,12 +5,15 @@
 //   - an empty mirror database of its own (migrations applied, nothing else);
 //   - (a) paging only, in this process: `auth.admin.listUsers({ page, perPage })` until a short
 //     page (the next page computed here: supabase-js parses page numbers ≥ 10 wrongly), after a
-//     short warm-up pass (JIT, the stand-in's sorted list), the faster of two passes;
+//     short warm-up pass (JIT, the stand-in's sorted list), the fastest of ROUNDS passes;
 //   - (b1) `node dist/src/cli/reconcile.js --json --per-page N` against an empty mirror (every
 //     user created), (b2) the same again (every user unchanged); each a child process, with its
 //     peak RSS (VmHWM at exit, written by exit-stats.ts; /proc polling as a fallback) and CPU.
-//     Twice, each time on a new empty mirror, the faster of each kept: the same treatment as (a),
-//     so that neither side of the ratio is judged on an outlier of the shared machine.
+//     ROUNDS times, each time on a new empty mirror, the fastest of each kept: the same treatment
+//     as (a), so that neither side of the ratio is judged on an outlier of the shared machine
+//     (single runs of either side vary by 10–25% here).
+//   - before each of those passes and runs, Postgres is let go idle (a CHECKPOINT, no autovacuum,
+//     no CPU: settle.ts), so that no run pays for the writes of the one before it.
 //
 // The overhead is ((b1 − a) ÷ a) on the run's own durationMs (Nest start-up excluded; the
 // process' wall time is reported next to it). Then, for information, (a), (b1) and (b2) once
@@ -42,6 +45,8 @@ export interface ReconcileOptions {
   /** Creates an empty mirror database named `name` (migrations applied) and returns its URL. */
   createMirrorDatabase: (name: string) => Promise<string>;
   log: (message: string) => void;
+  /** Waits for Postgres to be idle (see settle.ts): before each measured pass and run. */
+  settle: () => Promise<void>;
 }
 
 export interface ReconcileRun {
@@ -123,7 +128,7 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
   const { auth, url: authUrl, insertMs } = await startPrefilledAuth(options, options.port, 0);
   let loopback: Awaited<ReturnType<typeof measureAgainst>>;
   try {
-    loopback = await measureAgainst(options, cli, auth, authUrl, { rounds: 2, label: '', name: 'loopback', problems });
+    loopback = await measureAgainst(options, cli, auth, authUrl, { rounds: ROUNDS, label: '', name: 'loopback', problems });
   } finally {
     await auth.stop();
   }
@@ -165,7 +170,10 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
   };
 }
 
-/** (a) paging alone, then `rounds` rounds of (b1) and (b2), each round on a new empty mirror, against one stand-in. */
+/** How many passes of (a), and rounds of (b1) and (b2), the loopback measurement keeps the fastest of. */
+export const ROUNDS = 3;
+
+/** (a) paging alone (`rounds` passes), then `rounds` rounds of (b1) and (b2), each round on a new empty mirror, against one stand-in. */
 async function measureAgainst(
   options: ReconcileOptions,
   cli: string,
@@ -183,11 +191,12 @@ async function measureAgainst(
     return data.users.length;
   };
   for (let page = 1; page <= 10; page++) await listPage(page); // warm-up
-  // Two measured passes, the faster one kept: a short fixed workload on a shared machine, and the
+  // `rounds` measured passes, the fastest kept: a short fixed workload on a shared machine, and the
   // denominator of the overhead ratio (a slow outlier here would flatter the ratio).
   const pagingCpu: CpuRoles = { loadgen: () => [process.pid], auth: () => [auth.process.pid!] };
   let best: { ms: number; pages: number; seen: number; cpuBefore: Record<string, number>; cpuAfter: Record<string, number> } | null = null;
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < roundCount; pass++) {
+    await options.settle();
     const cpuBefore = cpuSnapshot(pagingCpu);
     const passStarted = performance.now();
     let passPages = 0;
@@ -230,8 +239,10 @@ async function measureAgainst(
       LOG_LEVEL: 'warn',
     };
     options.log(`(b1) reconcile CLI against an empty mirror (${options.users} creates)${label}, round ${round} of ${roundCount}`);
+    await options.settle();
     const first = await runCli(options, cli, env, cpuRoles, `${name}-first-${round}`);
     options.log(`(b2) reconcile CLI again (${options.users} unchanged)${label}, round ${round} of ${roundCount}`);
+    await options.settle();
     const second = await runCli(options, cli, env, cpuRoles, `${name}-second-${round}`);
     checkRun(`b1${label} (round ${round})`, first, { created: options.users }, options.users, problems);
     checkRun(`b2${label} (round ${round})`, second, { unchanged: options.users }, options.users, problems);

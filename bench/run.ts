@@ -52,6 +52,7 @@ import { BENCH_DIST, freePort, killAllChildrenSync, spawnNode, stopAllChildren, 
 import { summariseProfile } from './profile-summary.js';
 import { measureLookup, type LookupResult } from './lookup.js';
 import { measureReconcile, type ReconcileOutcome } from './reconcile.js';
+import { settlePostgres } from './settle.js';
 import { measureSignup } from './signup.js';
 import { checkSameAnswers, createUsers, syncUsers } from './users.js';
 import { newWebhookSecret } from './webhooks.js';
@@ -615,7 +616,7 @@ function printReport(report: ReturnType<typeof buildReport>): void {
       }
       out.push('("run ms" is the summary\'s durationMs, "wall ms" spawn to exit incl. Node/Nest start-up; peak RSS: VmHWM at exit)');
       out.push(
-        `(a) the faster of 2 passes; (b1), (b2) the faster of 2 rounds, each on a new empty mirror: ` +
+        `(a) the fastest of ${r.rounds.length} passes; (b1), (b2) the fastest of ${r.rounds.length} rounds, each on a new empty mirror: ` +
           `b1 ${r.rounds.map((round) => round.first).join(' / ')} ms, b2 ${r.rounds.map((round) => round.second).join(' / ')} ms`,
       );
       out.push(`writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`);
@@ -767,6 +768,11 @@ async function main(): Promise<void> {
     postgres: postgresPids(stack.pids.postmaster),
     loadgen: () => [process.pid],
   });
+  // Each section after the first starts on an idle Postgres (see settle.ts).
+  const settle = async (section: string) => {
+    const { ms, settled } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster));
+    log(settled ? `Postgres idle before ${section} (${ms} ms)` : `Postgres still busy before ${section} after ${ms} ms: its figures may be disturbed`);
+  };
 
   if (has('me') || has('sync')) {
     const apiUrl = stack.apiUrl!;
@@ -796,6 +802,7 @@ async function main(): Promise<void> {
   }
 
   if (has('deliveries')) {
+    await settle('deliveries');
     const total = settings.deliveryUsers * settings.deliveryRounds;
     log(
       `measuring signed deliveries on the API: ${settings.deliveryUsers} users × ${settings.deliveryRounds} events = ${total} requests ` +
@@ -820,6 +827,7 @@ async function main(): Promise<void> {
   }
 
   if (has('delete')) {
+    await settle('delete');
     log(`measuring deletions: ${settings.deleteUsers} users (+1 warm-up) owning ${settings.deleteRows} rows each`);
     results.deletion = await profiled(stack, settings, 'delete', () =>
       measureDeletion({
@@ -838,6 +846,7 @@ async function main(): Promise<void> {
   }
 
   if (has('reconcile')) {
+    await settle('reconcile');
     log(`measuring reconcile over ${settings.reconcileUsers} users`);
     results.reconcile = await measureReconcile({
       root,
@@ -858,11 +867,16 @@ async function main(): Promise<void> {
         return url;
       },
       log,
+      settle: async () => {
+        const { settled, ms } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster));
+        if (!settled) log(`Postgres still busy after ${ms} ms: the next reconcile figure may be disturbed`);
+      },
     });
     if (results.reconcile.skipped !== null) log(results.reconcile.skipped);
   }
 
   if (has('lookup')) {
+    await settle('lookup');
     log(`measuring phone lookup over ${settings.lookupUsers} users`);
     const [caller] = await createUsers(stack.authUrl!, DEV_KEYS.anonKey, 1, `${runId}-lookup`);
     await syncUsers(stack.apiUrl!, [caller!]);
@@ -889,6 +903,7 @@ async function main(): Promise<void> {
   }
 
   if (has('signup')) {
+    await settle('signup');
     log(`measuring POST /auth/signup, ${settings.signupConnections} connections (1 s warm-up + ${settings.signupDurationSeconds} s)`);
     const { measurement, non201 } = await profiled(stack, settings, 'signup', () =>
       measureSignup({

@@ -119,41 +119,19 @@ describe('signed deliveries', () => {
     expect(notJson.body.code).toBe('invalid_payload');
   });
 
-  it('answers 400 invalid_payload for an email longer than an address can be (the email index could not hold it)', async () => {
-    const id = randomUUID();
-    // Random text: a B-tree entry is compressed first, so a repetitive one would still fit.
-    const answer = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { email: `${randomBytes(4500).toString('hex')}@example.com` }) });
-    expect(answer.status).toBe(400);
-    expect(answer.body.code).toBe('invalid_payload');
-    expect(answer.body.message).toContain('email is longer than 254 characters');
-    expect(await mirrored(id)).toBeUndefined();
-    const longest = `${'a'.repeat(64)}@${'b'.repeat(181)}.example`;
-    expect(longest).toHaveLength(254);
-    expect((await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { email: longest }) })).status).toBe(200);
-    expect((await mirrored(id)).email).toBe(longest);
-  });
-
-  it.each([
-    ['a day past the end of its month', { updated_at: '2026-02-30T00:00:00Z' }, 'updated_at'],
-    ['year 0', { created_at: '0000-01-01T00:00:00Z' }, 'created_at'],
-    ['an offset of 25 hours', { email_confirmed_at: '2026-01-01T00:00:00+25:00' }, 'email_confirmed_at'],
-    ['a date without a time', { last_sign_in_at: 'March 7, 2026' }, 'last_sign_in_at'],
-  ])('answers 400 invalid_payload for a timestamp with %s, and writes nothing', async (_case, patch, field) => {
-    const id = randomUUID();
-    const answer = await sendSigned({ type: 'user.created', user: { ...supabaseUser(id, version(1)), ...patch } });
-    expect(answer.status).toBe(400);
-    expect(answer.body.code).toBe('invalid_payload');
-    expect(answer.body.message).toContain(field);
-    expect(await mirrored(id)).toBeUndefined();
-  });
-
   it.each([
     ['a NUL in user_metadata', { user_metadata: { note: 'a\u0000b' } }, 'user_metadata.note'],
     ['a NUL in a metadata key', { app_metadata: { 'a\u0000': 1 } }, 'app_metadata.a'],
     ['an unpaired surrogate in user_metadata', { user_metadata: { list: ['ok', '\udc00'] } }, 'user_metadata.list[1]'],
     ['a NUL in the email', { email: 'a\u0000b@example.com' }, 'email'],
     ['a NUL in the role', { role: 'authenticated\u0000' }, 'role'],
-  ])('answers 400 invalid_payload for %s (text Postgres cannot store), and writes nothing', async (_case, patch, field) => {
+    // Random text: a B-tree entry is compressed first, so a repetitive one would still fit the index.
+    ['an email longer than an address can be', { email: `${randomBytes(4500).toString('hex')}@example.com` }, 'email is longer than 254 characters'],
+    ['a timestamp a day past the end of its month', { updated_at: '2026-02-30T00:00:00Z' }, 'updated_at'],
+    ['a timestamp in year 0', { created_at: '0000-01-01T00:00:00Z' }, 'created_at'],
+    ['a timestamp with an offset of 25 hours', { email_confirmed_at: '2026-01-01T00:00:00+25:00' }, 'email_confirmed_at'],
+    ['a timestamp without a time', { last_sign_in_at: 'March 7, 2026' }, 'last_sign_in_at'],
+  ])('answers 400 invalid_payload for %s (Postgres could not store it), and writes nothing', async (_case, patch, field) => {
     const id = randomUUID();
     const answer = await sendSigned({ type: 'user.created', user: { ...supabaseUser(id, version(1)), ...patch } });
     expect(answer.status).toBe(400);
@@ -164,6 +142,14 @@ describe('signed deliveries', () => {
     const fine = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { user_metadata: { note: 'ok 💥 \\u0000' } }) });
     expect(fine.status).toBe(200);
     expect((await mirrored(id)).user_metadata).toEqual({ note: 'ok 💥 \\u0000' });
+  });
+
+  it('stores an email of 254 characters, the longest an address can be', async () => {
+    const id = randomUUID();
+    const longest = `${'a'.repeat(64)}@${'b'.repeat(181)}.example`;
+    expect(longest).toHaveLength(254);
+    expect((await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { email: longest }) })).status).toBe(200);
+    expect((await mirrored(id)).email).toBe(longest);
   });
 });
 

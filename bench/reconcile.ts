@@ -5,15 +5,16 @@
 //   - an empty mirror database of its own (migrations applied, nothing else);
 //   - (a) paging only, in this process: `auth.admin.listUsers({ page, perPage })` until a short
 //     page (the next page computed here: supabase-js parses page numbers ≥ 10 wrongly), after a
-//     short warm-up pass (JIT, the stand-in's sorted list), the fastest of ROUNDS passes;
+//     short warm-up pass (JIT, the stand-in's sorted list);
 //   - (b1) `node dist/src/cli/reconcile.js --json --per-page N` against an empty mirror (every
 //     user created), (b2) the same again (every user unchanged); each a child process, with its
 //     peak RSS (VmHWM at exit, written by exit-stats.ts; /proc polling as a fallback) and CPU.
-//     ROUNDS times, each time on a new empty mirror, the fastest of each kept: the same treatment
-//     as (a), so that neither side of the ratio is judged on an outlier of the shared machine
-//     (single runs of either side vary by 10–25% here).
-//   - before each of those passes and runs, Postgres is let go idle (a CHECKPOINT, no autovacuum,
-//     no CPU: settle.ts), so that no run pays for the writes of the one before it.
+//   - ROUNDS rounds of (a), (b1), (b2) in turn, (b1) each time on a new empty mirror, and the
+//     fastest of each kept: the two sides of the ratio sample the same stretches of the shared
+//     machine, whose speed drifts (single runs of either side vary by 10–25% here), and neither is
+//     judged on an outlier;
+//   - before each of those passes and runs, the mirror written last is vacuumed and Postgres is
+//     let go idle (settle.ts), so that no run pays for the writes of the one before it.
 //
 // The overhead is ((b1 − a) ÷ a) on the run's own durationMs (Nest start-up excluded; the
 // process' wall time is reported next to it). Then, for information, (a), (b1) and (b2) once
@@ -45,8 +46,8 @@ export interface ReconcileOptions {
   /** Creates an empty mirror database named `name` (migrations applied) and returns its URL. */
   createMirrorDatabase: (name: string) => Promise<string>;
   log: (message: string) => void;
-  /** Waits for Postgres to be idle (see settle.ts): before each measured pass and run. */
-  settle: () => Promise<void>;
+  /** Vacuums the mirror databases at `written` and waits for Postgres to be idle (see settle.ts): before each measured pass and run. */
+  settle: (written?: readonly string[]) => Promise<void>;
 }
 
 export interface ReconcileRun {
@@ -90,7 +91,7 @@ export interface ReconcileResult {
   first: ReconcileRun;
   second: ReconcileRun;
   /** durationMs of every round, in order: (b1) and (b2). */
-  rounds: Array<{ first: number; second: number }>;
+  rounds: Array<{ paging: number; first: number; second: number }>;
   /** (b1 − a) ÷ a. */
   overhead: number;
   /** (b2 − a) ÷ a. */
@@ -173,7 +174,11 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
 /** How many passes of (a), and rounds of (b1) and (b2), the loopback measurement keeps the fastest of. */
 export const ROUNDS = 3;
 
-/** (a) paging alone (`rounds` passes), then `rounds` rounds of (b1) and (b2), each round on a new empty mirror, against one stand-in. */
+/**
+ * `rounds` rounds against one stand-in, each of (a) one paging pass, (b1) a reconcile into a new
+ * empty mirror and (b2) the same again: the sides of the ratio take turns, so that both sample the
+ * same stretches of a shared machine whose speed drifts, and the fastest of each is kept.
+ */
 async function measureAgainst(
   options: ReconcileOptions,
   cli: string,
@@ -181,7 +186,6 @@ async function measureAgainst(
   authUrl: string,
   { rounds: roundCount, label, name, problems }: { rounds: number; label: string; name: string; problems: string[] },
 ) {
-  options.log(`(a) paging through listUsers, ${options.perPage} per page${label}`);
   const supabase = createClient(authUrl, options.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
@@ -191,43 +195,36 @@ async function measureAgainst(
     return data.users.length;
   };
   for (let page = 1; page <= 10; page++) await listPage(page); // warm-up
-  // `rounds` measured passes, the fastest kept: a short fixed workload on a shared machine, and the
-  // denominator of the overhead ratio (a slow outlier here would flatter the ratio).
   const pagingCpu: CpuRoles = { loadgen: () => [process.pid], auth: () => [auth.process.pid!] };
-  let best: { ms: number; pages: number; seen: number; cpuBefore: Record<string, number>; cpuAfter: Record<string, number> } | null = null;
-  for (let pass = 0; pass < roundCount; pass++) {
-    await options.settle();
+  const pagingPass = async () => {
     const cpuBefore = cpuSnapshot(pagingCpu);
     const passStarted = performance.now();
-    let passPages = 0;
-    let passSeen = 0;
+    let pages = 0;
+    let seen = 0;
     for (let page = 1; ; page++) {
       const count = await listPage(page);
-      passPages++;
-      passSeen += count;
+      pages++;
+      seen += count;
       if (count < options.perPage) break;
     }
     const ms = performance.now() - passStarted;
     const cpuAfter = cpuSnapshot(pagingCpu);
-    if (!best || ms < best.ms) best = { ms, pages: passPages, seen: passSeen, cpuBefore, cpuAfter };
-  }
-  const { ms: pagingMs, pages, seen, cpuBefore: pagingCpuBefore, cpuAfter: pagingCpuAfter } = best!;
-  if (seen !== options.users) problems.push(`paging${label} saw ${seen} users, expected ${options.users}`);
-  const paging: ReconcileResult['paging'] = {
-    durationMs: Math.round(pagingMs),
-    pages,
-    seen,
-    usersPerSecond: Math.round(seen / (pagingMs / 1000)),
-    cpuMs: {
-      loadgen: Math.round(pagingCpuAfter.loadgen! - pagingCpuBefore.loadgen!),
-      auth: Math.round(pagingCpuAfter.auth! - pagingCpuBefore.auth!),
-    },
+    return { ms, pages, seen, cpuMs: { loadgen: Math.round(cpuAfter.loadgen! - cpuBefore.loadgen!), auth: Math.round(cpuAfter.auth! - cpuBefore.auth!) } };
   };
 
   const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
+  const passes: Array<Awaited<ReturnType<typeof pagingPass>>> = [];
   const rounds: Array<{ first: ReconcileRun; second: ReconcileRun }> = [];
   const mirrorRows: number[] = [];
+  // The mirror the round before wrote: vacuumed before the next run, not by autovacuum during it.
+  let previousMirror: string | null = null;
   for (let round = 1; round <= roundCount; round++) {
+    options.log(`(a) paging through listUsers, ${options.perPage} per page${label}, round ${round} of ${roundCount}`);
+    await options.settle(previousMirror ? [previousMirror] : []);
+    const pass = await pagingPass();
+    passes.push(pass);
+    if (pass.seen !== options.users) problems.push(`paging${label} saw ${pass.seen} users, expected ${options.users}`);
+
     const databaseUrl = await options.createMirrorDatabase(`authmirror_reconcile_${name}_${round}`);
     const env = {
       NODE_ENV: 'development',
@@ -242,21 +239,32 @@ async function measureAgainst(
     await options.settle();
     const first = await runCli(options, cli, env, cpuRoles, `${name}-first-${round}`);
     options.log(`(b2) reconcile CLI again (${options.users} unchanged)${label}, round ${round} of ${roundCount}`);
-    await options.settle();
+    await options.settle([databaseUrl]);
     const second = await runCli(options, cli, env, cpuRoles, `${name}-second-${round}`);
     checkRun(`b1${label} (round ${round})`, first, { created: options.users }, options.users, problems);
     checkRun(`b2${label} (round ${round})`, second, { unchanged: options.users }, options.users, problems);
     rounds.push({ first, second });
     const live = await liveUsers(databaseUrl);
     mirrorRows.push(live);
+    previousMirror = databaseUrl;
     if (live !== options.users) problems.push(`round ${round}${label}: the mirror holds ${live} live users after reconcile, expected ${options.users}`);
   }
+  if (previousMirror) await options.settle([previousMirror]);
+  // The fastest pass is the denominator of the overhead ratio: a slow outlier there would flatter it.
+  const best = passes.reduce((fastest, pass) => (pass.ms < fastest.ms ? pass : fastest));
+  const paging: ReconcileResult['paging'] = {
+    durationMs: Math.round(best.ms),
+    pages: best.pages,
+    seen: best.seen,
+    usersPerSecond: Math.round(best.seen / (best.ms / 1000)),
+    cpuMs: best.cpuMs,
+  };
   const fastest = (runs: ReconcileRun[]) => runs.reduce((best, run) => (run.durationMs < best.durationMs ? run : best));
   return {
     paging,
     first: fastest(rounds.map((round) => round.first)),
     second: fastest(rounds.map((round) => round.second)),
-    rounds: rounds.map((round) => ({ first: round.first.durationMs, second: round.second.durationMs })),
+    rounds: rounds.map((round, index) => ({ paging: Math.round(passes[index]!.ms), first: round.first.durationMs, second: round.second.durationMs })),
     mirrorRows,
   };
 }

@@ -616,8 +616,9 @@ function printReport(report: ReturnType<typeof buildReport>): void {
       }
       out.push('("run ms" is the summary\'s durationMs, "wall ms" spawn to exit incl. Node/Nest start-up; peak RSS: VmHWM at exit)');
       out.push(
-        `(a) the fastest of ${r.rounds.length} passes; (b1), (b2) the fastest of ${r.rounds.length} rounds, each on a new empty mirror: ` +
-          `b1 ${r.rounds.map((round) => round.first).join(' / ')} ms, b2 ${r.rounds.map((round) => round.second).join(' / ')} ms`,
+        `the fastest of ${r.rounds.length} rounds of (a), (b1), (b2) in turn, (b1) each on a new empty mirror: ` +
+          `a ${r.rounds.map((round) => round.paging).join(' / ')} ms, b1 ${r.rounds.map((round) => round.first).join(' / ')} ms, ` +
+          `b2 ${r.rounds.map((round) => round.second).join(' / ')} ms`,
       );
       out.push(`writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`);
       out.push(`mirror after both runs: ${r.mirrorRows.map((rows) => rows.toLocaleString('en')).join(' / ')} live users`);
@@ -770,7 +771,7 @@ async function main(): Promise<void> {
   });
   // Each section after the first starts on an idle Postgres (see settle.ts).
   const settle = async (section: string) => {
-    const { ms, settled } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster));
+    const { ms, settled } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster), [stack.databaseUrl]);
     log(settled ? `Postgres idle before ${section} (${ms} ms)` : `Postgres still busy before ${section} after ${ms} ms: its figures may be disturbed`);
   };
 
@@ -867,8 +868,8 @@ async function main(): Promise<void> {
         return url;
       },
       log,
-      settle: async () => {
-        const { settled, ms } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster));
+      settle: async (written) => {
+        const { settled, ms } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster), written);
         if (!settled) log(`Postgres still busy after ${ms} ms: the next reconcile figure may be disturbed`);
       },
     });

@@ -1,14 +1,31 @@
 // Before a section (and before each reconcile pass and run): Postgres finishes what the work
-// before it left behind (dirty buffers to write, an autovacuum of the tables it filled), so that
-// no measurement is charged with another's after-effects. In the runs so far Postgres was already
-// idle each time (about 270 ms here: the CHECKPOINT and one quiet 250 ms window); the step makes
-// sure of it rather than assume it.
+// before it left behind, so that no measurement is charged with another's after-effects. The
+// databases just written are vacuumed and analyzed first: otherwise autovacuum gets to them at a
+// time of its choosing, inside a later measurement (seen: `VACUUM ANALYZE users` of the first
+// reconcile round's mirror, 100,000 fresh rows, running during the second round). Then a
+// CHECKPOINT writes the dirty buffers, and the step waits for Postgres to be idle.
 import pg from 'pg';
 import { cpuSnapshot } from './cpu.js';
 
-/** Waits for Postgres to be idle: after a CHECKPOINT, no autovacuum worker and under 20 ms of its CPU in 250 ms (15 s at most). */
-export async function settlePostgres(databaseUrl: string, postgresPids: () => number[]): Promise<{ ms: number; settled: boolean }> {
+/**
+ * Vacuums and analyzes the databases at `written`, then waits for Postgres to be idle: after a
+ * CHECKPOINT, no autovacuum worker and under 20 ms of its CPU in 250 ms (15 s at most).
+ */
+export async function settlePostgres(
+  databaseUrl: string,
+  postgresPids: () => number[],
+  written: readonly string[] = [],
+): Promise<{ ms: number; settled: boolean }> {
   const started = performance.now();
+  for (const url of written) {
+    const writtenClient = new pg.Client({ connectionString: url });
+    await writtenClient.connect();
+    try {
+      await writtenClient.query('VACUUM (ANALYZE)');
+    } finally {
+      await writtenClient.end();
+    }
+  }
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -220,17 +220,27 @@ export class ReconcileService implements OnModuleInit {
   private async applyPage(session: Sql, page: ReadPage, state: RunState): Promise<void> {
     const summary = state.summary;
     summary.seen += page.listed;
-    summary.failed += page.unusable.length;
-    for (const { userId, reason } of page.unusable) this.logger.warn({ userId, reason }, 'reconcile skipped an unusable user');
     // Supabase has an unusable user all the same: never a sweep candidate.
     const seen = page.unusable.flatMap(({ userId }) => (userId !== null && UUID.test(userId) ? [userId.toLowerCase()] : []));
     if (summary.dryRun) seen.push(...page.live.map((s) => s.id), ...page.softDeleted.map((s) => s.id));
-    const [, unwritten] = await Promise.all([
-      this.repository.recordSeen(session, seen),
-      summary.dryRun ? this.classify(page.live, summary) : this.apply(page.live, state),
+    const [, unwritten] = await Promise.all([this.repository.recordSeen(session, seen), this.applyRead(page, state)]);
+    if (unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
+  }
+
+  /**
+   * What Supabase listed (a page, or one user the sweep looked up): unusable users counted as
+   * failed, soft-deleted ones deleted, the live ones applied (or, in a dry run, classified).
+   * Returns the ids of the live users whose rows were left as they were.
+   */
+  private async applyRead(page: ReadPage, state: RunState): Promise<string[]> {
+    const summary = state.summary;
+    summary.failed += page.unusable.length;
+    for (const { userId, reason } of page.unusable) this.logger.warn({ userId, reason }, 'reconcile skipped an unusable user');
+    const [unwritten] = await Promise.all([
+      summary.dryRun ? this.classify(page.live, summary).then(() => []) : this.apply(page.live, state),
       this.deleteSoftDeleted(page.softDeleted, summary),
     ]);
-    if (unwritten && unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
+    return unwritten;
   }
 
   /**
@@ -324,17 +334,7 @@ export class ReconcileService implements OnModuleInit {
       else count(summary, (await this.users.deleteUser(id, { source: 'reconcile' })).deleted ? 'deleted' : 'unchanged');
       return;
     }
-    let snapshot: UserSnapshot;
-    try {
-      snapshot = snapshotFromSupabase(lookup.user);
-    } catch (error) {
-      if (!(error instanceof InvalidSnapshotError)) throw error;
-      count(summary, 'failed');
-      return;
-    }
-    if (snapshot.deletedAt !== null) await this.deleteSoftDeleted([snapshot], summary);
-    else if (summary.dryRun) await this.classify([snapshot], summary);
-    else await this.apply([snapshot], state);
+    await this.applyRead(readPage([lookup.user]), state);
   }
 
   private progress(state: RunState, phase: ReconcileProgress['phase']): void {

@@ -71,7 +71,7 @@ interface UpsertShape {
   returning: string;
   /** The statement's last part, reading `written` and `input` (every snapshot). */
   answer: string;
-  /** Set aside the snapshots that cannot be written before locking (see upsertSnapshotsSql). */
+  /** Set aside the snapshots that cannot be written before any row is locked (see upsertSnapshotsSql). */
   probe: boolean;
   /** An INSERT … RETURNING that must return a row for anything to be written (see WriteClaim). */
   claim?: string;

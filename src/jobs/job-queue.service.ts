@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import pg from 'pg';
 import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { Sql } from '../prisma/prisma.service.js';
+import { keepConnectionLossFromCrashing, type Sql } from '../prisma/prisma.service.js';
 
 export interface JobOptions {
   /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
@@ -29,6 +30,7 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly tasks: TaskList = {};
   private readonly schedule: ScheduledJob[] = [];
   private runner: Runner | null = null;
+  private pool: pg.Pool | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -60,10 +62,12 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.jobsEnabled) return;
+    // A pool of its own, named so that operators (and tests) can tell the queue's connections apart.
+    this.pool = new pg.Pool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'authmirror-jobs' });
+    keepConnectionLossFromCrashing(this.pool, this.logger);
     this.runner = await run({
-      connectionString: this.config.databaseUrl,
+      pgPool: this.pool,
       concurrency: 4,
-      maxPoolSize: 4,
       noHandleSignals: true,
       pollInterval: 2_000,
       taskList: this.tasks,
@@ -75,6 +79,8 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   async onModuleDestroy(): Promise<void> {
     await this.runner?.stop();
     this.runner = null;
+    await this.pool?.end().catch(() => undefined);
+    this.pool = null;
   }
 }
 

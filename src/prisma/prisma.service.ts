@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -50,6 +50,19 @@ export function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
 }
 
 /**
+ * A connection Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on its
+ * client; pg-pool listens only while the client is idle, and an 'error' event with no listener
+ * ends the process. Every client gets a listener of its own for its whole life: the request or job
+ * holding it then fails on its next query (503 or a job retry), and the pool drops the client.
+ */
+export function keepConnectionLossFromCrashing(pool: pg.Pool, logger: Logger): void {
+  pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle database connection was lost'));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn({ reason: error.message }, 'a database connection in use was lost'));
+  });
+}
+
+/**
  * The database: one `pg` pool, shared by the Prisma client (driver adapter; no native engine) and
  * by `sql`/`transaction` for the mirror's hot SQL, which skips Prisma's per-query overhead
  * (measured by `npm run bench`).
@@ -69,8 +82,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       // Prepared statements (see `prepared`) keep one generic plan instead of planning each call.
       options: '-c plan_cache_mode=force_generic_plan',
     });
-    // An idle client losing its connection (database restart) must not crash the process.
-    pool.on('error', () => undefined);
+    keepConnectionLossFromCrashing(pool, new Logger(PrismaService.name));
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     this.sql = sqlOn(pool);

@@ -51,6 +51,13 @@ const ENSURE_PROFILE = `
 
 const ENSURE_PROFILE_STATEMENT = prepared('profile_ensure', ENSURE_PROFILE);
 
+/** The live user's profile, read by a statement of its own (see ensureProfile). */
+const LIVE_PROFILE = prepared(
+  'profile_of_live_user',
+  `SELECT ${PROFILE_COLUMNS}, false AS created FROM profiles p JOIN users u ON u.id = p.user_id AND u.deleted_at IS NULL
+   WHERE p.user_id = $1::uuid`,
+);
+
 /** Fields of an update; the ones not given (null) are kept. Only a live user's profile is written. */
 const UPDATE_PROFILE = `
   UPDATE profiles AS p SET
@@ -149,13 +156,15 @@ export class ProfilesService {
     names: InitialNames,
     sql: Sql = this.prisma.sql,
   ): Promise<{ profile: ProfileResponse; created: boolean } | null> {
-    const rows = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE_STATEMENT, [
+    let [row] = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE_STATEMENT, [
       userId,
       names.displayName,
       names.firstName,
       names.lastName,
     ]);
-    const row = rows[0];
+    // No row: the user is not live, or another request's profile committed while the statement
+    // ran (its insert waited for it; its snapshot cannot see it). A new statement can tell which.
+    row ??= (await sql.query<ProfileRow & { created: boolean }>(LIVE_PROFILE, [userId]))[0];
     return row ? { profile: toProfileResponse(row), created: row.created } : null;
   }
 }

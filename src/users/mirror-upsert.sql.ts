@@ -136,15 +136,17 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
 }
 
 /**
- * Every user that has a row, as it stands: the written rows, then the others (read in the
- * statement's snapshot, as the version rule saw them). `same_version` compares in Postgres, to the
- * microsecond.
+ * A row per snapshot, as it stands: the written rows, then the others (read in the statement's
+ * snapshot, as the version rule saw them). `same_version` compares in Postgres, to the
+ * microsecond. A row whose first write committed while this statement ran was left alone by the
+ * conflict check, yet this statement's snapshot cannot see it: it answers with a null `id` (see
+ * UsersRepository.upsertIfNewer), never as if there were no user.
  */
 const ROWS_ANSWER = `
   SELECT w.*, true AS written, true AS same_version FROM written w
   UNION ALL
   SELECT ${USER_COLUMNS}, false, false, coalesce(u.updated_at = i.updated_at, false)
-  FROM input i CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u
+  FROM input i LEFT JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u ON true
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)`;
 
 /**
@@ -231,7 +233,8 @@ export function upsertWithClaim(claim: WriteClaim): PreparedStatement {
 
 /**
  * Creates the row from token claims only when there is no row at all (no version: any snapshot
- * wins later). The one snapshot's parameters are those of the upserts (snapshotParams).
+ * wins later). The one snapshot's parameters are those of the upserts (snapshotParams). Like the
+ * upsert's answer, a row another first write committed meanwhile comes back with a null `id`.
  */
 const INSERT_IF_ABSENT = `
   WITH snapshot AS (
@@ -247,7 +250,8 @@ const INSERT_IF_ABSENT = `
   )
   SELECT w.*, true AS written, false AS same_version FROM written w
   UNION ALL
-  SELECT ${USER_COLUMNS}, false, false, false FROM users u
-  WHERE u.id = (SELECT id FROM snapshot) AND NOT EXISTS (SELECT 1 FROM written)`;
+  SELECT ${USER_COLUMNS}, false, false, false
+  FROM snapshot s LEFT JOIN LATERAL (SELECT * FROM users u WHERE u.id = s.id OFFSET 0) AS u ON true
+  WHERE NOT EXISTS (SELECT 1 FROM written)`;
 
 export const INSERT_IF_ABSENT_STATEMENT = prepared('mirror_insert_if_absent', INSERT_IF_ABSENT);

@@ -69,6 +69,9 @@ export function isPhoneRace(error: unknown): boolean {
   return code === '23505' && constraint === PHONE_INDEX;
 }
 
+/** Statements after which a row committed by another first write must be in sight (one suffices). */
+const UNSEEN_ROW_ATTEMPTS = 3;
+
 /** How many times tombstone deletes and re-checks before it gives up (see tombstone). */
 const TOMBSTONE_PASSES = 5;
 
@@ -98,8 +101,26 @@ export class UsersRepository {
     const values = claim ? [...snapshotParams(snapshots), ...claim.values] : snapshotParams(snapshots);
     const statement = claim ? upsertWithClaim(claim) : UPSERT_SNAPSHOTS_STATEMENT;
     const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(statement, values));
-    this.warnOfConflicts(rows);
-    return rows;
+    return this.withUnseenRowsRead(snapshots, rows, sql);
+  }
+
+  /**
+   * Rows a first write of another transaction committed while the statement ran come back with a
+   * null id: the conflict check saw them, the statement's snapshot did not. A new statement sees
+   * them (read committed), so those snapshots are applied once more, without the claim (it was
+   * taken, with this statement). Absence is never taken for a deletion: only a tombstone row is.
+   */
+  private async withUnseenRowsRead(snapshots: readonly UserSnapshot[], rows: UpsertedRow[], sql: Sql): Promise<UpsertedRow[]> {
+    for (let attempt = 1; ; attempt++) {
+      const seen = rows.filter((row) => row.id !== null);
+      this.warnOfConflicts(seen);
+      if (seen.length === rows.length) return rows;
+      if (attempt > UNSEEN_ROW_ATTEMPTS) throw new Error(`a user's row stayed out of sight over ${attempt} statements`);
+      const found = new Set(seen.map((row) => row.id));
+      const unseen = snapshots.filter((snapshot) => !found.has(snapshot.id));
+      const again = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(UPSERT_SNAPSHOTS_STATEMENT, snapshotParams(unseen)));
+      rows = [...seen, ...again];
+    }
   }
 
   /**
@@ -121,11 +142,17 @@ export class UsersRepository {
   }
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
-  async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow | null> {
+  async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow> {
     const values = snapshotParams([snapshot]);
-    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
-    this.warnOfConflicts(rows);
-    return rows[0] ?? null;
+    for (let attempt = 1; ; attempt++) {
+      const [row] = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
+      // A null id: a first write committed while this statement ran (see withUnseenRowsRead).
+      if (row.id !== null) {
+        this.warnOfConflicts([row]);
+        return row;
+      }
+      if (attempt >= UNSEEN_ROW_ATTEMPTS) throw new Error(`a user's row stayed out of sight over ${attempt} statements`);
+    }
   }
 
   /** The live user holding this number (E.164), with their display name: an index scan on PHONE_INDEX. */

@@ -107,7 +107,7 @@ export class UsersService implements OnModuleInit {
    */
   async applyTokenClaims(snapshot: UserSnapshot): Promise<ApplyOutcome> {
     const row = await this.users.insertIfAbsent(snapshot);
-    if (!row || row.deleted_at) return { status: 'deleted', user: null };
+    if (row.deleted_at) return { status: 'deleted', user: null };
     return { status: row.written ? 'created' : 'unchanged', user: row };
   }
 
@@ -200,7 +200,9 @@ export class UsersService implements OnModuleInit {
 }
 
 function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {
-  if (!row || row.deleted_at) return { status: 'deleted', user: null };
+  // The upserts answer every snapshot with its row: a missing answer is a fault, not a deletion.
+  if (!row) throw new Error('the mirror upsert did not answer for the user');
+  if (row.deleted_at) return { status: 'deleted', user: null };
   if (row.written) return { status: row.inserted ? 'created' : 'updated', user: row };
   return { status: row.same_version ? 'unchanged' : 'stale', user: row };
 }

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Sql } from '../prisma/prisma.service.js';
+
+const FOREIGN_KEY_VIOLATION = '23503';
 
 export interface AuditRecord {
   /** Set for events that belong to a live user: they go when the user goes. */
@@ -14,11 +16,29 @@ export interface AuditRecord {
 /** The only writer of `audit_events`. */
 @Injectable()
 export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
   /** Writes the event through `sql`: pass a transaction to make it part of the change it records. */
   async record(sql: Sql, event: AuditRecord): Promise<void> {
     await sql.execute(
       'INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)',
       [event.userId, event.subjectId, event.type, JSON.stringify(event.details ?? {})],
     );
+  }
+
+  /**
+   * Records an event outside any transaction, for a request whose answer does not depend on it (a
+   * refused sign-in): it must never fail that request. The user it names may be deleted at this
+   * very moment; the event is then kept without `userId`, as events that outlive a user are. Any
+   * other failure is logged, not thrown.
+   */
+  async recordDetached(sql: Sql, event: AuditRecord): Promise<void> {
+    try {
+      await this.record(sql, event);
+    } catch (error) {
+      const deletedMeanwhile = (error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION && event.userId !== null;
+      if (deletedMeanwhile) return this.recordDetached(sql, { ...event, userId: null });
+      this.logger.warn({ type: event.type, reason: (error as Error).message }, 'audit event not recorded');
+    }
   }
 }

@@ -45,7 +45,7 @@ export class AccountDeletionService implements OnModuleInit {
     const checked = await this.supabaseAuth.signInWithPassword(user.email, password);
     if (checked.kind === 'unavailable') throw new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached; try again shortly');
     if (checked.kind === 'refused' && checked.code !== 'email_not_confirmed') {
-      await this.audit.record(this.prisma.sql, { userId: caller.id, subjectId: caller.id, type: 'account.deletion_refused', details: { reason: checked.code ?? 'refused' } });
+      await this.audit.recordDetached(this.prisma.sql, { userId: caller.id, subjectId: caller.id, type: 'account.deletion_refused', details: { reason: checked.code ?? 'refused' } });
       throw new ApiError(401, 'invalid_credentials', 'The password is wrong');
     }
     await this.users.deleteUser(caller.id, {

@@ -68,11 +68,11 @@ export class SessionsService {
 
   /** Audits a refused sign-in: the reason and the user's id when the email is known, never the email. */
   private async recordFailure(email: string, reason: string): Promise<void> {
-    const rows = await this.prisma.sql.query<{ id: string }>(
-      'SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1',
-      [email],
-    );
+    // The answer is a refusal whatever happens here: an unknown id is recorded as such.
+    const rows = await this.prisma.sql
+      .query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email])
+      .catch(() => []);
     const id = rows[0]?.id ?? null;
-    await this.audit.record(this.prisma.sql, { userId: id, subjectId: id, type: 'login.failed', details: { reason } });
+    await this.audit.recordDetached(this.prisma.sql, { userId: id, subjectId: id, type: 'login.failed', details: { reason } });
   }
 }

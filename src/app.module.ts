@@ -1,17 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Writable } from 'node:stream';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { loggerOptions } from './common/logging.js';
-import { rateLimitOptions } from './common/rate-limit.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { RateLimitsModule } from './rate-limits/rate-limits.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { SupabaseModule } from './supabase/supabase.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -25,10 +24,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config, logDestination)),
-        ThrottlerModule.forRoot(rateLimitOptions(config)),
         PrismaModule,
         JobsModule,
         AuditModule,
+        RateLimitsModule,
         SupabaseModule,
         AuthModule,
         UsersModule,

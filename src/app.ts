@@ -67,7 +67,8 @@ const BODY_LIMIT = 1024 * 1024;
 
 /** Builds the application (not listening yet): Fastify, pino logs, one error shape, validation, Swagger. */
 export async function createApp(config: AppConfig, options: { logDestination?: Writable } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ genReqId: assignRequestId, bodyLimit: BODY_LIMIT });
+  // Fastify takes a hop count too; the adapter's option type leaves numbers out.
+  const adapter = new FastifyAdapter({ genReqId: assignRequestId, bodyLimit: BODY_LIMIT, trustProxy: config.trustProxy as string | boolean | string[] });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.logDestination), adapter, {
     bufferLogs: true,
     bodyParser: false,

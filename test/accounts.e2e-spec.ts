@@ -251,12 +251,16 @@ describe('DELETE /users/me', () => {
     return { id: signup.body.user.id as string, token: signup.body.session.accessToken as string };
   }
 
-  it('needs the right password', async () => {
-    const { token } = await newAccount();
+  it('needs the right password, or a recent sign-in', async () => {
+    const { id, token } = await newAccount();
     const wrong = await stack.request('DELETE', '/users/me', { token, body: { password: 'Wrong-Horse-42' } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.code).toBe('invalid_credentials');
-    expect((await stack.request('DELETE', '/users/me', { token, body: {} })).status).toBe(400);
+    const signedInLongAgo = stack.auth.signAccessToken({ sub: id, amr: [{ method: 'password', timestamp: Math.floor(Date.now() / 1000) - 3600 }] });
+    const stale = await stack.request('DELETE', '/users/me', { token: signedInLongAgo, body: {} });
+    expect(stale.status).toBe(403);
+    expect(stale.body.code).toBe('reauthentication_required');
+    expect((await stack.request('DELETE', '/users/me', { token, body: { password: '' } })).status).toBe(400);
     expect((await stack.request('DELETE', '/users/me', { body: { password } })).status).toBe(401);
     expect((await stack.request('GET', '/users/me', { token })).status).toBe(200);
   });

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Sql } from '../prisma/prisma.service.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -18,6 +18,8 @@ export interface AuditRecord {
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
+  constructor(private readonly prisma: PrismaService) {}
+
   /** Writes the event through `sql`: pass a transaction to make it part of the change it records. */
   async record(sql: Sql, event: AuditRecord): Promise<void> {
     await sql.execute(
@@ -32,12 +34,12 @@ export class AuditService {
    * very moment; the event is then kept without `userId`, as events that outlive a user are. Any
    * other failure is logged, not thrown.
    */
-  async recordDetached(sql: Sql, event: AuditRecord): Promise<void> {
+  async recordDetached(event: AuditRecord): Promise<void> {
     try {
-      await this.record(sql, event);
+      await this.record(this.prisma.sql, event);
     } catch (error) {
       const deletedMeanwhile = (error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION && event.userId !== null;
-      if (deletedMeanwhile) return this.recordDetached(sql, { ...event, userId: null });
+      if (deletedMeanwhile) return this.recordDetached({ ...event, userId: null });
       this.logger.warn({ type: event.type, reason: (error as Error).message }, 'audit event not recorded');
     }
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Ip } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -27,7 +27,7 @@ export class AccountController {
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_token`, `invalid_credentials` (wrong password), `user_deleted`' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`: the password could not be checked' })
-  async remove(@CurrentUser() caller: AuthenticatedUser, @Body() request: AccountDeletionRequest): Promise<void> {
-    await this.accounts.deleteAccount(caller, request.password);
+  async remove(@CurrentUser() caller: AuthenticatedUser, @Body() request: AccountDeletionRequest, @Ip() ip: string): Promise<void> {
+    await this.accounts.deleteAccount(caller, request?.password, ip);
   }
 }

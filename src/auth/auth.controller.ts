@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -15,10 +15,9 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { ApiError } from '../common/api-error.js';
 import { ErrorResponse } from '../common/error-response.dto.js';
-import { RateLimitGuard } from '../common/rate-limit.js';
+import { AllowAnonymous } from './anonymous-users.decorator.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { CurrentUser } from './current-user.decorator.js';
 import { LoginRequest, LogoutRequest, RefreshRequest, SignupRequest } from './dto/auth-requests.dto.js';
@@ -52,8 +51,6 @@ export class AuthController {
 
   @Post('signup')
   @Public()
-  @UseGuards(RateLimitGuard)
-  @SkipThrottle({ user: true })
   @ApiOperation({ summary: 'Create a user in Supabase and the mirror, atomically (a saga with compensation)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the first result' })
   @ApiCreatedResponse({ type: SignupResponse, description: 'With `session` when the email needs no confirmation' })
@@ -62,15 +59,13 @@ export class AuthController {
   @ApiUnprocessableEntityResponse({ type: ErrorResponse, description: '`weak_password` with `details.reasons`; `idempotency_key_reused`' })
   @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable` or `signup_failed` (undone; retry)' })
-  signup(@Body() request: SignupRequest, @Headers('idempotency-key') idempotencyKey?: string): Promise<SignupResponse> {
-    return this.signups.signup(request, validIdempotencyKey(idempotencyKey));
+  signup(@Body() request: SignupRequest, @Ip() ip: string, @Headers('idempotency-key') idempotencyKey?: string): Promise<SignupResponse> {
+    return this.signups.signup(request, validIdempotencyKey(idempotencyKey), ip);
   }
 
   @Post('login')
   @Public()
   @HttpCode(200)
-  @UseGuards(RateLimitGuard)
-  @SkipThrottle({ user: true })
   @ApiOperation({ summary: 'Password sign-in through Supabase; refuses unconfirmed emails; mirrors the user' })
   @ApiOkResponse({ type: LoginResponse })
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
@@ -78,27 +73,26 @@ export class AuthController {
   @ApiForbiddenResponse({ type: ErrorResponse, description: '`email_not_confirmed`' })
   @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
-  login(@Body() request: LoginRequest): Promise<LoginResponse> {
-    return this.sessions.login(request.email, request.password);
+  login(@Body() request: LoginRequest, @Ip() ip: string): Promise<LoginResponse> {
+    return this.sessions.login(request.email, request.password, ip);
   }
 
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  @UseGuards(RateLimitGuard)
-  @SkipThrottle({ user: true })
   @ApiOperation({ summary: 'A new session from a refresh token (passed through to Supabase)' })
   @ApiOkResponse({ type: RefreshResponse })
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_refresh_token`, or `user_deleted`' })
   @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
-  refresh(@Body() request: RefreshRequest): Promise<RefreshResponse> {
-    return this.sessions.refresh(request.refreshToken);
+  refresh(@Body() request: RefreshRequest, @Ip() ip: string): Promise<RefreshResponse> {
+    return this.sessions.refresh(request.refreshToken, ip);
   }
 
   @Post('logout')
   @HttpCode(204)
+  @AllowAnonymous()
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End this session (`local`), the others (`others`) or all of them (`global`, the default)' })
   @ApiNoContentResponse({ description: 'Logged out' })

@@ -7,6 +7,7 @@ import { AccountDeletionService } from './account-deletion.service.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { ReauthenticationService } from './reauthentication.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { SignupSagasRepository } from './signup-sagas.repository.js';
@@ -27,6 +28,7 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
     SignupSagasRepository,
     SessionsService,
     AccountDeletionService,
+    ReauthenticationService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
 })

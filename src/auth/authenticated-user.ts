@@ -11,6 +11,8 @@ export interface AccessTokenClaims {
   session_id?: string;
   is_anonymous?: boolean;
   aal?: string;
+  /** How the session was authenticated, newest first: `{ method, timestamp }` (or plain strings from old hooks). */
+  amr?: Array<{ method?: unknown; timestamp?: unknown } | string>;
   app_metadata?: Record<string, unknown>;
   user_metadata?: Record<string, unknown>;
 }

@@ -1,8 +1,11 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
+import { ANONYMOUS_USERS } from './anonymous-users.decorator.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -18,6 +21,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     private readonly reflector: Reflector,
     private readonly users: UsersService,
     private readonly verified: VerifiedTokenCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }
@@ -30,11 +34,19 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     const known = token ? this.verified.get(token) : null;
     if (known) {
       request.user = this.handleRequest(null, known, null);
-      return true;
+    } else {
+      await super.canActivate(context);
+      if (token && request.user) this.verified.remember(token, request.user);
     }
-    const allowed = (await super.canActivate(context)) as boolean;
-    if (allowed && token && request.user) this.verified.remember(token, request.user);
-    return allowed;
+    if (request.user?.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
+    return true;
+  }
+
+  /** ANONYMOUS_USERS decides, unless the route says otherwise (@AllowAnonymous, @RefuseAnonymous). */
+  private refuseAnonymousUnlessAllowed(context: ExecutionContext): void {
+    const route = this.reflector.getAllAndOverride<'allow' | 'refuse' | undefined>(ANONYMOUS_USERS, [context.getHandler(), context.getClass()]);
+    if ((route ?? this.config.anonymousUsers) === 'allow') return;
+    throw new ApiError(403, 'anonymous_user', 'Anonymous users cannot use this route: sign up or sign in with an email or phone first');
   }
 
   override getAuthenticateOptions() {

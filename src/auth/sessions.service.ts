@@ -1,25 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError } from '../common/api-error.js';
-import { PrismaService } from '../prisma/prisma.service.js';
 import { ProfilesService, namesFromMetadata } from '../profiles/profiles.service.js';
-import type { RemoteResult } from '../supabase/remote-result.js';
+import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
+import { remoteError } from '../supabase/remote-result.js';
 import { SupabaseAuthService, type LogoutScope } from '../supabase/supabase-auth.service.js';
 import { toUserResponse } from '../users/user-mapper.js';
 import { snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
-
-function unavailable(): ApiError {
-  return new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached; try again shortly');
-}
-
-function failed(result: Exclude<RemoteResult<unknown>, { kind: 'ok' }>, fallback: ApiError): ApiError {
-  if (result.kind === 'unavailable') return unavailable();
-  if (result.status === 429) return new ApiError(429, 'rate_limited', 'Supabase Auth is rate-limiting these requests; try again later');
-  return fallback;
-}
 
 /** Password sign-in, refresh and logout through Supabase Auth, answered in this API's error shape. */
 @Injectable()
@@ -29,18 +19,25 @@ export class SessionsService {
     private readonly users: UsersService,
     private readonly profiles: ProfilesService,
     private readonly audit: AuditService,
-    private readonly prisma: PrismaService,
+    private readonly limits: RateLimitsService,
   ) {}
 
-  /** Signs in; refuses unconfirmed emails; mirrors the user (same apply function as sync). */
-  async login(email: string, password: string): Promise<LoginResponse> {
-    const signedIn = await this.supabaseAuth.signInWithPassword(email, password);
+  /**
+   * Signs in; refuses unconfirmed emails; mirrors the user (same apply function as sync). Limited
+   * per client address (every call) and per account and client (failures only: a sign-in that
+   * succeeds, or that Supabase could not judge, gives its count back).
+   */
+  async login(email: string, password: string, clientIp: string): Promise<LoginResponse> {
+    const failures = this.limits.failedSignInsOf(email, clientIp);
+    await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
+    const signedIn = await this.supabaseAuth.signInWithPassword({ email }, password, clientIp);
+    if (signedIn.kind !== 'refused') await this.limits.giveBack(failures);
     if (signedIn.kind !== 'ok') {
       if (signedIn.kind === 'refused') await this.recordFailure(email, signedIn.code ?? 'refused');
       if (signedIn.kind === 'refused' && signedIn.code === 'email_not_confirmed') {
         throw new ApiError(403, 'email_not_confirmed', 'Confirm your email address first: follow the link in the email we sent');
       }
-      throw failed(signedIn, new ApiError(401, 'invalid_credentials', 'The email or password is wrong'));
+      throw remoteError(signedIn, new ApiError(401, 'invalid_credentials', 'The email or password is wrong'));
     }
     const { session, user } = signedIn.value;
     const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user));
@@ -50,10 +47,11 @@ export class SessionsService {
     return { session: toSessionResponse(session), user: toUserResponse(applied.user), profile: ensured.profile };
   }
 
-  async refresh(refreshToken: string): Promise<RefreshResponse> {
-    const refreshed = await this.supabaseAuth.refresh(refreshToken);
+  async refresh(refreshToken: string, clientIp: string): Promise<RefreshResponse> {
+    await this.limits.take(this.limits.authCallsFrom(clientIp), this.limits.refreshesOf(refreshToken));
+    const refreshed = await this.supabaseAuth.refresh(refreshToken, clientIp);
     if (refreshed.kind !== 'ok') {
-      throw failed(refreshed, new ApiError(401, 'invalid_refresh_token', 'The refresh token is invalid, used or expired'));
+      throw remoteError(refreshed, new ApiError(401, 'invalid_refresh_token', 'The refresh token is invalid, used or expired'));
     }
     if (this.users.isDeleted(refreshed.value.user.id)) throw userDeleted();
     return { session: toSessionResponse(refreshed.value) };
@@ -63,16 +61,13 @@ export class SessionsService {
     const done = await this.supabaseAuth.logout(accessToken, scope);
     // A session Supabase no longer has is already logged out.
     if (done.kind === 'ok' || (done.kind === 'refused' && [401, 403, 404].includes(done.status))) return;
-    throw failed(done, new ApiError(400, 'logout_failed', 'Supabase refused the logout'));
+    throw remoteError(done, new ApiError(400, 'logout_failed', 'Supabase refused the logout'));
   }
 
   /** Audits a refused sign-in: the reason and the user's id when the email is known, never the email. */
   private async recordFailure(email: string, reason: string): Promise<void> {
-    // The answer is a refusal whatever happens here: an unknown id is recorded as such.
-    const rows = await this.prisma.sql
-      .query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email])
-      .catch(() => []);
-    const id = rows[0]?.id ?? null;
-    await this.audit.recordDetached(this.prisma.sql, { userId: id, subjectId: id, type: 'login.failed', details: { reason } });
+    // The answer is a refusal whatever happens here: an id that cannot be found is recorded as unknown.
+    const id = await this.users.findLiveIdByEmail(email).catch(() => null);
+    await this.audit.recordDetached({ userId: id, subjectId: id, type: 'login.failed', details: { reason } });
   }
 }

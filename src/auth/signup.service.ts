@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { ProfilesService } from '../profiles/profiles.service.js';
+import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import type { RemoteResult } from '../supabase/remote-result.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { SupabaseAuthService } from '../supabase/supabase-auth.service.js';
@@ -74,6 +75,7 @@ export class SignupService implements OnModuleInit {
     private readonly profiles: ProfilesService,
     private readonly audit: AuditService,
     private readonly jobs: JobQueueService,
+    private readonly limits: RateLimitsService,
   ) {}
 
   onModuleInit(): void {
@@ -83,14 +85,15 @@ export class SignupService implements OnModuleInit {
     this.jobs.scheduleRecurring({ task: SIGNUP_RECOVERY_TASK, cron: '* * * * *' });
   }
 
-  async signup(request: SignupRequest, idempotencyKey: string | null): Promise<SignupResponse> {
+  async signup(request: SignupRequest, idempotencyKey: string | null, clientIp: string): Promise<SignupResponse> {
+    await this.limits.take(this.limits.authCallsFrom(clientIp), this.limits.signupsOf(request.email, clientIp));
     const input = this.validate(request);
     const begun = await this.begin(input, idempotencyKey);
     if ('replay' in begun) return begun.replay;
     const user = await this.createRemote(begun.saga, input.password);
     const result = await this.completeLocal(begun.saga, user);
     if (this.config.signup.emailConfirmation) return result;
-    const signedIn = await this.supabaseAuth.signInWithPassword(input.email, input.password);
+    const signedIn = await this.supabaseAuth.signInWithPassword({ email: input.email }, input.password, clientIp);
     return signedIn.kind === 'ok' ? { ...result, session: toSessionResponse(signedIn.value.session) } : result;
   }
 

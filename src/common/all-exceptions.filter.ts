@@ -88,6 +88,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const requestId = requestIdOf(request);
     const body = this.toBody(exception, requestId);
     if (reply.sent) return;
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) reply.header('retry-after', String(exception.retryAfterSeconds));
     if (body.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
     reply.status(body.statusCode).header('x-request-id', requestId).send({ ...body, requestId });
   }

@@ -10,7 +10,14 @@ export class ApiError extends HttpException {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Sent as the Retry-After header (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message, status);
   }
+}
+
+/** 429 `rate_limited`, with how long to wait. */
+export function rateLimited(retryAfterSeconds: number, message = `Too many requests; try again in ${retryAfterSeconds} s`): ApiError {
+  return new ApiError(429, 'rate_limited', message, undefined, retryAfterSeconds);
 }

@@ -45,7 +45,15 @@ export interface AppConfig {
     authPerAccountPerMinute: number;
     /** Phone lookups per minute by one signed-in user; 0 = off. */
     lookupPerUserPerMinute: number;
+    /** Phone lookups per minute from one IP address, whoever is signed in; 0 = off. */
+    lookupPerIpPerMinute: number;
   };
+  /** What guarded routes do with Supabase anonymous users (`is_anonymous`); see the README. */
+  anonymousUsers: 'allow' | 'refuse';
+  /** How recent a sign-in must be to delete the account without giving the password again. */
+  reauthenticationWindowMinutes: number;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client's address. */
+  trustProxy: boolean | number | string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -117,6 +125,26 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** The first choice is the default. */
+function oneOf<T extends string>(env: Env, name: string, choices: readonly [T, ...T[]]): T {
+  const raw = value(env, name);
+  if (raw === undefined) return choices[0];
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** `false` (default), `true`, a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs. */
+function trustProxy(raw: string | undefined): AppConfig['trustProxy'] {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const proxies = raw.split(',').map((proxy) => proxy.trim());
+  if (proxies.some((proxy) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(proxy))) {
+    throw new ConfigError('TRUST_PROXY must be true, false, a number of hops, or proxy addresses/CIDRs separated by commas');
+  }
+  return proxies;
+}
+
 function webhookSecrets(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const secrets = raw.split(/\s+/);
@@ -174,7 +202,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       authPerIpPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_IP', 30, 0, 1_000_000),
       authPerAccountPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_ACCOUNT', 10, 0, 1_000_000),
       lookupPerUserPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_USER', 30, 0, 1_000_000),
+      lookupPerIpPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_IP', 60, 0, 1_000_000),
     },
+    anonymousUsers: oneOf(env, 'ANONYMOUS_USERS', ['refuse', 'allow'] as const),
+    reauthenticationWindowMinutes: integer(env, 'REAUTHENTICATION_WINDOW_MINUTES', 10, 0, 1440),
+    trustProxy: trustProxy(value(env, 'TRUST_PROXY')),
   };
   const dbToken = config.webhooks.dbWebhookToken;
   if (dbToken !== null && dbToken.length < 16) {

@@ -1,4 +1,5 @@
 import { isAuthApiError, isAuthError } from '@supabase/supabase-js';
+import { ApiError, rateLimited } from '../common/api-error.js';
 
 /** The outcome of a call to Supabase Auth: done, refused with a status and code, or not reachable. */
 export type RemoteResult<T> =
@@ -25,4 +26,25 @@ export function remoteFailure(error: unknown): Exclude<RemoteResult<never>, { ki
     return { kind: 'refused', status: 403, code: 'session_not_found', message: error.message };
   }
   return { kind: 'unavailable', reason: isAuthError(error) ? `${error.name} ${error.status ?? ''}`.trim() : (error as Error)?.message ?? 'unknown' };
+}
+
+/** 503 `supabase_unavailable`: Supabase Auth could not be reached or answered 5xx. */
+export function supabaseUnavailable(): ApiError {
+  return new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached; try again shortly');
+}
+
+/**
+ * Supabase gives no hint of when to come back from a 429 (GoTrue's limiter sends no Retry-After);
+ * its default token bucket refills one request every 2 s (internal/api/apilimiter/apilimiter.go).
+ */
+const SUPABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The answer for a call Supabase did not do: 503 when it could not be reached, 429 when it
+ * rate-limited the call, otherwise `refusal` (what the refusal means depends on the call).
+ */
+export function remoteError(result: Exclude<RemoteResult<unknown>, { kind: 'ok' }>, refusal: ApiError): ApiError {
+  if (result.kind === 'unavailable') return supabaseUnavailable();
+  if (result.status === 429) return rateLimited(SUPABASE_RETRY_AFTER_SECONDS, 'Supabase Auth is rate-limiting these requests; try again shortly');
+  return refusal;
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createClient, type Session, type SupabaseClient } from '@supabase/supabase-js';
+import { isIP } from 'node:net';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { remoteFailure, type RemoteResult } from './remote-result.js';
@@ -15,17 +16,31 @@ export type LogoutScope = 'local' | 'others' | 'global';
 export class SupabaseAuthService {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  private client(): SupabaseClient {
+  /**
+   * A client for one call. Supabase Auth rate-limits sign-ins and refreshes per client address;
+   * all of them come from this server, so the end user's address goes in `Sb-Forwarded-For`,
+   * which GoTrue uses instead when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on
+   * (supabase/auth internal/sbff/sbff.go, internal/api/middleware.go performRateLimiting).
+   */
+  private client(clientIp?: string): SupabaseClient {
     const timeoutMs = this.config.supabase.adminTimeoutMs;
     return createClient(this.config.supabase.url, this.config.supabase.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      global: { fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }) },
+      global: {
+        fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+        headers: clientIp && isIP(clientIp) ? { 'Sb-Forwarded-For': clientIp } : {},
+      },
     });
   }
 
-  async signInWithPassword(email: string, password: string): Promise<RemoteResult<{ session: Session; user: SupabaseUser }>> {
+  /** Signs in with an email (or, for accounts without one, a phone number) and a password. */
+  async signInWithPassword(
+    identity: { email: string } | { phone: string },
+    password: string,
+    clientIp?: string,
+  ): Promise<RemoteResult<{ session: Session; user: SupabaseUser }>> {
     try {
-      const { data, error } = await this.client().auth.signInWithPassword({ email, password });
+      const { data, error } = await this.client(clientIp).auth.signInWithPassword({ ...identity, password });
       if (error) return remoteFailure(error);
       return { kind: 'ok', value: { session: data.session, user: data.user as SupabaseUser } };
     } catch (error) {
@@ -33,9 +48,9 @@ export class SupabaseAuthService {
     }
   }
 
-  async refresh(refreshToken: string): Promise<RemoteResult<Session>> {
+  async refresh(refreshToken: string, clientIp?: string): Promise<RemoteResult<Session>> {
     try {
-      const { data, error } = await this.client().auth.refreshSession({ refresh_token: refreshToken });
+      const { data, error } = await this.client(clientIp).auth.refreshSession({ refresh_token: refreshToken });
       if (error) return remoteFailure(error);
       if (!data.session) return { kind: 'refused', status: 401, code: 'session_not_found', message: 'No session' };
       return { kind: 'ok', value: data.session };

@@ -1,7 +1,8 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Ip, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -9,20 +10,23 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
+import { RefuseAnonymous } from '../auth/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ErrorResponse } from '../common/error-response.dto.js';
-import { RateLimitGuard } from '../common/rate-limit.js';
 import { PhoneLookupQuery, PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import { MeResponse } from './dto/user.dto.js';
+import { PhoneLookupService } from './phone-lookup.service.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly phones: PhoneLookupService,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user as mirrored, with their profile' })
@@ -34,15 +38,15 @@ export class UsersController {
   }
 
   @Get('lookup')
-  @UseGuards(RateLimitGuard)
-  @SkipThrottle({ ip: true, account: true })
+  @RefuseAnonymous()
   @ApiOperation({ summary: 'Who holds a phone number (any common format): id and display name only; rate-limited per caller' })
   @ApiOkResponse({ type: PhoneLookupResponse })
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`: not a phone number' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_token` or `user_deleted`' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: '`user_not_found`: no live user has this number' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After (RATE_LIMIT_LOOKUP_PER_USER a minute)' })
-  lookup(@Query() query: PhoneLookupQuery): Promise<PhoneLookupResponse> {
-    return this.users.lookupByPhone(query.phone);
+  @ApiForbiddenResponse({ type: ErrorResponse, description: '`anonymous_user`: anonymous users may not look numbers up' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After (RATE_LIMIT_LOOKUP_PER_USER a minute per caller, RATE_LIMIT_LOOKUP_PER_IP per address)' })
+  lookup(@CurrentUser() caller: AuthenticatedUser, @Query() query: PhoneLookupQuery, @Ip() ip: string): Promise<PhoneLookupResponse> {
+    return this.phones.lookupByPhone(query.phone, caller.id, ip);
   }
 }

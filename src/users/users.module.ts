@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeletedUsersRegistry } from './deleted-users.registry.js';
+import { PhoneLookupService } from './phone-lookup.service.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { ReconcileService } from './reconcile.service.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service.js';
 
 @Module({
   controllers: [UsersController],
-  providers: [UsersService, UsersRepository, DeletedUsersRegistry, UserCleanerRegistry, ReconcileService, ReconcileRepository],
+  providers: [UsersService, UsersRepository, PhoneLookupService, DeletedUsersRegistry, UserCleanerRegistry, ReconcileService, ReconcileRepository],
   exports: [UsersService, UserCleanerRegistry, ReconcileService],
 })
 export class UsersModule {}

@@ -161,6 +161,11 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  async findLiveIdByEmail(email: string): Promise<string | null> {
+    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email]);
+    return rows[0]?.id ?? null;
+  }
+
   /** Live users whose Supabase phone could not be stored here, in id order after `after`. */
   async phoneConflicts(after: string | null, limit: number): Promise<PhoneConflictRow[]> {
     return this.prisma.sql.query<PhoneConflictRow>(

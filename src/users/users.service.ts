@@ -7,9 +7,7 @@ import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
-import type { PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import type { UserResponse } from './dto/user.dto.js';
-import { toStoredPhone } from './phone-number.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
@@ -162,19 +160,6 @@ export class UsersService implements OnModuleInit {
   }
 
   /**
-   * The live user holding a phone number given in any common form (`GET /users/lookup`): their
-   * id and display name only. 404 `user_not_found` when no live user holds it (a flagged
-   * conflict does not hold it); 400 `invalid_phone` when it is not a phone number at all.
-   */
-  async lookupByPhone(raw: string): Promise<PhoneLookupResponse> {
-    const phone = toStoredPhone(raw);
-    if (!phone) throw new ApiError(400, 'invalid_phone', 'This is not a phone number in international form');
-    const holder = await this.users.findLiveByPhone(phone);
-    if (!holder) throw new ApiError(404, 'user_not_found', 'No user has this phone number');
-    return { id: holder.id, displayName: holder.display_name };
-  }
-
-  /**
    * Live users whose Supabase phone number another live user already held here (phone stored as
    * null, the number kept as `phone`): for operators to resolve. Keyset pages in id order; the
    * list empties as later snapshots find the numbers free.
@@ -184,6 +169,11 @@ export class UsersService implements OnModuleInit {
     const rows = await this.users.phoneConflicts(options.after ?? null, limit);
     const items = rows.map((row) => ({ id: row.id, phone: row.phone_conflict, updatedAt: row.updated_at?.toISOString() ?? null }));
     return { items, nextCursor: rows.length === limit ? rows[rows.length - 1].id : null };
+  }
+
+  /** The id of the live user with this email (stored lower-case), if any. */
+  async findLiveIdByEmail(email: string): Promise<string | null> {
+    return this.users.findLiveIdByEmail(email.trim().toLowerCase());
   }
 
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */

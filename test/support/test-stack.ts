@@ -19,7 +19,17 @@ export interface TestStack {
   /** supabase-js with the service-role key. */
   admin: SupabaseClient;
   /** Calls the API with real HTTP. */
-  request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string>; /** another instance's URL */ via?: string },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * Another API instance on the same database and auth server, as a second instance behind a load
+   * balancer; closed with the stack. (Passport's strategy registry is process-wide: the newest
+   * app's strategy serves both, which verifies tokens exactly as the first one's did.)
+   */
+  secondInstance(): Promise<{ url: string; app: NestFastifyApplication }>;
   /** Signs a new user up (confirmed) and signs in; returns the session's access token and the user id. */
   signedInUser(options?: { email?: string; password?: string; data?: Record<string, unknown> }): Promise<{ id: string; email: string; accessToken: string }>;
   close(): Promise<void>;
@@ -56,17 +66,26 @@ export async function startTestStack(
     ...(options.auth?.signing === 'hs256' ? { SUPABASE_JWT_SECRET: auth.keys.jwtSecret } : {}),
     ...options.env,
   });
-  const app = await createApp(config, { logDestination: options.logDestination });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const listening = async () => {
+    const instance = await createApp(config, { logDestination: options.logDestination });
+    await instance.listen(0, '127.0.0.1');
+    const address = instance.getHttpServer().address();
+    return { app: instance, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  };
+  const { app, url } = await listening();
+  const others: NestFastifyApplication[] = [];
+  const secondInstance = async () => {
+    const other = await listening();
+    others.push(other.app);
+    return other;
+  };
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   db.on('error', () => undefined); // idle connections die when a test stops Postgres
   const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
   const admin = createClient(auth.url, auth.keys.serviceRoleKey, clientOptions);
 
-  const request: TestStack['request'] = async (method, path, { token, body, headers = {} } = {}) => {
-    const response = await fetch(`${url}${path}`, {
+  const request: TestStack['request'] = async (method, path, { token, body, headers = {}, via = url } = {}) => {
+    const response = await fetch(`${via}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -105,8 +124,10 @@ export async function startTestStack(
     anon,
     admin,
     request,
+    secondInstance,
     signedInUser,
     async close() {
+      for (const other of others) await other.close();
       await app.close();
       await db.end();
       await auth.close();

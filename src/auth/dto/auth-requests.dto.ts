@@ -68,10 +68,14 @@ export class LogoutRequest {
 }
 
 export class AccountDeletionRequest {
-  /** The current password, checked through Supabase. */
-  @ApiProperty()
+  /**
+   * The current password, checked through Supabase. Not needed after a recent sign-in
+   * (REAUTHENTICATION_WINDOW_MINUTES): users without a password prove it that way.
+   */
+  @ApiPropertyOptional({ description: 'The current password; not needed within REAUTHENTICATION_WINDOW_MINUTES (default 10) of a sign-in' })
+  @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(72)
-  password: string;
+  password?: string;
 }

@@ -1,0 +1,72 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiError } from '../common/api-error.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
+import { remoteError } from '../supabase/remote-result.js';
+import { SupabaseAuthService } from '../supabase/supabase-auth.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.js';
+
+/** Sign-in methods that prove nothing new: a refreshed token keeps its session's first sign-in. */
+const NOT_A_SIGN_IN = new Set(['token_refresh']);
+
+/** The time (ms) of the newest real sign-in in the token's `amr`, or null when it names none. */
+export function lastSignInMs(claims: AccessTokenClaims): number | null {
+  const entries = Array.isArray(claims.amr) ? claims.amr : [];
+  const times = entries.flatMap((entry) =>
+    typeof entry === 'object' && entry !== null && typeof entry.timestamp === 'number' && !NOT_A_SIGN_IN.has(String(entry.method))
+      ? [entry.timestamp * 1000]
+      : [],
+  );
+  return times.length > 0 ? Math.max(...times) : null;
+}
+
+/**
+ * Proof that the caller of a sensitive action is the account's owner, not someone holding a
+ * stolen token: the password (checked through Supabase, rate-limited per user and per address),
+ * or a sign-in within REAUTHENTICATION_WINDOW_MINUTES, as the token's `amr` records it. The
+ * second way serves users who have no password (OAuth, magic link, SSO, phone codes).
+ */
+@Injectable()
+export class ReauthenticationService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly supabaseAuth: SupabaseAuthService,
+    private readonly users: UsersService,
+    private readonly limits: RateLimitsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Throws 401 `invalid_credentials` (wrong password) or 403 `reauthentication_required`. */
+  async confirm(caller: AuthenticatedUser, password: string | undefined, clientIp: string, action: string): Promise<void> {
+    if (password !== undefined) return this.checkPassword(caller, password, clientIp, action);
+    const windowMs = this.config.reauthenticationWindowMinutes * 60_000;
+    const signedInAt = lastSignInMs(caller.claims);
+    if (signedInAt !== null && Date.now() - signedInAt <= windowMs) return;
+    throw new ApiError(
+      403,
+      'reauthentication_required',
+      `Sign in again (a sign-in within the last ${this.config.reauthenticationWindowMinutes} minutes counts), or send your password`,
+    );
+  }
+
+  private async checkPassword(caller: AuthenticatedUser, password: string, clientIp: string, action: string): Promise<void> {
+    const { user } = await this.users.getMe(caller.id);
+    const identity = user.email ? { email: user.email } : user.phone ? { phone: user.phone } : null;
+    if (!identity) throw new ApiError(422, 'password_check_unavailable', 'This account has no email or phone to check a password against');
+    const failures = this.limits.failedPasswordChecksOf(caller.id);
+    await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
+    const checked = await this.supabaseAuth.signInWithPassword(identity, password, clientIp);
+    if (checked.kind !== 'refused') await this.limits.giveBack(failures);
+    if (checked.kind === 'ok') return;
+    const rightPassword = checked.kind === 'refused' && (checked.code === 'email_not_confirmed' || checked.code === 'phone_not_confirmed');
+    if (rightPassword) return this.limits.giveBack(failures);
+    const refusedPassword = checked.kind === 'refused' && checked.status !== 429;
+    if (refusedPassword) {
+      await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: `${action}_refused`, details: { reason: checked.code ?? 'refused' } });
+    }
+    throw remoteError(checked, new ApiError(401, 'invalid_credentials', 'The password is wrong'));
+  }
+}

@@ -70,6 +70,9 @@ async function main(): Promise<void> {
       autoconfirm: env.LOCAL_AUTH_AUTOCONFIRM !== 'false',
       persistPath: join(dataDir, 'auth-server.json'),
       quiet: true,
+      // The API forwards each end user's address (Sb-Forwarded-For): sign-ins are then limited per
+      // user's address, not all together as the API's. A GoTrue needs the same setting.
+      sbForwardedFor: true,
     });
     env.SUPABASE_URL = auth.url;
     env.SUPABASE_ANON_KEY = auth.keys.anonKey;

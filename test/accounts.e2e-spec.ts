@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { SignupService } from '../src/auth/signup.service.js';
+import { SignupRecoveryService } from '../src/auth/signup-recovery.service.js';
+import { SignupSagaService } from '../src/auth/signup-saga.service.js';
+import { REQUEST_LEASE_MS } from '../src/auth/signup-sagas.repository.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 let stack: TestStack;
@@ -152,18 +154,20 @@ describe('POST /auth/signup', () => {
     expect(audit.rowCount).toBe(1);
   });
 
-  it('has a crash between the remote and the local step compensated by the recovery job', async () => {
-    const signups = stack.app.get(SignupService);
+  it('has a crash between the remote and the local step completed by the recovery job (rolled forward)', async () => {
+    const steps = stack.app.get(SignupSagaService);
     const address = email();
-    const begun = await signups.begin({ email: address, password, phone: null, displayName: null }, null);
-    if (!('saga' in begun)) throw new Error('expected a new saga');
-    await signups.createRemote(begun.saga, password); // …and the process "dies" here.
+    const saga = await steps.begin({ email: address, password, phone: null, displayName: 'Crashed' }, null);
+    if (!saga) throw new Error('expected a new saga');
+    await steps.createRemote(saga, password, true); // …and the process "dies" here.
     expect(await supabaseUsersWithEmail(address)).toBe(1);
 
-    expect(await signups.recoverStuckSagas(0)).toBeGreaterThanOrEqual(1);
-    expect(await supabaseUsersWithEmail(address)).toBe(0);
-    const saga = (await stack.db.query('SELECT state, email FROM signup_sagas WHERE id = $1', [begun.saga.id])).rows[0];
-    expect(saga).toEqual({ state: 'compensated', email: null });
+    expect(await stack.app.get(SignupRecoveryService).recoverDueSagas(REQUEST_LEASE_MS)).toBeGreaterThanOrEqual(1);
+    expect(await supabaseUsersWithEmail(address)).toBe(1);
+    const row = (await stack.db.query('SELECT state, email FROM signup_sagas WHERE id = $1', [saga.id])).rows[0];
+    expect(row).toEqual({ state: 'completed', email: null });
+    const profile = (await stack.db.query('SELECT display_name FROM profiles WHERE user_id = $1', [saga.user_id])).rows[0];
+    expect(profile).toEqual({ display_name: 'Crashed' });
   });
 
   it('records a compensation that failed and retries it until Supabase has no such user', async () => {
@@ -180,10 +184,10 @@ describe('POST /auth/signup', () => {
     const stuck = (await stack.db.query("SELECT id FROM signup_sagas WHERE state = 'compensating'")).rows;
     expect(stuck.length).toBeGreaterThanOrEqual(1);
 
-    const signups = stack.app.get(SignupService);
-    expect(await signups.recoverStuckSagas(0)).toBe(0); // Supabase still refuses: nothing ends
+    const recovery = stack.app.get(SignupRecoveryService);
+    expect(await recovery.recoverDueSagas(REQUEST_LEASE_MS)).toBe(0); // Supabase still refuses: nothing ends
     stack.auth.faults.clear();
-    expect(await signups.recoverStuckSagas(0)).toBeGreaterThanOrEqual(1);
+    expect(await recovery.recoverDueSagas(REQUEST_LEASE_MS)).toBeGreaterThanOrEqual(1);
     expect(await supabaseUsersWithEmail(address)).toBe(0);
   });
 });
@@ -222,14 +226,15 @@ describe('POST /auth/login, /auth/refresh, /auth/logout', () => {
     expect(answer.body.code).toBe('validation_failed');
   });
 
-  it('refreshes a session, and refuses a used or unknown refresh token', async () => {
+  it('refreshes a session, answers a retried refresh with the same new token, and refuses an unknown one', async () => {
     const login = await stack.request('POST', '/auth/login', { body: { email: address, password } });
     const refreshed = await stack.request('POST', '/auth/refresh', { body: { refreshToken: login.body.session.refreshToken } });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.session.refreshToken).not.toBe(login.body.session.refreshToken);
-    const reused = await stack.request('POST', '/auth/refresh', { body: { refreshToken: login.body.session.refreshToken } });
-    expect(reused.status).toBe(401);
-    expect(reused.body.code).toBe('invalid_refresh_token');
+    // A client that lost the answer retries with the token it still has: Supabase answers the active one.
+    const retried = await stack.request('POST', '/auth/refresh', { body: { refreshToken: login.body.session.refreshToken } });
+    expect(retried.status).toBe(200);
+    expect(retried.body.session.refreshToken).toBe(refreshed.body.session.refreshToken);
     expect((await stack.request('POST', '/auth/refresh', { body: { refreshToken: 'nonsense-token-123' } })).status).toBe(401);
     expect((await stack.request('POST', '/auth/refresh', { body: {} })).status).toBe(400);
   });

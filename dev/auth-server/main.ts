@@ -4,6 +4,8 @@
 // Deliveries on user changes: AUTH_DELIVERY_URL (receiver; none when unset),
 // AUTH_DELIVERY_FORM (database|signed; default database), AUTH_DELIVERY_SECRET (signed form,
 // "v1,whsec_<base64>"), AUTH_DELIVERY_DB_TOKEN (database form bearer token).
+// GoTrue settings: AUTH_RATE_LIMIT_TOKEN_REFRESH (POST /token per 5 minutes per address; default
+// 150, 0 = off), AUTH_SB_FORWARDED_FOR (true: limit by the Sb-Forwarded-For address).
 import { startAuthServer, type DeliveryTarget } from './server.js';
 
 function deliveryTarget(): DeliveryTarget | undefined {
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
     persistPath: process.env.AUTH_PERSIST_PATH || undefined,
     quiet: envBool('AUTH_QUIET') ?? false,
     deliveries: deliveryTarget(),
+    rateLimitTokenRefresh: process.env.AUTH_RATE_LIMIT_TOKEN_REFRESH ? Number(process.env.AUTH_RATE_LIMIT_TOKEN_REFRESH) : undefined,
+    sbForwardedFor: envBool('AUTH_SB_FORWARDED_FOR') ?? false,
   });
   console.log(`local Supabase Auth stand-in (development only) listening on ${server.url}`);
   let stopping = false;

@@ -9,6 +9,7 @@ import { DeliveryQueue, type AuthServerDeliveries, type DeliveryTarget } from '.
 import { DEV_KEYS, type DevKeys } from './dev-keys.js';
 import { ApiError, CORS_HEADERS, badJson, sendError, validationFailed, wantsNewFormat } from './errors.js';
 import { JwtError, JwtKeys, type SigningMode } from './jwt.js';
+import { TokenRateLimit } from './token-rate-limit.js';
 import {
   Store,
   hashPassword,
@@ -57,6 +58,12 @@ export interface AuthServerOptions {
   quiet?: boolean;
   /** Send a webhook delivery on every user change (see AuthServer.deliveries); default none. */
   deliveries?: DeliveryTarget;
+  /** GOTRUE_RATE_LIMIT_TOKEN_REFRESH: POST /token calls per 5 minutes per address, bursts of 30; default 150, 0 = off. */
+  rateLimitTokenRefresh?: number;
+  /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED: rate-limit by the Sb-Forwarded-For address; default false. */
+  sbForwardedFor?: boolean;
+  /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL, in seconds; default 10. */
+  refreshTokenReuseIntervalSeconds?: number;
 }
 
 export interface AuthFault {
@@ -76,6 +83,11 @@ export interface AuthFault {
   times?: number;
   /** Wait this long before failing / passing through. */
   delayMs?: number;
+  /**
+   * With a 2xx status: the request is handled at once and its answer leaves this much later, so
+   * a client that gives up first never hears that it was done (the change is made all the same).
+   */
+  lateAnswerMs?: number;
 }
 
 export type BulkUserFields = Partial<StoredUser> & { password?: string };
@@ -293,6 +305,33 @@ function parseGoDuration(s: string): number | null {
   return m[1] === '-' ? -total : total;
 }
 
+/**
+ * GoTrue pages the admin list with ORDER BY created_at LIMIT … OFFSET … and nothing after
+ * created_at (internal/models/user.go FindUsersInAudience): users with equal created_at (a bulk
+ * import) come in whatever order Postgres' sort returns for that page, so from one page to the
+ * next they may be skipped or repeated. Each request here orders them anew, at random.
+ */
+function shuffleTies(users: StoredUser[]): void {
+  for (let start = 0; start < users.length; ) {
+    let end = start + 1;
+    while (end < users.length && users[end].created_at === users[start].created_at) end++;
+    for (let i = end - 1; i > start; i--) {
+      const j = start + Math.floor(Math.random() * (i - start + 1));
+      [users[i], users[j]] = [users[j], users[i]];
+    }
+    start = end;
+  }
+}
+
+/** Holds the answer back: `end` (which sends the head too) runs `ms` later. */
+function answerLate(res: ServerResponse, ms: number): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    setTimeout(() => end(...args), ms).unref();
+    return res;
+  }) as ServerResponse['end'];
+}
+
 function isBanned(u: StoredUser): boolean {
   return !!u.banned_until && parseMicros(u.banned_until) > Date.now() * 1000;
 }
@@ -309,6 +348,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const store = new Store(events, options.persistPath);
+  const tokenRateLimit = new TokenRateLimit({ perFiveMinutes: options.rateLimitTokenRefresh ?? 150, sbForwardedFor: options.sbForwardedFor ?? false });
+  const reuseIntervalMs = (options.refreshTokenReuseIntervalSeconds ?? 10) * 1000;
   const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
   if (options.deliveries) deliveries.configure(options.deliveries);
   store.onChange = (ev) => deliveries.onUserChanged(ev);
@@ -325,10 +366,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   // -------------------------------------------------------------------------- auth checks
 
+  /** GoTrue's checkPasswordStrength (internal/api/password.go): signup, PUT /user, admin update; never admin create. */
   function checkPassword(password: string): void {
-    if (Buffer.byteLength(password) > 72) {
-      throw new ApiError(422, 'validation_failed', 'Password cannot be longer than 72 characters');
-    }
+    if (Buffer.byteLength(password) > 72) throw validationFailed('Password cannot be longer than 72 characters');
     if (password.length < minPasswordLength) {
       throw new ApiError(422, 'weak_password', `Password should be at least ${minPasswordLength} characters.`, {
         weak_password: { reasons: ['length'] },
@@ -539,9 +579,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       return;
     }
     const hash = await hashPassword(password);
-    // Re-check after the async hash (another request may have won the race).
+    // GoTrue checks for duplicates before its transaction; the loser of a race meets the unique
+    // index inside it: 500 (internal/api/signup.go, "Database error saving new user").
     if (email ? store.findByEmail(aud, email) : store.findByPhone(aud, phone)) {
-      throw new ApiError(422, 'user_already_exists', 'User already registered');
+      throw new ApiError(500, 'unexpected_failure', 'Database error saving new user');
     }
     const u = store.newUserRow({
       aud,
@@ -569,6 +610,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   async function handleToken(ctx: Ctx): Promise<void> {
     const grant = queryParams(ctx.rawQuery).get('grant_type') ?? '';
+    if (grant !== 'password' && grant !== 'refresh_token') throw new ApiError(400, 'invalid_credentials', 'unsupported_grant_type');
+    tokenRateLimit.take(ctx.req);
     const body = await readJson(ctx);
     if (grant === 'password') {
       const email = getString(body, 'email');
@@ -588,43 +631,60 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         throw validationFailed('missing email or phone');
       }
       const invalid = new ApiError(400, 'invalid_credentials', 'Invalid login credentials');
-      if (!user || user.is_sso_user) throw invalid;
+      if (!user || user.is_sso_user || !user.encrypted_password) throw invalid;
+      // The ban is checked before the password (internal/api/token.go ResourceOwnerPasswordGrant).
+      if (isBanned(user)) throw new ApiError(400, 'user_banned', 'User is banned');
       if (!(await verifyPassword(password, user.encrypted_password))) throw invalid;
       // The user may have been deleted while scrypt ran.
       if (store.users.get(user.id) !== user) throw invalid;
-      if (isBanned(user)) throw new ApiError(400, 'user_banned', 'User is banned');
       if (provider === 'email' && !user.email_confirmed_at) throw new ApiError(400, 'email_not_confirmed', 'Email not confirmed');
       if (provider === 'phone' && !user.phone_confirmed_at) throw new ApiError(400, 'phone_not_confirmed', 'Phone not confirmed');
       send(ctx.res, 200, signIn(user, 'password'));
       return;
     }
     if (grant === 'refresh_token') {
-      const token = getString(body, 'refresh_token');
-      if (!token) {
-        const payload = JSON.stringify({ error: 'invalid_request', error_description: 'refresh_token required' });
-        send(ctx.res, 400, payload);
-        return;
-      }
-      if (token.length < 12) throw validationFailed('Refresh token is not valid');
-      const rt = store.refreshTokens.get(token);
-      if (!rt) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
-      const user = store.users.get(rt.user_id);
-      const session = store.sessions.get(rt.session_id);
-      if (!user) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
-      if (!session) throw new ApiError(400, 'session_not_found', 'Invalid Refresh Token: No Valid Session Found');
-      if (isBanned(user)) throw new ApiError(400, 'user_banned', 'Invalid Refresh Token: User Banned');
-      if (rt.revoked) {
-        // Reuse outside the reuse interval (0 here): revoke the whole token family.
-        store.revokeTokenFamily(session.id);
-        throw new ApiError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used');
-      }
-      rt.revoked = true;
-      session.updated_at = store.clock.now();
-      const next = store.issueRefreshToken(session, rt.token);
-      send(ctx.res, 200, tokenResponse(user, session, next.token));
+      send(ctx.res, 200, refreshGrant(getString(body, 'refresh_token')));
       return;
     }
     throw new ApiError(400, 'invalid_credentials', 'unsupported_grant_type');
+  }
+
+  /**
+   * The refresh_token grant as GoTrue runs it (internal/api/token_refresh.go, internal/tokens/service.go
+   * RefreshTokenGrant). A revoked token that is the parent of the session's active one is answered
+   * with that active token (the client lost the answer of its refresh: supabase-js retries after
+   * timeouts); an older revoked one is still accepted within the reuse interval of its revocation,
+   * and beyond it revokes the whole session's family. A refresh writes the user's last sign-in.
+   */
+  function refreshGrant(token: string): string {
+    // Only v1 tokens (12 of [a-z0-9]) are issued here; GoTrue refuses anything it cannot parse first.
+    if (!/^[a-z0-9]{12}$/.test(token)) throw validationFailed('Refresh token is not valid');
+    const rt = store.refreshTokens.get(token);
+    if (!rt) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+    const user = store.users.get(rt.user_id);
+    const session = store.sessions.get(rt.session_id);
+    if (!user) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+    if (isBanned(user)) throw new ApiError(400, 'user_banned', 'Invalid Refresh Token: User Banned');
+    if (!session) throw new ApiError(400, 'session_not_found', 'Invalid Refresh Token: No Valid Session Found');
+    if (rt.revoked) {
+      const active = store.activeTokenOf(session.id);
+      if (active && active.parent === rt.token) {
+        session.updated_at = store.clock.now();
+        return tokenResponse(user, session, active.token);
+      }
+      if (Date.now() > parseMicros(rt.updated_at ?? rt.created_at) / 1000 + reuseIntervalMs) {
+        store.revokeTokenFamily(session.id);
+        throw new ApiError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used');
+      }
+    }
+    store.revokeToken(rt);
+    session.updated_at = store.clock.now();
+    const next = store.issueRefreshToken(session, rt.token);
+    // GrantRefreshTokenSwap → createRefreshToken → user.UpdateLastSignInAt (internal/models/refresh_token.go).
+    store.updateUser(user, (u) => {
+      u.last_sign_in_at = store.clock.now();
+    });
+    return tokenResponse(user, session, next.token);
   }
 
   function handleGetUser(ctx: Ctx): void {
@@ -707,13 +767,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   function handleLogout(ctx: Ctx): void {
     const { user, session } = authenticate(ctx);
     const scope = queryParams(ctx.rawQuery).get('scope') ?? '';
-    if (scope === '' || scope === 'global') store.deleteSessionsOf(user.id);
-    else if (scope === 'local') {
-      if (session) store.deleteSession(session.id);
-    } else if (scope === 'others') {
-      if (session) store.deleteSessionsOf(user.id, session.id);
-      else store.deleteSessionsOf(user.id);
-    } else throw validationFailed(`Unsupported logout scope "${scope}"`);
+    if (!['', 'global', 'local', 'others'].includes(scope)) throw validationFailed(`Unsupported logout scope "${scope}"`);
+    // A token without a session logs out every session, whatever the scope (internal/api/logout.go).
+    if (session && scope === 'local') store.deleteSession(session.id);
+    else if (session && scope === 'others') store.deleteSessionsOf(user.id, session.id);
+    else store.deleteSessionsOf(user.id);
     ctx.res.writeHead(204, CORS_HEADERS);
     ctx.res.end();
   }
@@ -784,6 +842,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     // pop's Paginate: page < 1 -> 1, per_page < 1 -> 20
     const effPage = page < 1 ? 1 : page;
     const effPer = perPage < 1 ? 20 : perPage;
+    shuffleTies(matches);
     const slice = matches.slice((effPage - 1) * effPer, effPage * effPer);
     const count = matches.length;
     const totalPages = Math.ceil(count / effPer);
@@ -851,13 +910,13 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     if (passwordHash) {
       throw validationFailed('password_hash is not supported by the local Auth stand-in (bcrypt/argon2 are not available); send password instead');
     }
-    if (password) checkPassword(password);
+    // Admin create checks no password strength; bcrypt alone refuses over 72 bytes (internal/api/admin.go).
+    if (password && Buffer.byteLength(password) > 72) throw validationFailed('bcrypt: password length exceeds 72 bytes');
     let id: string | undefined;
     if (idParam) {
       if (!UUID_RE.test(idParam)) throw validationFailed('ID must conform to the uuid v4 format');
       if (idParam === NIL_UUID) throw validationFailed('ID cannot be a nil uuid');
       id = idParam.toLowerCase();
-      if (store.users.has(id)) throw new ApiError(422, 'user_already_exists', 'A user with this ID already exists');
     }
     let bannedMs: number | null = null;
     if (banDuration && banDuration !== 'none') {
@@ -865,12 +924,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       if (bannedMs === null) throw validationFailed(`invalid format for ban duration: time: invalid duration "${banDuration}"`);
     }
     const hash = await hashPassword(password || randomUUID() + randomUUID());
-    // Re-check uniqueness after the async hash.
-    if (email && store.findByEmail(aud, email)) {
-      throw new ApiError(422, 'email_exists', 'A user with this email address has already been registered');
-    }
-    if (phone && store.findByPhone(aud, phone)) throw new ApiError(422, 'phone_exists', 'Phone number already registered by another user');
-    if (id && store.users.has(id)) throw new ApiError(422, 'user_already_exists', 'A user with this ID already exists');
+    // GoTrue checks email and phone before its transaction and a custom id not at all: a taken id,
+    // or the loser of a race for an email or phone, meets a unique index inside it, and the
+    // answer is 500 (internal/api/admin.go adminUserCreate), which supabase-js reports as retryable.
+    const taken = (email && store.findByEmail(aud, email)) || (phone && store.findByPhone(aud, phone)) || (id && store.users.has(id));
+    if (taken) throw new ApiError(500, 'unexpected_failure', 'Database error creating new user');
     const u = store.newUserRow({
       ...(id ? { id } : {}),
       aud,
@@ -1062,7 +1120,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         req.socket.destroy();
         return true;
       }
-      if (f.status >= 200 && f.status < 400) return false; // delay only
+      if (f.status >= 200 && f.status < 400) {
+        if (f.lateAnswerMs) answerLate(res, f.lateAnswerMs);
+        return false; // delay only
+      }
       const code = f.code ?? (f.status >= 500 ? 'unexpected_failure' : 'unknown');
       sendError(res, new ApiError(f.status, code, f.message ?? `Injected fault (${f.status})`), wantsNewFormat(req.headers['x-supabase-api-version']));
       return true;

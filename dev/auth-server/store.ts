@@ -73,6 +73,8 @@ export interface StoredRefreshToken {
   revoked: boolean;
   parent: string | null;
   created_at: string;
+  /** Set when the token is revoked: the reuse interval counts from it (GoTrue's refresh_tokens.updated_at). */
+  updated_at?: string;
 }
 
 export interface IdentityJson {
@@ -510,6 +512,23 @@ export class Store {
     set.add(token);
     this.schedulePersist();
     return rt;
+  }
+
+  /** Marks a token used: its child is now the session's active token. */
+  revokeToken(rt: StoredRefreshToken): void {
+    rt.revoked = true;
+    rt.updated_at = this.clock.now();
+    this.schedulePersist();
+  }
+
+  /** The session's newest token not revoked (GoTrue's FindCurrentlyActiveRefreshToken), if any. */
+  activeTokenOf(sessionId: string): StoredRefreshToken | null {
+    let active: StoredRefreshToken | null = null;
+    for (const token of this.tokensBySession.get(sessionId) ?? []) {
+      const rt = this.refreshTokens.get(token);
+      if (rt && !rt.revoked && (!active || rt.created_at >= active.created_at)) active = rt;
+    }
+    return active;
   }
 
   revokeTokenFamily(sessionId: string): void {

@@ -10,6 +10,8 @@ import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { ReauthenticationService } from './reauthentication.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { SignupRecoveryService } from './signup-recovery.service.js';
+import { SignupSagaService } from './signup-saga.service.js';
 import { SignupSagasRepository } from './signup-sagas.repository.js';
 import { SignupService } from './signup.service.js';
 import { SupabaseJwtStrategy } from './supabase-jwt.strategy.js';
@@ -26,6 +28,8 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
     VerifiedTokenCache,
     SignupService,
     SignupSagasRepository,
+    SignupSagaService,
+    SignupRecoveryService,
     SessionsService,
     AccountDeletionService,
     ReauthenticationService,

@@ -10,6 +10,10 @@ export interface JobOptions {
   maxAttempts?: number;
   /** A job with the same key replaces a pending one instead of queueing twice. */
   jobKey?: string;
+  /** Not before this time (default: now). */
+  runAt?: Date;
+  /** With `jobKey`: keep the pending job's run time instead of moving it (a burst of adds cannot postpone it). */
+  keepRunAt?: boolean;
 }
 
 /** A recurring job: a graphile-worker crontab line without its task name, e.g. `0 * * * *`. */
@@ -47,8 +51,9 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Adds a job through `sql`: inside the caller's transaction, it exists exactly if that commits. */
   async add(sql: Sql, task: string, payload: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
     await sql.query(
-      'SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3::int, job_key => $4::text)::text',
-      [task, JSON.stringify(payload), options.maxAttempts ?? 10, options.jobKey ?? null],
+      `SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3::int, job_key => $4::text, run_at => $5::timestamptz,
+         job_key_mode => $6::text)::text`,
+      [task, JSON.stringify(payload), options.maxAttempts ?? 10, options.jobKey ?? null, options.runAt ?? null, options.keepRunAt ? 'preserve_run_at' : 'replace'],
     );
   }
 

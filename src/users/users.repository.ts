@@ -161,6 +161,16 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** Whether a live user holds the email, the phone (E.164), or both. */
+  async identityTaken(email: string, phone: string | null): Promise<{ email: boolean; phone: boolean }> {
+    const [row] = await this.prisma.sql.query<{ email: boolean; phone: boolean }>(
+      `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone = $2), false) AS phone
+       FROM users WHERE deleted_at IS NULL AND (email = $1 OR phone = $2)`,
+      [email, phone],
+    );
+    return row;
+  }
+
   async findLiveIdByEmail(email: string): Promise<string | null> {
     const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email]);
     return rows[0]?.id ?? null;

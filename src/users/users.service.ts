@@ -171,6 +171,11 @@ export class UsersService implements OnModuleInit {
     return { items, nextCursor: rows.length === limit ? rows[rows.length - 1].id : null };
   }
 
+  /** Whether a live user holds this email (lower-case) or this phone (E.164). */
+  async identityTaken(email: string, phone: string | null): Promise<{ email: boolean; phone: boolean }> {
+    return this.users.identityTaken(email.trim().toLowerCase(), phone);
+  }
+
   /** The id of the live user with this email (stored lower-case), if any. */
   async findLiveIdByEmail(email: string): Promise<string | null> {
     return this.users.findLiveIdByEmail(email.trim().toLowerCase());

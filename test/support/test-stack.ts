@@ -52,7 +52,9 @@ export async function startTestStack(
   } = {},
 ): Promise<TestStack> {
   const database = options.database ?? (await createTestDatabase());
-  const auth = await startAuthServer({ autoconfirm: true, quiet: true, ...options.auth });
+  // GoTrue's per-address limit on POST /token is off unless a test asks for it: every call of a
+  // test file comes from one address, and most files sign in far more than 30 times.
+  const auth = await startAuthServer({ autoconfirm: true, quiet: true, rateLimitTokenRefresh: 0, ...options.auth });
   const config = loadConfig({
     DATABASE_URL: database.url,
     SUPABASE_URL: auth.url,

@@ -1,0 +1,53 @@
+// GoTrue's limit on POST /token (password and refresh grants): a token bucket per client address,
+// `perFiveMinutes` requests per 5 minutes with bursts of 30 (supabase/auth
+// internal/api/apilimiter/apilimiter.go: tollbooth.NewLimiter(RateLimitTokenRefresh/(60*5)).SetBurst(30);
+// internal/api/token.go applies it before the grant). The address is the leftmost Sb-Forwarded-For
+// value when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on and it parses as an IP
+// (internal/sbff/sbff.go), otherwise the connecting address, as hosted Supabase's gateway passes it.
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import { ApiError } from './errors.js';
+
+const BURST = 30;
+const MAX_BUCKETS = 100_000;
+
+export interface TokenRateLimitOptions {
+  /** GOTRUE_RATE_LIMIT_TOKEN_REFRESH: requests per 5 minutes per address (default 150); 0 = no limit. */
+  perFiveMinutes: number;
+  /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED (default false, as in GoTrue). */
+  sbForwardedFor: boolean;
+}
+
+export class TokenRateLimit {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly perMs: number;
+
+  constructor(private readonly options: TokenRateLimitOptions) {
+    this.perMs = options.perFiveMinutes / (5 * 60_000);
+  }
+
+  /** Throws GoTrue's 429 `over_request_rate_limit` when the address's bucket is empty. */
+  take(req: IncomingMessage): void {
+    if (this.options.perFiveMinutes <= 0) return;
+    const key = this.addressOf(req);
+    const now = Date.now();
+    const bucket = this.buckets.get(key) ?? { tokens: BURST, at: now };
+    bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) * this.perMs);
+    bucket.at = now;
+    if (!this.buckets.has(key)) {
+      if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+      this.buckets.set(key, bucket);
+    }
+    if (bucket.tokens < 1) throw new ApiError(429, 'over_request_rate_limit', 'Request rate limit reached');
+    bucket.tokens -= 1;
+  }
+
+  private addressOf(req: IncomingMessage): string {
+    if (this.options.sbForwardedFor) {
+      const raw = req.headers['sb-forwarded-for'];
+      const first = (Array.isArray(raw) ? raw[0] : raw)?.split(',', 1)[0]?.trim();
+      if (first && isIP(first)) return first;
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  }
+}

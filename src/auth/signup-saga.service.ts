@@ -1,0 +1,158 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiError } from '../common/api-error.js';
+import { PrismaService } from '../prisma/prisma.service.js';
+import { ProfilesService } from '../profiles/profiles.service.js';
+import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
+import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { toUserResponse } from '../users/user-mapper.js';
+import { snapshotFromSupabase } from '../users/user-snapshot.js';
+import { isPhoneRace } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
+import type { SignupResponse } from './dto/auth-responses.dto.js';
+import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  phone: string | null;
+  displayName: string | null;
+}
+
+const REFUSALS: Record<string, { status: number; message: string }> = {
+  email_exists: { status: 409, message: 'A user with this email address already exists' },
+  user_already_exists: { status: 409, message: 'A user with this email address already exists' },
+  phone_exists: { status: 409, message: 'A user with this phone number already exists' },
+  weak_password: { status: 422, message: 'The password is too weak' },
+  validation_failed: { status: 400, message: 'Supabase refused the signup data' },
+};
+
+/** The answer for a signup Supabase (or this mirror) refused, by Supabase's code. */
+export function refusal(code: string, reasons?: string[]): ApiError {
+  const known = REFUSALS[code] ?? { status: 400, message: 'Supabase refused the signup' };
+  const stable = code === 'user_already_exists' ? 'email_exists' : code;
+  return new ApiError(known.status, stable, known.message, reasons ? { reasons } : undefined);
+}
+
+/** Another signup took the phone number between the check and the local write. */
+export class PhoneTakenMeanwhile extends Error {}
+
+/** Supabase could not tell whether it created the user; the saga stays open for recovery. */
+export class OutcomeUnknown extends Error {}
+
+/** Rounds of "create, and when the answer is lost, read back" before the request gives up. */
+const CREATE_ROUNDS = 3;
+const ROUND_PAUSE_MS = [0, 200, 1_000];
+
+/**
+ * The steps of the signup saga, shared by the request (SignupService) and by recovery
+ * (SignupRecoveryService): record, create the Supabase user under an id chosen here, complete the
+ * local side in one transaction, or compensate. Each step records where the saga stands first.
+ */
+@Injectable()
+export class SignupSagaService {
+  private readonly logger = new Logger(SignupSagaService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sagas: SignupSagasRepository,
+    private readonly supabase: SupabaseAdminService,
+    private readonly users: UsersService,
+    private readonly profiles: ProfilesService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Step 1: refuses an email or phone the mirror knows, and records the saga; null when the idempotency key is taken. */
+  async begin(input: SignupInput, idempotencyKey: string | null): Promise<SignupSagaRow | null> {
+    const taken = await this.users.identityTaken(input.email, input.phone);
+    if (taken.email) throw refusal('email_exists');
+    if (taken.phone) throw refusal('phone_exists');
+    return this.sagas.insert({
+      id: randomUUID(),
+      idempotency_key: idempotencyKey,
+      user_id: randomUUID(),
+      email: input.email,
+      phone: input.phone,
+      display_name: input.displayName,
+    });
+  }
+
+  /**
+   * Step 2: creates the Supabase user with the saga's id. When the answer is lost (a timeout, a
+   * network error, a 5xx: GoTrue answers 500 to the loser of a race for an email, phone or id),
+   * the user is read back by that id; if Supabase has none, the create is sent again, and a
+   * duplicate email or phone is then refused cleanly (GoTrue checks before it writes). Throws the
+   * refusal (the saga failed), or OutcomeUnknown while Supabase cannot be reached.
+   */
+  async createRemote(saga: SignupSagaRow, password: string, emailConfirm: boolean): Promise<SupabaseUser> {
+    for (let round = 0; round < CREATE_ROUNDS; round++) {
+      if (ROUND_PAUSE_MS[round]) await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS[round]));
+      const created = await this.supabase.createUser({
+        id: saga.user_id,
+        email: saga.email as string,
+        password,
+        phone: saga.phone ?? undefined,
+        emailConfirm,
+        userMetadata: saga.display_name ? { display_name: saga.display_name } : {},
+      });
+      if (created.kind === 'refused') {
+        const code = created.code ?? 'validation_failed';
+        await this.sagas.advance(saga.id, 'failed', { errorCode: code === 'user_already_exists' ? 'email_exists' : code });
+        throw refusal(code, created.reasons);
+      }
+      const user = created.kind === 'ok' ? created.value : await this.readBack(saga);
+      if (user) {
+        await this.sagas.advance(saga.id, 'remote_created');
+        return user;
+      }
+    }
+    throw new OutcomeUnknown(`Supabase did not say whether it created the user of saga ${saga.id}`);
+  }
+
+  /** The saga's user if Supabase has it; null when it has none or cannot be asked. */
+  private async readBack(saga: SignupSagaRow): Promise<SupabaseUser | null> {
+    const found = await this.supabase.getUserById(saga.user_id);
+    return found.kind === 'found' ? found.user : null;
+  }
+
+  /**
+   * Step 3: the mirror row, the profile, the audit record and the saga's end, in one transaction.
+   * Throws PhoneTakenMeanwhile when another user took the phone first; the caller decides what
+   * then happens to the Supabase user.
+   */
+  async completeLocal(saga: SignupSagaRow, user: SupabaseUser): Promise<SignupResponse> {
+    return this.prisma.transaction(
+      async (sql) => {
+        const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user), sql);
+        if (applied.status === 'deleted') throw new Error('the new user is a tombstone: deleted already');
+        if (applied.user.phone_conflict !== null) throw new PhoneTakenMeanwhile();
+        const ensured = await this.profiles.ensureProfile(applied.user.id, { displayName: saga.display_name, firstName: null, lastName: null }, sql);
+        if (!ensured) throw new Error('the profile could not be created');
+        const response: SignupResponse = { user: toUserResponse(applied.user), profile: ensured.profile };
+        await this.audit.record(sql, { userId: applied.user.id, subjectId: applied.user.id, type: 'user.signed_up', details: {} });
+        await this.sagas.advance(saga.id, 'completed', { response }, sql);
+        return response;
+      },
+      { retryOnceIf: isPhoneRace },
+    );
+  }
+
+  /**
+   * Deletes the saga's Supabase user (compensation). If Supabase cannot do it now, the saga stays
+   * `compensating`, due for recovery in `retryInMs`.
+   */
+  async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>, reason: string, retryInMs: number): Promise<boolean> {
+    await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs });
+    const deleted = await this.supabase.deleteUser(saga.user_id);
+    if (deleted.kind !== 'ok') {
+      this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');
+      return false;
+    }
+    await this.prisma.transaction(async (sql) => {
+      await this.sagas.advance(saga.id, 'compensated', {}, sql);
+      await this.audit.record(sql, { userId: null, subjectId: saga.user_id, type: 'signup.compensated', details: { reason } });
+    });
+    return true;
+  }
+}

@@ -43,7 +43,10 @@ describe('a delivery while Postgres is down', () => {
     expect(down.status).toBe(503);
     expect(down.body.code).toBe('database_unavailable');
     expect(down.headers.get('retry-after')).not.toBeNull();
-    expect((await stack.request('GET', '/health')).status).toBe(503);
+    const health = await stack.request('GET', '/health');
+    expect(health.status).toBe(503);
+    // No driver text (Prisma's or pg's) in the body: only what is down.
+    expect(health.body).toEqual({ statusCode: 503, code: 'unhealthy', message: 'Postgres does not answer', details: { database: { status: 'down' } }, requestId: expect.any(String) });
 
     postgres = await startEmbeddedPostgres({ dataDir, port, persistent: true, fast: true });
     let retried = await stack.request('POST', '/webhooks/supabase', { body, headers });

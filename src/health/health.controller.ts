@@ -26,7 +26,8 @@ export class HealthController {
       return await this.health.check([() => this.db.pingCheck('database', this.prisma, { timeout: 2_000 })]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
-      throw new ApiError(503, 'unhealthy', 'Postgres does not answer', error.getResponse());
+      // Terminus' answer carries the driver's own error text: the body says only what is down.
+      throw new ApiError(503, 'unhealthy', 'Postgres does not answer', { database: { status: 'down' } });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { ApiError } from '../common/api-error.js';
+import { decodeUtf8 } from '../common/http-edges.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { InvalidSnapshotError, isTimestamp, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import type { DeliveryForm } from './delivery-authenticator.js';
@@ -20,9 +21,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {
+  const text = decodeUtf8(body);
+  if (text === null) throw invalidPayload('The body is not valid UTF-8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw invalidPayload('The body is not JSON');
   }

@@ -1,0 +1,86 @@
+// How bytes become requests: body parsers, and the answers Fastify and Node give before any route
+// runs. Every one of them leaves in the one error shape, with a code and a request id.
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { errorCodes, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { ApiError } from './api-error.js';
+import { requestIdOf } from './request-id.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Routes that read their raw body themselves: webhooks verify signatures over bytes before parsing. */
+function readsRawBody(url: string): boolean {
+  return url.startsWith('/webhooks/');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes as text, or null when they are not UTF-8 (never U+FFFD in their place). */
+export function decodeUtf8(bytes: Buffer): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * JSON bodies are parsed by Fastify's own safe parser (prototype poisoning refused) after a strict
+ * UTF-8 decode; raw-body routes get the exact bytes whatever their content type (a signed
+ * delivery sent as text/plain is still verified over what was signed). Anything else is 415.
+ */
+export function registerBodyParsers(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    (request as typeof request & { rawBody: Buffer }).rawBody = body as Buffer;
+    if (readsRawBody(request.url)) return done(null, body);
+    const text = decodeUtf8(body as Buffer);
+    if (text === null) return done(new ApiError(400, 'invalid_json', 'The request body is not valid UTF-8'), undefined);
+    parseJson(request, text, done);
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    if (!readsRawBody(request.url)) {
+      return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers['content-type']), undefined);
+    }
+    (request as typeof request & { rawBody: Buffer }).rawBody = body as Buffer;
+    done(null, body);
+  });
+}
+
+/** Fastify's errors before routing (a URL it cannot decode): 400 in the error shape. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const requestId = requestIdOf(request);
+  const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  void reply
+    .status(statusCode)
+    .header('x-request-id', requestId)
+    .send({ statusCode, code: 'bad_request', message: 'The request URL is not valid', requestId });
+}
+
+/**
+ * Node's refusals of what is not HTTP it can read (a malformed request line or header, headers
+ * past the size limit): the socket has no request object, so the answer is written by hand.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const statusCode = tooLarge ? 431 : 400;
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    statusCode,
+    code: tooLarge ? 'headers_too_large' : 'bad_request',
+    message: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
+    requestId,
+  });
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

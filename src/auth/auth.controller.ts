@@ -70,7 +70,7 @@ export class AuthController {
   @ApiOkResponse({ type: LoginResponse })
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_credentials`, or `user_deleted`' })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: '`email_not_confirmed`' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: '`email_not_confirmed`, `user_banned`' })
   @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
   login(@Body() request: LoginRequest, @Ip() ip: string): Promise<LoginResponse> {
@@ -84,6 +84,7 @@ export class AuthController {
   @ApiOkResponse({ type: RefreshResponse })
   @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_refresh_token`, or `user_deleted`' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: '`user_banned`' })
   @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
   @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
   refresh(@Body() request: RefreshRequest, @Ip() ip: string): Promise<RefreshResponse> {

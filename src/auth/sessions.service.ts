@@ -11,6 +11,10 @@ import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
 
+function userBanned(): ApiError {
+  return new ApiError(403, 'user_banned', 'This account is banned');
+}
+
 /** Password sign-in, refresh and logout through Supabase Auth, answered in this API's error shape. */
 @Injectable()
 export class SessionsService {
@@ -37,6 +41,8 @@ export class SessionsService {
       if (signedIn.kind === 'refused' && signedIn.code === 'email_not_confirmed') {
         throw new ApiError(403, 'email_not_confirmed', 'Confirm your email address first: follow the link in the email we sent');
       }
+      // Supabase says so before it checks the password (anyone can ask it directly): no secret to keep.
+      if (signedIn.kind === 'refused' && signedIn.code === 'user_banned') throw userBanned();
       throw remoteError(signedIn, new ApiError(401, 'invalid_credentials', 'The email or password is wrong'));
     }
     const { session, user } = signedIn.value;
@@ -51,6 +57,7 @@ export class SessionsService {
     await this.limits.take(this.limits.authCallsFrom(clientIp), this.limits.refreshesOf(refreshToken));
     const refreshed = await this.supabaseAuth.refresh(refreshToken, clientIp);
     if (refreshed.kind !== 'ok') {
+      if (refreshed.kind === 'refused' && refreshed.code === 'user_banned') throw userBanned();
       throw remoteError(refreshed, new ApiError(401, 'invalid_refresh_token', 'The refresh token is invalid, used or expired'));
     }
     if (this.users.isDeleted(refreshed.value.user.id)) throw userDeleted();

@@ -116,6 +116,13 @@ describe('a write that waits for another first write of the same user to commit'
     expect(await users.applyUserSnapshotOnce(snapshotOf(id), claim)).toBeNull();
   });
 
+  it('counts the committed row from the batch path (reconcile pages), not a missing one', async () => {
+    const users = stack.app.get(UsersService);
+    const id = randomUUID();
+    const counts = await afterHeldFirstWrite((client) => insertRow(client, id, '2026-03-01T10:00:00Z'), () => users.applyUserSnapshots([snapshotOf(id)]));
+    expect(counts).toMatchObject({ created: 0, updated: 0, unchanged: 1, missing: 0, unwritten: [id] });
+  });
+
   it('answers the committed row from the token-claims path', async () => {
     const users = stack.app.get(UsersService);
     const id = randomUUID();

@@ -150,8 +150,9 @@ const ROWS_ANSWER = `
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)`;
 
 /**
- * One row of counts (see ApplyCounts), the ids whose phone this write flagged and the ids of the
- * live rows it left as they were: for pages of many users.
+ * One row of counts (see ApplyCounts), the ids whose phone this write flagged, the ids of the
+ * live rows it left as they were, and the ids of rows out of its sight (committed by another
+ * writer while it ran; see ROWS_ANSWER): for pages of many users.
  */
 const COUNTS_ANSWER = `
   , unwritten AS (
@@ -161,7 +162,9 @@ const COUNTS_ANSWER = `
   )
   SELECT w.created, w.updated, n.unchanged, n.stale, n.deleted,
     (SELECT count(*) FROM input)::int - w.created - w.updated - n.unchanged - n.stale - n.deleted AS missing,
-    w.flagged, n.unwritten
+    w.flagged, n.unwritten,
+    ARRAY(SELECT i.id::text FROM input i WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)
+      AND NOT EXISTS (SELECT 1 FROM unwritten n WHERE n.id = i.id)) AS unseen
   FROM (SELECT count(*) FILTER (WHERE inserted)::int AS created, count(*) FILTER (WHERE NOT inserted)::int AS updated,
           coalesce(array_agg(id::text) FILTER (WHERE phone_conflict IS NOT NULL), '{}') AS flagged FROM written) AS w,
        (SELECT count(*) FILTER (WHERE deleted_at IS NULL AND same_version)::int AS unchanged,
@@ -198,7 +201,7 @@ export interface ApplyCounts {
   stale: number;
   /** Tombstones: left alone. */
   deleted: number;
-  /** Snapshots that left no row (none in practice: kept so that counts always add up). */
+  /** Snapshots that left no row in sight even when applied again (none in practice: kept so that counts always add up). */
   missing: number;
   /** Ids whose phone was stored as a conflict by this write. */
   flagged: string[];

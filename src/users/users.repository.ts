@@ -128,16 +128,22 @@ export class UsersRepository {
    * At most BATCH_LIMIT users per statement: a `--per-page 10000` page is written in ten, so no
    * statement holds more rows locked, or waits on more, than a default page does.
    */
-  async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql): Promise<ApplyCounts> {
+  async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, attempt = 1): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
-      const values = snapshotParams(snapshots.slice(start, start + BATCH_LIMIT));
-      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts>(UPSERT_COUNTING_STATEMENT, values));
-      for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += counts![key];
-      for (const userId of counts!.flagged) this.warnOfConflict(userId);
-      total.flagged.push(...counts!.flagged);
-      total.unwritten.push(...counts!.unwritten);
+      const batch = snapshots.slice(start, start + BATCH_LIMIT);
+      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)));
+      // Rows another writer committed while the statement ran (a user listed on two pages applied
+      // at once, a sync): counted once they are in sight (see withUnseenRowsRead).
+      if (counts.unseen.length > 0 && attempt < UNSEEN_ROW_ATTEMPTS) {
+        const unseen = new Set(counts.unseen);
+        const again = await this.upsertCounting(batch.filter((snapshot) => unseen.has(snapshot.id)), sql, attempt + 1);
+        counts.missing -= unseen.size;
+        addCounts(counts, again);
+      }
+      addCounts(total, counts);
     }
+    if (attempt === 1) for (const userId of total.flagged) this.warnOfConflict(userId);
     return total;
   }
 
@@ -260,4 +266,10 @@ export class UsersRepository {
       [retentionDays],
     );
   }
+}
+
+function addCounts(total: ApplyCounts, more: ApplyCounts): void {
+  for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += more[key];
+  total.flagged.push(...more.flagged);
+  total.unwritten.push(...more.unwritten);
 }

@@ -46,8 +46,23 @@ describe('loadConfig', () => {
     ['SUPABASE_JWT_SECRET', 'short', 'SUPABASE_JWT_SECRET must be at least 32 characters'],
     ['SUPABASE_WEBHOOK_SECRET', 'plain-secret', 'SUPABASE_WEBHOOK_SECRET must be'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
+    ['ANONYMOUS_USERS', 'maybe', 'ANONYMOUS_USERS must be one of refuse, allow'],
+    ['TRUST_PROXY', 'the load balancer', 'TRUST_PROXY must be'],
+    ['REAUTHENTICATION_WINDOW_MINUTES', '-1', 'REAUTHENTICATION_WINDOW_MINUTES must be an integer'],
+    ['RATE_LIMIT_LOOKUP_PER_IP', '1.5', 'RATE_LIMIT_LOOKUP_PER_IP must be an integer'],
   ])('names a malformed %s', (name, bad, expected) => {
     expect(failure({ ...valid, [name]: bad })).toContain(expected);
+  });
+
+  it('reads the abuse settings, with defaults that refuse anonymous users and trust no proxy', () => {
+    const defaults = loadConfig(valid);
+    expect(defaults.anonymousUsers).toBe('refuse');
+    expect(defaults.trustProxy).toBe(false);
+    expect(defaults.reauthenticationWindowMinutes).toBe(10);
+    expect(defaults.rateLimits.lookupPerIpPerMinute).toBe(60);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7']);
+    expect(loadConfig({ ...valid, ANONYMOUS_USERS: 'allow' }).anonymousUsers).toBe('allow');
   });
 
   it('accepts legacy JWT keys and several webhook secrets during rotation', () => {

@@ -52,6 +52,10 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
   });
   registerBodyParsers(app);
   app.useLogger(app.get(Logger));
+  if (config.trustProxy === true) {
+    // Fastify then believes the left-most X-Forwarded-For, which any client writes as it likes.
+    app.get(Logger).warn('TRUST_PROXY=true takes client addresses from X-Forwarded-For as sent: any caller can pick its own and escape or spend per-address limits. Set the number of proxy hops or their addresses instead.');
+  }
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {

@@ -14,6 +14,7 @@ beforeAll(async () => {
       TRUST_PROXY: 'true',
       RATE_LIMIT_AUTH_PER_IP: '40',
       RATE_LIMIT_AUTH_PER_ACCOUNT: '5',
+      RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT: '10',
       RATE_LIMIT_LOOKUP_PER_USER: '30',
       RATE_LIMIT_LOOKUP_PER_IP: '40',
       SIGNUP_EMAIL_CONFIRMATION: 'false',
@@ -82,6 +83,53 @@ describe('failed sign-ins are counted per account and client', () => {
     const limited = answers.find((answer) => answer.status === 429)!;
     expect(limited.body.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('guessing one password from many addresses', () => {
+  it('once the account failed too often this hour, a failing address is held back and a new one gets one try; the owner still signs in', async () => {
+    const owner = await account();
+    const wrong = (client: string) => stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-2' }, headers: from(client) });
+    const first = newClient();
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await wrong(first)).status);
+    for (let i = 0; i < 5; i++) statuses.push((await wrong(newClient())).status);
+    expect(statuses).toEqual(Array(10).fill(401)); // 10 failures: the account's hourly budget is spent
+
+    expect((await wrong(first)).status).toBe(429);
+    const late = newClient();
+    expect((await wrong(late)).status).toBe(401);
+    const heldBack = await wrong(late);
+    expect(heldBack.status).toBe(429);
+    expect(Number(heldBack.headers.get('retry-after'))).toBeGreaterThan(60);
+
+    const ownerLogin = await stack.request('POST', '/auth/login', { body: { email: owner.email, password }, headers: from(newClient()) });
+    expect(ownerLogin.status).toBe(200);
+  });
+
+  it('counts the addresses of one IPv6 /64 as one', async () => {
+    const owner = await account();
+    const statuses = [];
+    for (let i = 1; i <= 7; i++) {
+      const answer = await stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-3' }, headers: from(`2001:db8:77:1::${i.toString(16)}`) });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  });
+
+  it('a refused caller adds no rows: new emails and tokens from an address past its limit are not counted', async () => {
+    const client = newClient();
+    for (let i = 0; i < 40; i++) await stack.request('POST', '/auth/refresh', { body: { refreshToken: `token${i}-${randomUUID()}` }, headers: from(client) });
+    const before = (await stack.db.query('SELECT count(*)::int AS n FROM rate_limits')).rows[0].n;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 2
+          ? stack.request('POST', '/auth/login', { body: { email: `new-${randomUUID()}@example.com`, password }, headers: from(client) })
+          : stack.request('POST', '/auth/refresh', { body: { refreshToken: `fresh${i}-${randomUUID()}` }, headers: from(client) }),
+      ),
+    );
+    expect(answers.every((answer) => answer.status === 429)).toBe(true);
+    expect((await stack.db.query('SELECT count(*)::int AS n FROM rate_limits')).rows[0].n).toBe(before);
   });
 });
 

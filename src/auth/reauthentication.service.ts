@@ -59,12 +59,12 @@ export class ReauthenticationService {
     const failures = this.limits.failedPasswordChecksOf(caller.id);
     await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
     const checked = await this.supabaseAuth.signInWithPassword(identity, password, clientIp);
-    if (checked.kind !== 'refused') await this.limits.giveBack(failures);
+    const wrongPassword = checked.kind === 'refused' && checked.code === 'invalid_credentials';
+    if (!wrongPassword) await this.limits.giveBack(failures);
     if (checked.kind === 'ok') return;
     const rightPassword = checked.kind === 'refused' && (checked.code === 'email_not_confirmed' || checked.code === 'phone_not_confirmed');
-    if (rightPassword) return this.limits.giveBack(failures);
-    const refusedPassword = checked.kind === 'refused' && checked.status !== 429;
-    if (refusedPassword) {
+    if (rightPassword) return;
+    if (checked.kind === 'refused' && checked.status !== 429) {
       await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: `${action}_refused`, details: { reason: checked.code ?? 'refused' } });
     }
     throw remoteError(checked, new ApiError(401, 'invalid_credentials', 'The password is wrong'));

@@ -28,14 +28,22 @@ export class SessionsService {
 
   /**
    * Signs in; refuses unconfirmed emails; mirrors the user (same apply function as sync). Limited
-   * per client address (every call) and per account and client (failures only: a sign-in that
-   * succeeds, or that Supabase could not judge, gives its count back).
+   * per client address (every call) and per account and client (wrong passwords only: any other
+   * answer gives its count back), and a client that keeps failing for an account that failed too
+   * often this hour is held back (docs/security.md).
    */
   async login(email: string, password: string, clientIp: string): Promise<LoginResponse> {
     const failures = this.limits.failedSignInsOf(email, clientIp);
     await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
+    try {
+      await this.limits.refuseFailingClientOf(email, clientIp);
+    } catch (error) {
+      await this.limits.giveBack(failures);
+      throw error;
+    }
     const signedIn = await this.supabaseAuth.signInWithPassword({ email }, password, clientIp);
-    if (signedIn.kind !== 'refused') await this.limits.giveBack(failures);
+    if (signedIn.kind === 'refused' && signedIn.code === 'invalid_credentials') await this.limits.recordFailedSignIn(email, clientIp);
+    else await this.limits.giveBack(failures);
     if (signedIn.kind !== 'ok') {
       if (signedIn.kind === 'refused') await this.recordFailure(email, signedIn.code ?? 'refused');
       if (signedIn.kind === 'refused' && signedIn.code === 'email_not_confirmed') {

@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     expect(defaults.trustProxy).toBe(false);
     expect(defaults.reauthenticationWindowMinutes).toBe(10);
     expect(defaults.rateLimits.lookupPerIpPerMinute).toBe(60);
+    expect(defaults.rateLimits.authFailuresPerAccountPerHour).toBe(100);
     expect(loadConfig({ ...valid, TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7']);
     expect(loadConfig({ ...valid, ANONYMOUS_USERS: 'allow' }).anonymousUsers).toBe('allow');

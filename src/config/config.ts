@@ -41,8 +41,10 @@ export interface AppConfig {
   rateLimits: {
     /** Signup, login and refresh calls per minute from one IP address; 0 = off. */
     authPerIpPerMinute: number;
-    /** Signup, login and refresh calls per minute for one account (email or refresh token); 0 = off. */
+    /** Failed sign-ins per minute of one account from one client (and signups, refreshes, password checks); 0 = off. */
     authPerAccountPerMinute: number;
+    /** Failed sign-ins per hour of one account across all clients, past which failing clients are held back; 0 = off. */
+    authFailuresPerAccountPerHour: number;
     /** Phone lookups per minute by one signed-in user; 0 = off. */
     lookupPerUserPerMinute: number;
     /** Phone lookups per minute from one IP address, whoever is signed in; 0 = off. */
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rateLimits: {
       authPerIpPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_IP', 30, 0, 1_000_000),
       authPerAccountPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_ACCOUNT', 10, 0, 1_000_000),
+      authFailuresPerAccountPerHour: integer(env, 'RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT', 100, 0, 1_000_000),
       lookupPerUserPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_USER', 30, 0, 1_000_000),
       lookupPerIpPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_IP', 60, 0, 1_000_000),
     },

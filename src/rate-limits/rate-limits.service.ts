@@ -1,97 +1,72 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { rateLimited } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, prepared } from '../prisma/prisma.service.js';
+import { clientSubject } from './client-address.js';
+import { RateLimitStore, type Limit } from './rate-limit.store.js';
+
+export type { Limit } from './rate-limit.store.js';
 
 const MINUTE_MS = 60_000;
-
-export const PURGE_RATE_LIMITS_TASK = 'purge_rate_limits';
-
-/** One subject's budget: `limit` requests a period, taken as a burst or spread out. */
-export interface Limit {
-  /** The limit's name and a hash of its subject: no email or address is stored in clear. */
-  readonly key: string;
-  /** Milliseconds one request takes from the budget (period ÷ limit). */
-  readonly stepMs: number;
-  readonly periodMs: number;
-}
+const HOUR_MS = 60 * MINUTE_MS;
 
 /**
- * GCRA in one statement per request, whatever the number of limits: each key's row holds the time
- * at which its budget is whole again (`tat`). A request moves it one step later unless that would
- * put it more than a period ahead, in which case it is refused and the row is left as it was.
- * Rows are locked in key order, so concurrent requests sharing keys cannot deadlock.
- */
-const TAKE = prepared(
-  'rate_limit_take',
-  `INSERT INTO rate_limits AS r (key, tat, step_ms, period_ms, refused)
-   SELECT k.key, now() + make_interval(secs => k.step_ms / 1000), k.step_ms, k.period_ms, false
-   FROM unnest($1::text[], $2::float8[], $3::float8[]) AS k(key, step_ms, period_ms)
-   ORDER BY k.key
-   ON CONFLICT (key) DO UPDATE SET
-     step_ms = EXCLUDED.step_ms, period_ms = EXCLUDED.period_ms,
-     refused = greatest(r.tat, now()) + make_interval(secs => EXCLUDED.step_ms / 1000) > now() + make_interval(secs => EXCLUDED.period_ms / 1000),
-     tat = CASE WHEN greatest(r.tat, now()) + make_interval(secs => EXCLUDED.step_ms / 1000) > now() + make_interval(secs => EXCLUDED.period_ms / 1000)
-           THEN r.tat ELSE greatest(r.tat, now()) + make_interval(secs => EXCLUDED.step_ms / 1000) END
-   RETURNING r.refused,
-     ceil(extract(epoch FROM greatest(r.tat, now()) + make_interval(secs => r.step_ms / 1000) - now() - make_interval(secs => r.period_ms / 1000)))::int AS retry_after`,
-);
-
-const GIVE_BACK = prepared(
-  'rate_limit_give_back',
-  `UPDATE rate_limits SET tat = tat - make_interval(secs => step_ms / 1000) WHERE key = ANY($1::text[])`,
-);
-
-/**
- * Rate limits shared by every instance: the state is in Postgres, so two instances (or twenty) do
- * not multiply a limit. Services take from the limits of a request before the work it limits,
- * and give back what turned out not to count (a correct password does not count as a failure).
- * A limit set to 0 in the configuration is off.
+ * The limits of this service, by subject (docs/security.md has the table). Services take from
+ * the limits of a request before the work they limit, and give back what turned out not to count
+ * (a correct password is no failure). A limit configured as 0 is off.
  */
 @Injectable()
-export class RateLimitsService implements OnModuleInit {
+export class RateLimitsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
-    private readonly jobs: JobQueueService,
+    private readonly store: RateLimitStore,
   ) {}
 
-  onModuleInit(): void {
-    this.jobs.register(PURGE_RATE_LIMITS_TASK, async () => {
-      await this.prisma.sql.execute('DELETE FROM rate_limits WHERE tat < now()');
-    });
-    this.jobs.scheduleRecurring({ task: PURGE_RATE_LIMITS_TASK, cron: '23 * * * *' });
-  }
-
   /**
-   * Takes one request from each limit, or throws 429 `rate_limited` with Retry-After when any of
-   * them is used up. A request counts against every limit that lets it through, even when another
-   * one refuses it: hammering on one limit spends the others.
+   * Takes one request from each limit, in the order given: the first (the broadest: an address)
+   * alone, then the others. A refusal throws 429 `rate_limited` with Retry-After, and the limits
+   * after it are neither counted nor created, so a refused caller cannot grow the table with a
+   * new email or token per request.
    */
   async take(...limits: Array<Limit | null>): Promise<void> {
-    const active = distinct(limits);
-    if (active.length === 0) return;
-    const rows = await this.prisma.sql.query<{ refused: boolean; retry_after: number }>(TAKE, [
-      active.map((limit) => limit.key),
-      active.map((limit) => limit.stepMs),
-      active.map((limit) => limit.periodMs),
-    ]);
-    const refused = rows.filter((row) => row.refused);
-    if (refused.length > 0) throw rateLimited(Math.max(1, ...refused.map((row) => row.retry_after)));
+    const [first, ...rest] = distinct(limits);
+    if (!first) return;
+    for (const group of [[first], rest]) {
+      const waits = await this.store.take(group);
+      if (waits.length > 0) throw rateLimited(Math.max(1, ...waits));
+    }
   }
 
   /** Returns one request to each limit: a request that turned out not to count. */
   async giveBack(...limits: Array<Limit | null>): Promise<void> {
-    const active = distinct(limits);
-    if (active.length > 0) await this.prisma.sql.execute(GIVE_BACK, [active.map((limit) => limit.key)]);
+    await this.store.giveBack(distinct(limits));
   }
 
-  /** Signup, sign-in and refresh calls from one address (RATE_LIMIT_AUTH_PER_IP). */
+  /**
+   * Before a sign-in reaches Supabase: refuses a client that keeps failing for an account that
+   * has failed too often this hour, across every client (RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT).
+   * Guessing from many addresses then costs one failure per address an hour, while a client
+   * that has not failed for the account (its owner's) is never held back.
+   */
+  async refuseFailingClientOf(account: string, ip: string): Promise<void> {
+    const overall = this.failedSignInsAcross(account);
+    if (!overall) return;
+    const [accountWait] = await this.store.secondsToWait([overall]);
+    if (accountWait === undefined || accountWait <= 0) return;
+    const [clientWait] = await this.store.secondsToWait([this.failedThisHour(account, ip)]);
+    if (clientWait !== undefined && clientWait > 0) throw rateLimited(Math.max(1, Math.min(accountWait, clientWait)));
+  }
+
+  /** Counts a failed sign-in against the account across clients, and marks the client as failing for it. */
+  async recordFailedSignIn(account: string, ip: string): Promise<void> {
+    const overall = this.failedSignInsAcross(account);
+    if (overall) await this.store.take([overall, this.failedThisHour(account, ip)]);
+  }
+
+  /** Signup, sign-in, refresh and password-check calls from one address (RATE_LIMIT_AUTH_PER_IP). */
   authCallsFrom(ip: string): Limit | null {
-    return perMinute('auth-ip', ip, this.config.rateLimits.authPerIpPerMinute);
+    return perMinute('auth-ip', clientSubject(ip), this.config.rateLimits.authPerIpPerMinute);
   }
 
   /**
@@ -99,12 +74,12 @@ export class RateLimitsService implements OnModuleInit {
    * failures for someone else's email never lock its owner out from their own client.
    */
   failedSignInsOf(account: string, ip: string): Limit | null {
-    return perMinute('sign-in-failures', `${account.trim().toLowerCase()}\u0000${ip}`, this.config.rateLimits.authPerAccountPerMinute);
+    return perMinute('sign-in-failures', accountAt(account, ip), this.config.rateLimits.authPerAccountPerMinute);
   }
 
   /** Signups for one email from one client (RATE_LIMIT_AUTH_PER_ACCOUNT). */
   signupsOf(email: string, ip: string): Limit | null {
-    return perMinute('signups', `${email.trim().toLowerCase()}\u0000${ip}`, this.config.rateLimits.authPerAccountPerMinute);
+    return perMinute('signups', accountAt(email, ip), this.config.rateLimits.authPerAccountPerMinute);
   }
 
   /** Uses of one refresh token (RATE_LIMIT_AUTH_PER_ACCOUNT). */
@@ -124,14 +99,35 @@ export class RateLimitsService implements OnModuleInit {
 
   /** Phone lookups from one address, whoever is signed in (RATE_LIMIT_LOOKUP_PER_IP). */
   lookupsFrom(ip: string): Limit | null {
-    return perMinute('lookups-ip', ip, this.config.rateLimits.lookupPerIpPerMinute);
+    return perMinute('lookups-ip', clientSubject(ip), this.config.rateLimits.lookupPerIpPerMinute);
+  }
+
+  private failedSignInsAcross(account: string): Limit | null {
+    return per('sign-in-failures-account', normalised(account), this.config.rateLimits.authFailuresPerAccountPerHour, HOUR_MS);
+  }
+
+  /** Spent by one failure: whether this client failed for this account within the hour. */
+  private failedThisHour(account: string, ip: string): Limit {
+    return per('sign-in-failed-client', accountAt(account, ip), 1, HOUR_MS)!;
   }
 }
 
+function normalised(account: string): string {
+  return account.trim().toLowerCase();
+}
+
+function accountAt(account: string, ip: string): string {
+  return `${normalised(account)}\u0000${clientSubject(ip)}`;
+}
+
 function perMinute(name: string, subject: string, limit: number): Limit | null {
+  return per(name, subject, limit, MINUTE_MS);
+}
+
+function per(name: string, subject: string, limit: number, periodMs: number): Limit | null {
   if (limit === 0) return null;
   const hash = createHash('sha256').update(subject).digest('base64url').slice(0, 22);
-  return { key: `${name}:${hash}`, stepMs: MINUTE_MS / limit, periodMs: MINUTE_MS };
+  return { key: `${name}:${hash}`, stepMs: periodMs / limit, periodMs };
 }
 
 function distinct(limits: Array<Limit | null>): Limit[] {

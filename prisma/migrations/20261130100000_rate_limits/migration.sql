@@ -5,7 +5,6 @@ CREATE TABLE "rate_limits" (
     "tat" TIMESTAMPTZ(6) NOT NULL,
     "step_ms" DOUBLE PRECISION NOT NULL,
     "period_ms" DOUBLE PRECISION NOT NULL,
-    "refused" BOOLEAN NOT NULL DEFAULT false,
 
     CONSTRAINT "rate_limits_pkey" PRIMARY KEY ("key")
 );

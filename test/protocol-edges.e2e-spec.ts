@@ -110,6 +110,21 @@ describe('bytes that are not UTF-8', () => {
   });
 });
 
+describe('odd but well-formed requests', () => {
+  it('a webhook id longer than 200 characters is refused, never cut short (two could then collide)', async () => {
+    const body = JSON.stringify({ type: 'user.created', user: supabaseUser(randomUUID(), '2026-04-01T00:00:00Z') });
+    const answer = await stack.request('POST', '/webhooks/supabase', { body, headers: signedHeaders(secret, body, { id: 'x'.repeat(201) }) });
+    expect([answer.status, answer.body.code]).toEqual([401, 'invalid_signature']);
+  });
+
+  it('a null password is not a password: 400, not a check against Supabase', async () => {
+    const { accessToken } = await stack.signedInUser();
+    expect((await stack.request('POST', '/auth/users/sync', { token: accessToken })).status).toBe(200);
+    const answer = await stack.request('DELETE', '/users/me', { token: accessToken, body: { password: null } });
+    expect([answer.status, answer.body.code]).toEqual([400, 'validation_failed']);
+  });
+});
+
 describe('deliveries sent with another content type', () => {
   it('a correctly signed delivery sent as text/plain is verified over its bytes and applied', async () => {
     const id = randomUUID();

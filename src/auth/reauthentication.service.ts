@@ -12,15 +12,19 @@ import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.
 /** Sign-in methods that prove nothing new: a refreshed token keeps its session's first sign-in. */
 const NOT_A_SIGN_IN = new Set(['token_refresh']);
 
+/** Clocks disagree a little; a sign-in further in the future than this is no sign-in at all. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** The time (ms) of the newest real sign-in in the token's `amr`, or null when it names none. */
-export function lastSignInMs(claims: AccessTokenClaims): number | null {
+export function lastSignInMs(claims: AccessTokenClaims, nowMs = Date.now()): number | null {
   const entries = Array.isArray(claims.amr) ? claims.amr : [];
   const times = entries.flatMap((entry) =>
     typeof entry === 'object' && entry !== null && typeof entry.timestamp === 'number' && !NOT_A_SIGN_IN.has(String(entry.method))
       ? [entry.timestamp * 1000]
       : [],
   );
-  return times.length > 0 ? Math.max(...times) : null;
+  const plausible = times.filter((ms) => ms <= nowMs + CLOCK_SKEW_MS);
+  return plausible.length > 0 ? Math.max(...plausible) : null;
 }
 
 /**
@@ -44,7 +48,8 @@ export class ReauthenticationService {
     if (password !== undefined) return this.checkPassword(caller, password, clientIp, action);
     const windowMs = this.config.reauthenticationWindowMinutes * 60_000;
     const signedInAt = lastSignInMs(caller.claims);
-    if (signedInAt !== null && Date.now() - signedInAt <= windowMs) return;
+    // A window of 0 means the password, always.
+    if (windowMs > 0 && signedInAt !== null && Date.now() - signedInAt <= windowMs) return;
     throw new ApiError(
       403,
       'reauthentication_required',

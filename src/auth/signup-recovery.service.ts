@@ -7,28 +7,35 @@ import { PhoneTakenMeanwhile, SignupSagaService } from './signup-saga.service.js
 import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
 
 export const SIGNUP_RECOVERY_TASK = 'signup_recovery';
+export const PURGE_SIGNUP_SAGAS_TASK = 'purge_signup_sagas';
 
-/** Sagas taken at once, and worked on side by side (each makes one to three calls to Supabase). */
-const BATCH = 64;
+/** Sagas taken at once (two rounds of CONCURRENCY: done well within their lease), worked on side by side. */
 const CONCURRENCY = 8;
-/** A taken saga is not due again for this long, unless its recovery says otherwise. */
-const LEASE_MS = 60_000;
+const BATCH = 2 * CONCURRENCY;
 /** While Supabase cannot be reached, a saga is tried again this much later. */
 const RETRY_MS = 10_000;
 /** After a request gave up, recovery starts this much later (Supabase may be back by then). */
 const SOON_MS = 5_000;
+/**
+ * A create whose answer was lost may still land a little later (committed, its answer stuck in a
+ * proxy): a saga whose user Supabase does not show is ended only this long after it began.
+ * GoTrue runs its transaction in the request's context, cancelled when the caller goes away.
+ */
+const NOT_FOUND_GRACE_MS = 30_000;
+/** A saga still open after this long is given up (failed, personal data cleared) and logged for an operator. */
+const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
 
-type Outcome = 'completed' | 'compensated' | 'failed' | 'retry';
+type Outcome = 'ended' | 'retry';
 
 /**
  * Finishes the signups whose request did not: its process died, or Supabase could not say
  * whether it created the user. The saga chose the user's id, so Supabase is asked by that id: a
  * user that exists is completed locally (rolled forward: the person may already be using the
- * account), one that does not is given up (failed, with its personal data cleared). Only a user
- * that cannot be completed and has never signed in is deleted (compensated); a saga that was
- * already compensating is compensated unless its user has signed in meanwhile. Due sagas are
- * taken in batches, leased (SKIP LOCKED) so that instances never work on the same one, and worked
- * on side by side: a backlog left by an outage drains in seconds, not at a page a minute.
+ * account); one that does not, still after a grace period in which a late create could land,
+ * ends the saga (failed, with its personal data cleared). A user is deleted (compensated) only
+ * when it cannot be completed and has never signed in. Due sagas are taken in small batches,
+ * leased (SKIP LOCKED) so that instances never work on the same one, and worked on side by side:
+ * a backlog left by an outage drains in seconds, not at a page a minute.
  */
 @Injectable()
 export class SignupRecoveryService implements OnModuleInit {
@@ -46,8 +53,13 @@ export class SignupRecoveryService implements OnModuleInit {
     this.jobs.register(SIGNUP_RECOVERY_TASK, async () => {
       await this.recoverDueSagas();
     });
-    // The safety net for sagas of a process that died: due a minute after they began.
+    // The safety net for sagas of a process that died: due when their request's lease ends.
     this.jobs.scheduleRecurring({ task: SIGNUP_RECOVERY_TASK, cron: '* * * * *' });
+    this.jobs.register(PURGE_SIGNUP_SAGAS_TASK, async () => {
+      const purged = await this.sagas.purgeEnded();
+      if (purged > 0) this.logger.log({ purged }, 'purged ended signup sagas');
+    });
+    this.jobs.scheduleRecurring({ task: PURGE_SIGNUP_SAGAS_TASK, cron: '41 * * * *' });
   }
 
   /**
@@ -60,11 +72,11 @@ export class SignupRecoveryService implements OnModuleInit {
     // Each saga once per run: one tried again later must not be taken again by this same run.
     const taken: string[] = [];
     for (;;) {
-      const batch = await this.sagas.takeDue(BATCH, LEASE_MS, { lookAheadMs, except: taken });
+      const batch = await this.sagas.takeDue(BATCH, { lookAheadMs, except: taken });
       if (batch.length === 0) break;
       taken.push(...batch.map((saga) => saga.id));
       const outcomes = await mapConcurrently(batch, CONCURRENCY, (saga) => this.recover(saga));
-      ended += outcomes.filter((outcome) => outcome !== 'retry').length;
+      ended += outcomes.filter((outcome) => outcome === 'ended').length;
       waiting += outcomes.filter((outcome) => outcome === 'retry').length;
     }
     await this.runAgainWhenDue();
@@ -91,42 +103,51 @@ export class SignupRecoveryService implements OnModuleInit {
 
   private async recover(saga: SignupSagaRow): Promise<Outcome> {
     try {
+      const age = Date.now() - saga.created_at.getTime();
+      if (age > GIVE_UP_AFTER_MS) return this.giveUp(saga);
       const found = await this.supabase.getUserById(saga.user_id);
-      if (found.kind === 'unavailable') return this.retryLater(saga);
+      if (found.kind === 'unavailable') return this.retryIn(saga, RETRY_MS);
       if (found.kind === 'not_found') {
-        // Nothing to undo: the create never happened (or was undone). The client was told 503.
-        await this.sagas.advance(saga.id, saga.state === 'compensating' ? 'compensated' : 'failed', { errorCode: saga.error_code ?? 'abandoned' });
-        return saga.state === 'compensating' ? 'compensated' : 'failed';
+        if (saga.state === 'compensating') return this.end(saga, 'compensated', saga.error_code ?? 'abandoned');
+        // A create whose answer was lost may still land: look again before giving it up.
+        if (age < NOT_FOUND_GRACE_MS) return this.retryIn(saga, NOT_FOUND_GRACE_MS - age + 1_000);
+        return this.end(saga, 'failed', saga.error_code ?? 'abandoned');
       }
       const signedIn = found.user.last_sign_in_at != null;
       if (saga.state === 'compensating' && !signedIn) return this.compensate(saga, saga.error_code ?? 'local_write_failed');
-      return await this.rollForward(saga, found.user, signedIn);
+      return await this.rollForward(saga, found.user);
     } catch (error) {
       this.logger.error({ err: error, sagaId: saga.id }, 'signup recovery failed; retried later');
-      return this.retryLater(saga);
+      return this.retryIn(saga, RETRY_MS);
     }
   }
 
-  private async rollForward(saga: SignupSagaRow, user: SupabaseUser, signedIn: boolean): Promise<Outcome> {
+  /** Completes the local side; if that cannot be done, compensates (which keeps a user who signed in). */
+  private async rollForward(saga: SignupSagaRow, user: SupabaseUser): Promise<Outcome> {
     try {
       await this.saga.completeLocal(saga, user);
-      return 'completed';
+      return 'ended';
     } catch (error) {
-      const reason = error instanceof PhoneTakenMeanwhile ? 'phone_exists' : 'local_write_failed';
-      if (!signedIn) return this.compensate(saga, reason);
-      // In use, yet impossible to mirror as signed up: kept, never deleted; reconcile and sync mirror it as they can.
-      this.logger.warn({ sagaId: saga.id, userId: saga.user_id, reason }, 'signup could not be completed; its user has signed in, so it is kept');
-      await this.sagas.advance(saga.id, 'failed', { errorCode: reason });
-      return 'failed';
+      return this.compensate(saga, error instanceof PhoneTakenMeanwhile ? 'phone_exists' : 'local_write_failed');
     }
   }
 
   private async compensate(saga: SignupSagaRow, reason: string): Promise<Outcome> {
-    return (await this.saga.compensate(saga, reason, RETRY_MS)) ? 'compensated' : 'retry';
+    return (await this.saga.compensate(saga, reason, RETRY_MS)) ? 'ended' : 'retry';
   }
 
-  private async retryLater(saga: SignupSagaRow): Promise<Outcome> {
-    await this.sagas.recoverIn(saga.id, RETRY_MS);
+  private async end(saga: SignupSagaRow, state: 'failed' | 'compensated', reason: string): Promise<Outcome> {
+    await this.sagas.advance(saga.id, state, { errorCode: reason });
+    return 'ended';
+  }
+
+  private async giveUp(saga: SignupSagaRow): Promise<Outcome> {
+    this.logger.error({ sagaId: saga.id, userId: saga.user_id, state: saga.state }, 'signup recovery gave up after a day; check this user in Supabase');
+    return this.end(saga, 'failed', 'gave_up');
+  }
+
+  private async retryIn(saga: SignupSagaRow, ms: number): Promise<Outcome> {
+    await this.sagas.recoverIn(saga.id, ms);
     return 'retry';
   }
 }

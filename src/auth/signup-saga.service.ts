@@ -79,13 +79,38 @@ export class SignupSagaService {
   }
 
   /**
+   * The first answer to a signup with this Idempotency-Key, if there was one: rebuilt from the
+   * mirror (the saga keeps only the user's id, nothing personal), so a user deleted since is 410
+   * `user_deleted`, never their old data. Null when no signup used the key.
+   */
+  async replay(idempotencyKey: string, email: string): Promise<SignupResponse | null> {
+    const first = await this.sagas.findByIdempotencyKey(idempotencyKey);
+    if (!first) return null;
+    // getMe refuses a user deleted since (or never mirrored): then there is nothing to give back.
+    const made = first.response ? await this.users.getMe(first.response.userId).catch(nothingIfRefused) : null;
+    // An open saga still holds its email; an ended one is compared through the mirrored user.
+    const keptEmail = first.email ?? made?.user.email ?? undefined;
+    if (keptEmail !== undefined && keptEmail !== email) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for another signup');
+    if (first.state === 'completed') {
+      if (!made?.profile) throw new ApiError(410, 'user_deleted', 'The user this signup made has been deleted since');
+      return { user: made.user, profile: made.profile };
+    }
+    if (first.state === 'failed' && first.error_code) throw refusal(first.error_code);
+    if (first.state === 'compensated') throw new ApiError(409, 'signup_failed', 'The signup with this Idempotency-Key failed and was undone; use a new key');
+    throw new ApiError(409, 'signup_in_progress', 'A signup with this Idempotency-Key is in progress');
+  }
+
+  /**
    * Step 2: creates the Supabase user with the saga's id. When the answer is lost (a timeout, a
    * network error, a 5xx: GoTrue answers 500 to the loser of a race for an email, phone or id),
    * the user is read back by that id; if Supabase has none, the create is sent again, and a
-   * duplicate email or phone is then refused cleanly (GoTrue checks before it writes). Throws the
-   * refusal (the saga failed), or OutcomeUnknown while Supabase cannot be reached.
+   * duplicate email or phone is then refused cleanly (GoTrue checks before it writes). Once an
+   * answer was lost, a later refusal may be about that very create: it is final only when a
+   * read-back says Supabase has no user of this id. Throws the refusal (the saga failed), or
+   * OutcomeUnknown while Supabase cannot be reached.
    */
   async createRemote(saga: SignupSagaRow, password: string, emailConfirm: boolean): Promise<SupabaseUser> {
+    let answerLost = false;
     for (let round = 0; round < CREATE_ROUNDS; round++) {
       if (ROUND_PAUSE_MS[round]) await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS[round]));
       const created = await this.supabase.createUser({
@@ -96,24 +121,25 @@ export class SignupSagaService {
         emailConfirm,
         userMetadata: saga.display_name ? { display_name: saga.display_name } : {},
       });
-      if (created.kind === 'refused') {
-        const code = created.code ?? 'validation_failed';
-        await this.sagas.advance(saga.id, 'failed', { errorCode: code === 'user_already_exists' ? 'email_exists' : code });
-        throw refusal(code, created.reasons);
-      }
-      const user = created.kind === 'ok' ? created.value : await this.readBack(saga);
-      if (user) {
-        await this.sagas.advance(saga.id, 'remote_created');
-        return user;
-      }
+      if (created.kind === 'ok') return this.created(saga, created.value);
+      if (created.kind === 'refused' && !answerLost) return this.refused(saga, created.code, created.reasons);
+      const found = await this.supabase.getUserById(saga.user_id);
+      if (found.kind === 'found') return this.created(saga, found.user);
+      if (created.kind === 'refused' && found.kind === 'not_found') return this.refused(saga, created.code, created.reasons);
+      answerLost = true;
     }
     throw new OutcomeUnknown(`Supabase did not say whether it created the user of saga ${saga.id}`);
   }
 
-  /** The saga's user if Supabase has it; null when it has none or cannot be asked. */
-  private async readBack(saga: SignupSagaRow): Promise<SupabaseUser | null> {
-    const found = await this.supabase.getUserById(saga.user_id);
-    return found.kind === 'found' ? found.user : null;
+  private async created(saga: SignupSagaRow, user: SupabaseUser): Promise<SupabaseUser> {
+    await this.sagas.advance(saga.id, 'remote_created');
+    return user;
+  }
+
+  private async refused(saga: SignupSagaRow, code: string | null, reasons?: string[]): Promise<never> {
+    const stable = code ?? 'validation_failed';
+    await this.sagas.advance(saga.id, 'failed', { errorCode: stable === 'user_already_exists' ? 'email_exists' : stable });
+    throw refusal(stable, reasons);
   }
 
   /**
@@ -129,30 +155,43 @@ export class SignupSagaService {
         if (applied.user.phone_conflict !== null) throw new PhoneTakenMeanwhile();
         const ensured = await this.profiles.ensureProfile(applied.user.id, { displayName: saga.display_name, firstName: null, lastName: null }, sql);
         if (!ensured) throw new Error('the profile could not be created');
-        const response: SignupResponse = { user: toUserResponse(applied.user), profile: ensured.profile };
         await this.audit.record(sql, { userId: applied.user.id, subjectId: applied.user.id, type: 'user.signed_up', details: {} });
-        await this.sagas.advance(saga.id, 'completed', { response }, sql);
-        return response;
+        await this.sagas.advance(saga.id, 'completed', { userId: applied.user.id }, sql);
+        return { user: toUserResponse(applied.user), profile: ensured.profile };
       },
       { retryOnceIf: isPhoneRace },
     );
   }
 
   /**
-   * Deletes the saga's Supabase user (compensation). If Supabase cannot do it now, the saga stays
-   * `compensating`, due for recovery in `retryInMs`.
+   * Deletes the saga's Supabase user (compensation), unless that user has signed in meanwhile
+   * (then it is in use: kept, and the saga fails) or another worker ended the saga first. If
+   * Supabase cannot be asked or cannot delete now, the saga stays `compensating`, due for
+   * recovery in `retryInMs`. Answers whether the saga ended.
    */
   async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>, reason: string, retryInMs: number): Promise<boolean> {
-    await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs });
-    const deleted = await this.supabase.deleteUser(saga.user_id);
+    if (!(await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs }))) return true;
+    const found = await this.supabase.getUserById(saga.user_id);
+    if (found.kind === 'found' && found.user.last_sign_in_at != null) {
+      this.logger.warn({ sagaId: saga.id, userId: saga.user_id, reason }, 'signup not completed, but its user has signed in: kept, not deleted');
+      await this.sagas.advance(saga.id, 'failed', { errorCode: reason });
+      return true;
+    }
+    const deleted = found.kind === 'not_found' ? { kind: 'ok' as const } : found.kind === 'found' ? await this.supabase.deleteUser(saga.user_id) : found;
     if (deleted.kind !== 'ok') {
       this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');
       return false;
     }
     await this.prisma.transaction(async (sql) => {
-      await this.sagas.advance(saga.id, 'compensated', {}, sql);
-      await this.audit.record(sql, { userId: null, subjectId: saga.user_id, type: 'signup.compensated', details: { reason } });
+      if (await this.sagas.advance(saga.id, 'compensated', {}, sql)) {
+        await this.audit.record(sql, { userId: null, subjectId: saga.user_id, type: 'signup.compensated', details: { reason } });
+      }
     });
     return true;
   }
+}
+
+function nothingIfRefused(error: unknown): null {
+  if (error instanceof ApiError) return null;
+  throw error;
 }

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { PrismaService, type Sql } from '../prisma/prisma.service.js';
 
 export type SagaState = 'pending' | 'remote_created' | 'completed' | 'compensating' | 'compensated' | 'failed';
@@ -12,27 +14,45 @@ export interface SignupSagaRow {
   display_name: string | null;
   state: SagaState;
   error_code: string | null;
-  response: Record<string, unknown> | null;
+  /** What a replay with the same Idempotency-Key needs: the user's id, nothing personal. */
+  response: { userId: string } | null;
   attempts: number;
+  created_at: Date;
 }
 
 const TERMINAL: SagaState[] = ['completed', 'compensated', 'failed'];
 
-/** How long a saga its request is working on is left alone: far longer than any request takes. */
-export const REQUEST_LEASE_MS = 60_000;
+/** Ended sagas are kept this long for Idempotency-Key replays, then purged. */
+export const SAGA_RETENTION_HOURS = 24;
 
-/** The signup sagas: written before the first remote call, moved forward at every step. */
+/**
+ * The signup sagas: written before the first remote call, moved forward at every step. A saga is
+ * leased to whoever works on it (its request, or one recovery) through `recover_after`, for longer
+ * than that work can take, and an ended saga never moves again: two workers can never undo each
+ * other's end.
+ */
 @Injectable()
 export class SignupSagasRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  /** A request makes up to 3 rounds of a create and a read-back, each bounded by the Supabase timeout. */
+  readonly requestLeaseMs: number;
+  /** One recovery makes up to 3 calls to Supabase for a saga. */
+  readonly recoveryLeaseMs: number;
 
-  /** Records a new saga, due for recovery only if its request never ends it; null when the idempotency key is taken. */
-  async insert(saga: Omit<SignupSagaRow, 'state' | 'error_code' | 'response' | 'attempts'>): Promise<SignupSagaRow | null> {
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.requestLeaseMs = Math.max(60_000, 8 * config.supabase.adminTimeoutMs);
+    this.recoveryLeaseMs = Math.max(60_000, 4 * config.supabase.adminTimeoutMs);
+  }
+
+  /** Records a new saga, leased to its request; null when the idempotency key is taken. */
+  async insert(saga: Omit<SignupSagaRow, 'state' | 'error_code' | 'response' | 'attempts' | 'created_at'>): Promise<SignupSagaRow | null> {
     const rows = await this.prisma.sql.query<SignupSagaRow>(
       `INSERT INTO signup_sagas (id, idempotency_key, user_id, email, phone, display_name, state, recover_after)
        VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, 'pending', now() + make_interval(secs => $7::double precision / 1000))
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-      [saga.id, saga.idempotency_key, saga.user_id, saga.email, saga.phone, saga.display_name, REQUEST_LEASE_MS],
+      [saga.id, saga.idempotency_key, saga.user_id, saga.email, saga.phone, saga.display_name, this.requestLeaseMs],
     );
     return rows[0] ?? null;
   }
@@ -43,27 +63,37 @@ export class SignupSagasRepository {
   }
 
   /**
-   * Moves the saga to `state`. A terminal state clears the personal data the saga held and takes
-   * it off recovery's list; only the answer kept for Idempotency-Key replays (the user's own,
-   * never a session) stays. `recoverInMs` makes a saga that did not end due for recovery then.
+   * Moves a saga that has not ended to `state`; false when it had ended already (another worker
+   * got there first: the caller must not act as if it had not). A terminal state clears the
+   * personal data and takes the saga off recovery's list. `recoverInMs` makes a saga that did not
+   * end due for recovery then.
    */
   async advance(
     id: string,
     state: SagaState,
-    extra: { errorCode?: string | null; response?: unknown; recoverInMs?: number } = {},
+    extra: { errorCode?: string | null; userId?: string; recoverInMs?: number } = {},
     sql: Sql = this.prisma.sql,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const terminal = TERMINAL.includes(state);
-    await sql.execute(
+    const moved = await sql.execute(
       `UPDATE signup_sagas SET state = $2, error_code = coalesce($3, error_code),
          response = coalesce($4::jsonb, response), updated_at = now(), attempts = attempts + 1,
          email = CASE WHEN $5 THEN NULL ELSE email END, phone = CASE WHEN $5 THEN NULL ELSE phone END,
          display_name = CASE WHEN $5 THEN NULL ELSE display_name END,
          recover_after = CASE WHEN $5 THEN NULL WHEN $6::double precision IS NULL THEN recover_after
                               ELSE now() + make_interval(secs => $6::double precision / 1000) END
-       WHERE id = $1::uuid`,
-      [id, state, extra.errorCode ?? null, extra.response === undefined ? null : JSON.stringify(extra.response), terminal, extra.recoverInMs ?? null],
+       WHERE id = $1::uuid AND state <> ALL($7::text[])`,
+      [
+        id,
+        state,
+        extra.errorCode ?? null,
+        extra.userId === undefined ? null : JSON.stringify({ userId: extra.userId }),
+        terminal,
+        extra.recoverInMs ?? null,
+        TERMINAL,
+      ],
     );
+    return moved > 0;
   }
 
   /** Makes a saga that has not ended due for recovery in `ms` (now, or after Supabase is back). */
@@ -83,10 +113,10 @@ export class SignupSagasRepository {
 
   /**
    * Takes up to `limit` sagas due for recovery (or due within `lookAheadMs`), oldest due first,
-   * but for those `except` names, and leases them for `leaseMs`: sagas another instance is taking are skipped, and a taken one
-   * is not due again before the lease ends (or until `recoverIn` says otherwise).
+   * but for those `except` names, and leases them: sagas another instance is taking are skipped,
+   * and a taken one is not due again before the lease ends (or until `recoverIn` says otherwise).
    */
-  async takeDue(limit: number, leaseMs: number, options: { lookAheadMs?: number; except?: readonly string[] } = {}): Promise<SignupSagaRow[]> {
+  async takeDue(limit: number, options: { lookAheadMs?: number; except?: readonly string[] } = {}): Promise<SignupSagaRow[]> {
     return this.prisma.sql.query<SignupSagaRow>(
       `UPDATE signup_sagas SET recover_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
        WHERE id IN (
@@ -94,7 +124,16 @@ export class SignupSagasRepository {
          WHERE recover_after <= now() + make_interval(secs => $3::double precision / 1000) AND NOT (id = ANY($4::uuid[]))
          ORDER BY recover_after LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [limit, leaseMs, options.lookAheadMs ?? 0, options.except ?? []],
+      [limit, this.recoveryLeaseMs, options.lookAheadMs ?? 0, options.except ?? []],
+    );
+  }
+
+  /** Deletes the sagas that ended more than SAGA_RETENTION_HOURS ago (replays of their keys are over). */
+  async purgeEnded(): Promise<number> {
+    return this.prisma.sql.execute(
+      `DELETE FROM signup_sagas WHERE recover_after IS NULL AND state = ANY($1::text[])
+         AND updated_at < now() - make_interval(hours => $2::int)`,
+      [TERMINAL, SAGA_RETENTION_HOURS],
     );
   }
 }

@@ -11,7 +11,7 @@ import { toSessionResponse } from './dto/session.dto.js';
 import { weakPasswordReasons } from './password-policy.js';
 import { SignupRecoveryService } from './signup-recovery.service.js';
 import { OutcomeUnknown, PhoneTakenMeanwhile, SignupSagaService, refusal, type SignupInput } from './signup-saga.service.js';
-import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
+import type { SignupSagaRow } from './signup-sagas.repository.js';
 
 /** When a compensation the request tried failed, recovery tries again this much later. */
 const COMPENSATION_RETRY_MS = 10_000;
@@ -31,7 +31,6 @@ export class SignupService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly saga: SignupSagaService,
-    private readonly sagas: SignupSagasRepository,
     private readonly recovery: SignupRecoveryService,
     private readonly supabaseAuth: SupabaseAuthService,
     private readonly limits: RateLimitsService,
@@ -40,9 +39,12 @@ export class SignupService {
   async signup(request: SignupRequest, idempotencyKey: string | null, clientIp: string): Promise<SignupResponse> {
     await this.limits.take(this.limits.authCallsFrom(clientIp), this.limits.signupsOf(request.email, clientIp));
     const input = this.validate(request);
-    if (idempotencyKey !== null && (await this.sagas.findByIdempotencyKey(idempotencyKey))) return this.replay(idempotencyKey, input.email);
+    if (idempotencyKey !== null) {
+      const earlier = await this.saga.replay(idempotencyKey, input.email);
+      if (earlier) return earlier;
+    }
     const saga = await this.saga.begin(input, idempotencyKey);
-    if (!saga) return this.replay(idempotencyKey as string, input.email);
+    if (!saga) return (await this.saga.replay(idempotencyKey as string, input.email))!;
     const result = await this.complete(saga, input.password);
     if (this.config.signup.emailConfirmation) return result;
     const signedIn = await this.supabaseAuth.signInWithPassword({ email: input.email }, input.password, clientIp);
@@ -84,18 +86,5 @@ export class SignupService {
       throw new ApiError(422, 'weak_password', `The password is too weak (at least ${passwordMinLength} characters${mixed})`, { reasons });
     }
     return { email: request.email, password: request.password, phone, displayName: request.displayName ?? null };
-  }
-
-  private async replay(idempotencyKey: string, email: string): Promise<SignupResponse> {
-    const first = await this.sagas.findByIdempotencyKey(idempotencyKey);
-    if (!first) throw new ApiError(409, 'signup_in_progress', 'A signup with this Idempotency-Key is in progress');
-    // A finished saga no longer holds the email: compare with the answer it kept, if any.
-    const keptEmail = first.email ?? (first.response as { user?: { email?: string } } | null)?.user?.email;
-    const sameRequest = keptEmail === undefined || keptEmail === email;
-    if (!sameRequest) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for another signup');
-    if (first.state === 'completed' && first.response) return first.response as unknown as SignupResponse;
-    if (first.state === 'failed' && first.error_code) throw refusal(first.error_code);
-    if (first.state === 'compensated') throw new ApiError(409, 'signup_failed', 'The signup with this Idempotency-Key failed and was undone; use a new key');
-    throw new ApiError(409, 'signup_in_progress', 'A signup with this Idempotency-Key is in progress');
   }
 }

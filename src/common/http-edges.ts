@@ -9,9 +9,12 @@ import { requestIdOf } from './request-id.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Routes that read their raw body themselves: webhooks verify signatures over bytes before parsing. */
-function readsRawBody(url: string): boolean {
-  return url.startsWith('/webhooks/');
+/**
+ * Routes that read their raw body themselves: webhooks verify signatures over bytes before
+ * parsing. Decided by the route matched, not the URL as sent (`/%77ebhooks/…` is the same route).
+ */
+function readsRawBody(request: FastifyRequest): boolean {
+  return (request.routeOptions?.url ?? request.url).startsWith('/webhooks/');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -36,13 +39,13 @@ export function registerBodyParsers(app: NestFastifyApplication): void {
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {
     (request as typeof request & { rawBody: Buffer }).rawBody = body as Buffer;
-    if (readsRawBody(request.url)) return done(null, body);
+    if (readsRawBody(request)) return done(null, body);
     const text = decodeUtf8(body as Buffer);
     if (text === null) return done(new ApiError(400, 'invalid_json', 'The request body is not valid UTF-8'), undefined);
     parseJson(request, text, done);
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {
-    if (!readsRawBody(request.url)) {
+    if (!readsRawBody(request)) {
       return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers['content-type']), undefined);
     }
     (request as typeof request & { rawBody: Buffer }).rawBody = body as Buffer;
@@ -62,23 +65,24 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 
 /**
  * Node's refusals of what is not HTTP it can read (a malformed request line or header, headers
- * past the size limit): the socket has no request object, so the answer is written by hand.
+ * past the size limit, a request too slow to arrive): the socket has no request object, so the
+ * answer is written by hand, and only when no answer to an earlier request on the same
+ * connection is under way (writing then would corrupt it: the connection is just closed).
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
+  const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage !== undefined;
+  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const statusCode = tooLarge ? 431 : 400;
+  const [statusCode, code, message, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large', 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive', 'Request Timeout']
+        : [400, 'bad_request', 'The request is not valid HTTP', 'Bad Request'];
   const requestId = randomUUID();
-  const body = JSON.stringify({
-    statusCode,
-    code: tooLarge ? 'headers_too_large' : 'bad_request',
-    message: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
-    requestId,
-  });
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  const body = JSON.stringify({ statusCode, code, message, requestId });
   socket.end(
     `HTTP/1.1 ${statusCode} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,

@@ -23,6 +23,9 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.serviceRoleKey',
   '*.encrypted_password',
+  // Postgres errors name the values that broke a constraint (`Key (phone)=(+44…) already exists`).
+  '*.detail',
+  '*.where',
 ];
 
 /** pino-http options; `destination` replaces stdout (tests read the log lines from it). */

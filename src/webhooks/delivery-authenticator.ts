@@ -27,6 +27,8 @@ function invalidSignature(message: string): ApiError {
   return new ApiError(401, 'invalid_signature', message);
 }
 
+const MAX_ID_LENGTH = 200;
+
 /** Standard Webhooks' tolerance for the timestamp, either way. */
 const TOLERANCE_SECONDS = 5 * 60;
 
@@ -61,12 +63,15 @@ export class DeliveryAuthenticator {
     const id = header(headers, 'webhook-id');
     const timestamp = header(headers, 'webhook-timestamp') ?? '';
     const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+    // Ids are recorded as sent (a longer one would be cut, and two could then collide).
+    if (id !== undefined && id.length > MAX_ID_LENGTH) throw invalidSignature('The webhook id is too long');
     const fresh = Math.abs(Date.now() / 1000 - seconds) <= TOLERANCE_SECONDS;
     const given = (header(headers, 'webhook-signature') ?? '')
       .split(' ')
       .filter((signature) => signature.startsWith('v1,'))
       .map((signature) => Buffer.from(signature.slice(3), 'base64'));
-    const signed = Buffer.concat([Buffer.from(`${id}.${seconds}.`), body]);
+    // Header values arrive as latin1 text: encoded back the same way, they are the bytes that were signed.
+    const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'latin1'), body]);
     const valid =
       id !== undefined &&
       fresh &&
@@ -75,7 +80,7 @@ export class DeliveryAuthenticator {
         return given.some((signature) => signature.length === expected.length && timingSafeEqual(signature, expected));
       });
     if (!valid || !id) throw invalidSignature('The webhook signature is invalid or its timestamp is outside the 5-minute tolerance');
-    return { form: 'signed', deliveryId: `signed:${id.slice(0, 200)}` };
+    return { form: 'signed', deliveryId: `signed:${id}` };
   }
 
   private verifyBearer(authorization: string, body: Buffer): AuthenticDelivery {

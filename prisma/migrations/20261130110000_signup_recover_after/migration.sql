@@ -11,3 +11,7 @@ DROP INDEX "signup_sagas_state_updated_at_idx";
 
 -- CreateIndex
 CREATE INDEX "signup_sagas_recover_after_idx" ON "signup_sagas"("recover_after");
+
+-- Replays of an Idempotency-Key rebuild their answer from the mirror: a saga keeps only the
+-- user's id, never the user's email, phone or profile.
+UPDATE "signup_sagas" SET "response" = jsonb_build_object('userId', "user_id"::text) WHERE "response" IS NOT NULL;

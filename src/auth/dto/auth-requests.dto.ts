@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -73,7 +73,8 @@ export class AccountDeletionRequest {
    * (REAUTHENTICATION_WINDOW_MINUTES): users without a password prove it that way.
    */
   @ApiPropertyOptional({ description: 'The current password; not needed within REAUTHENTICATION_WINDOW_MINUTES (default 10) of a sign-in' })
-  @IsOptional()
+  // Absent is allowed; null is not a password (IsOptional would let it through).
+  @ValidateIf((request: AccountDeletionRequest) => request.password !== undefined)
   @IsString()
   @MinLength(1)
   @MaxLength(72)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { UsersService } from '../src/users/users.service.js';
+import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 let stack: TestStack;
@@ -23,16 +24,6 @@ async function syncedUser(data?: Record<string, unknown>) {
   const sync = await stack.request('POST', '/auth/users/sync', { token: user.accessToken });
   expect(sync.status).toBe(200);
   return user;
-}
-
-async function eventually<T>(read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** The user's `user_metadata` as Supabase (the stand-in) holds it. */

@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { corsOptions, describeCors } from './common/cors.js';
 import { BODY_LIMIT, clientErrorHandler, frameworkErrors, registerBodyParsers } from './common/http-edges.js';
 import { ErrorResponse } from './common/error-response.dto.js';
 import { generateRequestId } from './common/request-id.js';
@@ -52,6 +53,8 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
   });
   registerBodyParsers(app);
   app.useLogger(app.get(Logger));
+  app.enableCors(corsOptions(config));
+  app.get(Logger).log(describeCors(config));
   if (config.trustProxy === true) {
     // Fastify then believes the left-most X-Forwarded-For, which any client writes as it likes.
     app.get(Logger).warn('TRUST_PROXY=true takes client addresses from X-Forwarded-For as sent: any caller can pick its own and escape or spend per-address limits. Set the number of proxy hops or their addresses instead.');

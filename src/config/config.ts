@@ -56,6 +56,11 @@ export interface AppConfig {
   reauthenticationWindowMinutes: number;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client's address. */
   trustProxy: boolean | number | string[];
+  /**
+   * Browser origins allowed to call the API (CORS): `scheme://host[:port]` each, or `*`; null
+   * means the development default (any port of localhost and 127.0.0.1).
+   */
+  corsOrigins: string[] | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,6 +152,25 @@ function trustProxy(raw: string | undefined): AppConfig['trustProxy'] {
   return proxies;
 }
 
+/** Comma-separated origins (or `*`); unset: the local default in development, none in production. */
+function corsOrigins(raw: string | undefined, nodeEnv: string): string[] | null {
+  if (raw === undefined) return nodeEnv === 'production' ? [] : null;
+  const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // refused below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS must list origins such as https://app.example.com (scheme, host and port, no path or trailing slash), got "${origin}"`);
+    }
+  }
+  return origins;
+}
+
 function webhookSecrets(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const secrets = raw.split(/\s+/);
@@ -210,6 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     anonymousUsers: oneOf(env, 'ANONYMOUS_USERS', ['refuse', 'allow'] as const),
     reauthenticationWindowMinutes: integer(env, 'REAUTHENTICATION_WINDOW_MINUTES', 10, 0, 1440),
     trustProxy: trustProxy(value(env, 'TRUST_PROXY')),
+    corsOrigins: corsOrigins(value(env, 'CORS_ORIGINS'), nodeEnv),
   };
   const dbToken = config.webhooks.dbWebhookToken;
   if (dbToken !== null && dbToken.length < 16) {

@@ -73,6 +73,8 @@ async function main(): Promise<void> {
       // The API forwards each end user's address (Sb-Forwarded-For): sign-ins are then limited per
       // user's address, not all together as the API's. A GoTrue needs the same setting.
       sbForwardedFor: true,
+      // Email links lead here when their redirect_to is not a local address: the example app.
+      siteUrl: 'http://localhost:5173',
     });
     env.SUPABASE_URL = auth.url;
     env.SUPABASE_ANON_KEY = auth.keys.anonKey;
@@ -107,6 +109,7 @@ function printBanner(port: number, host: string): void {
       `                 SUPABASE_URL=${auth.url}`,
       `                 SUPABASE_ANON_KEY=${auth.keys.anonKey}`,
       `                 SUPABASE_SERVICE_ROLE_KEY=${auth.keys.serviceRoleKey}`,
+      `  Mailbox        ${auth.url}/mailbox   (confirmation and password-reset emails land here)`,
       '                 signed user-change deliveries go to /webhooks/supabase',
       '                 (fixed public development keys: refused with NODE_ENV=production)',
     );

@@ -7,8 +7,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { DeliveryQueue, type AuthServerDeliveries, type DeliveryTarget } from './deliveries.js';
 import { DEV_KEYS, type DevKeys } from './dev-keys.js';
-import { ApiError, CORS_HEADERS, badJson, sendError, validationFailed, wantsNewFormat } from './errors.js';
+import { ApiError, CORS_HEADERS, sendError, validationFailed, wantsNewFormat } from './errors.js';
+import {
+  NIL_UUID,
+  UUID_RE,
+  getBool,
+  getObject,
+  getString,
+  goEncodeValues,
+  header,
+  parseBearer,
+  parseGoDuration,
+  queryParams,
+  readJson,
+  send,
+  validateEmail,
+  validatePhone,
+  type Ctx,
+  type Json,
+} from './http.js';
 import { JwtError, JwtKeys, type SigningMode } from './jwt.js';
+import { emailFlows } from './email-flows.js';
+import { Mailbox, type MailMessage } from './mailbox.js';
 import { TokenRateLimit } from './token-rate-limit.js';
 import {
   Store,
@@ -64,6 +84,10 @@ export interface AuthServerOptions {
   sbForwardedFor?: boolean;
   /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL, in seconds; default 10. */
   refreshTokenReuseIntervalSeconds?: number;
+  /** GOTRUE_RATE_LIMIT_EMAIL_SENT: emails an hour across all users; default 30, 0 = off. */
+  rateLimitEmailSent?: number;
+  /** GOTRUE_SITE_URL: where email links lead when their redirect_to is not allowed; default http://127.0.0.1:3000. */
+  siteUrl?: string;
 }
 
 export interface AuthFault {
@@ -114,6 +138,8 @@ export interface AuthServer {
   admin: AuthServerAdmin;
   /** Webhook deliveries on user changes (Database Webhook or Standard Webhooks form), with chaos controls. */
   deliveries: AuthServerDeliveries;
+  /** What the stand-in would have emailed (confirmation and recovery links, codes), newest first. */
+  mailbox: { list(to?: string): MailMessage[] };
   /** Request counters, keyed by "METHOD /auth/v1/path" (no query). */
   stats: { count(method: string, path: string): number; reset(): void };
   signAccessToken(
@@ -122,187 +148,13 @@ export interface AuthServer {
   ): string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-// github.com/badoux/checkmail's format regexp, used by GoTrue's validateEmail.
-const EMAIL_RE =
-  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-const PHONE_RE = /^[1-9]\d{1,14}$/;
 const PREFIX = '/auth/v1';
-const MAX_BODY = 1024 * 1024;
 const ADMIN_ROLES = new Set(['service_role', 'supabase_admin']);
-const JSON_TYPE = 'application/json';
-
-type Json = Record<string, unknown>;
-
-interface Ctx {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  /** path after /auth/v1 */
-  path: string;
-  rawQuery: string;
-  newFormat: boolean;
-}
 
 interface AuthResult {
   user: StoredUser;
   session: StoredSession | null;
   claims: Json;
-}
-
-// ----------------------------------------------------------------------------- helpers
-
-function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  const headers: Record<string, string> = {
-    ...CORS_HEADERS,
-    'Content-Type': JSON_TYPE,
-    'Content-Length': String(Buffer.byteLength(body)),
-  };
-  if (extra) Object.assign(headers, extra);
-  res.writeHead(status, headers);
-  res.end(body);
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function parseBearer(req: IncomingMessage): string | null {
-  const h = header(req, 'authorization');
-  if (!h) return null;
-  const m = /^bearer (\S+)$/i.exec(h.trim());
-  return m ? m[1] : null;
-}
-
-function queryParams(raw: string): URLSearchParams {
-  return new URLSearchParams(raw);
-}
-
-/** Go's url.QueryEscape. */
-function goQueryEscape(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-    .replace(/%20/g, '+');
-}
-
-/** Go's url.Values.Encode(): keys sorted, values in order. */
-function goEncodeValues(values: Map<string, string[]>): string {
-  const keys = [...values.keys()].sort();
-  const parts: string[] = [];
-  for (const k of keys) for (const v of values.get(k)!) parts.push(goQueryEscape(k) + '=' + goQueryEscape(v));
-  return parts.join('&');
-}
-
-function jsType(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'object' : typeof v;
-}
-
-function typeError(key: string, v: unknown, want: string): ApiError {
-  return badJson(`json: cannot unmarshal ${jsType(v)} into Go struct field .${key} of type ${want}`);
-}
-
-function getString(body: Json, key: string): string {
-  const v = body[key];
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw typeError(key, v, 'string');
-  return v;
-}
-
-function getBool(body: Json, key: string): boolean {
-  const v = body[key];
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw typeError(key, v, 'bool');
-  return v;
-}
-
-function getObject(body: Json, key: string): Json | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw typeError(key, v, 'map[string]interface {}');
-  return v as Json;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > MAX_BODY) {
-        failed = true;
-        reject(new ApiError(413, 'request_too_large', 'Request body too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!failed) reject(e);
-    });
-  });
-}
-
-/** Parse a JSON object body like Go's json.Unmarshal into a struct. */
-async function readJson(ctx: Ctx, optional = false): Promise<Json> {
-  const buf = await readBody(ctx.req);
-  const text = buf.toString('utf8');
-  if (text.trim() === '') {
-    if (optional) return {};
-    throw badJson('unexpected end of JSON input');
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw badJson((e as Error).message);
-  }
-  if (v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) {
-    throw badJson(`json: cannot unmarshal ${jsType(v)} into Go value of type api.Params`);
-  }
-  return v as Json;
-}
-
-function validateEmail(email: string): string {
-  if (email === '') throw validationFailed('An email address is required');
-  if (email.length > 255) throw validationFailed('An email address is too long');
-  if (!EMAIL_RE.test(email)) throw validationFailed('Unable to validate email address: invalid format');
-  return email.toLowerCase();
-}
-
-/** GoTrue's formatPhoneNumber + validatePhone: strip '+' and spaces, require E.164 digits. */
-function validatePhone(phone: string): string {
-  const p = phone.replace(/^\+/, '').replaceAll(' ', '');
-  if (!PHONE_RE.test(p)) throw validationFailed('Invalid phone number format (E.164 required)');
-  return p;
-}
-
-/** Go's time.ParseDuration (subset sufficient for ban_duration). Returns milliseconds. */
-function parseGoDuration(s: string): number | null {
-  const m = /^([+-]?)(.+)$/.exec(s);
-  if (!m || m[2] === '') return null;
-  if (m[2] === '0') return 0;
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  const rest = m[2];
-  while (pos < rest.length) {
-    re.lastIndex = pos;
-    const mm = re.exec(rest);
-    if (!mm) return null;
-    total += Number(mm[1]) * unitMs[mm[2]];
-    pos = re.lastIndex;
-  }
-  return m[1] === '-' ? -total : total;
 }
 
 /**
@@ -348,6 +200,16 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const store = new Store(events, options.persistPath);
+  const mailbox = new Mailbox();
+  const emailFlow = emailFlows({
+    store,
+    mailbox,
+    externalUrl: () => issuer,
+    siteUrl: options.siteUrl ?? 'http://127.0.0.1:3000',
+    emailsPerHour: options.rateLimitEmailSent ?? 30,
+    signIn: (user, method) => signIn(user, method),
+    confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now())),
+  });
   const tokenRateLimit = new TokenRateLimit({ perFiveMinutes: options.rateLimitTokenRefresh ?? 150, sbForwardedFor: options.sbForwardedFor ?? false });
   const reuseIntervalMs = (options.refreshTokenReuseIntervalSeconds ?? 10) * 1000;
   const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
@@ -597,6 +459,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       if (provider === 'email') confirmEmail(u, identities, u.created_at);
       else confirmPhone(u, identities, u.created_at);
     } else {
+      if (provider === 'email') emailFlow.reserveEmail();
       u.confirmation_sent_at = u.created_at;
     }
     store.insertUser(u, identities);
@@ -605,6 +468,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       send(ctx.res, 200, signIn(stored, 'password'));
       return;
     }
+    if (provider === 'email') emailFlow.sendReservedConfirmation(stored, queryParams(ctx.rawQuery).get('redirect_to'));
     send(ctx.res, 200, store.userJsonString(stored));
   }
 
@@ -1067,6 +931,15 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       case '/logout':
         if (method === 'POST') return handleLogout(ctx);
         break;
+      case '/recover':
+        if (method === 'POST') return emailFlow.recover(ctx);
+        break;
+      case '/resend':
+        if (method === 'POST') return emailFlow.resend(ctx);
+        break;
+      case '/verify':
+        if (method === 'POST') return emailFlow.verifyCode(ctx);
+        break;
       case '/settings':
         if (method === 'GET') {
           send(
@@ -1168,6 +1041,15 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         res.end();
         return;
       }
+      if (method === 'GET' && (fullPath === '/mailbox' || fullPath === '/mailbox/messages')) {
+        if (fullPath === '/mailbox') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+          res.end(emailFlow.page());
+        } else {
+          send(res, 200, JSON.stringify({ messages: mailbox.list(queryParams(rawQuery).get('to')) }));
+        }
+        return;
+      }
       if (fullPath !== PREFIX && !fullPath.startsWith(PREFIX + '/')) {
         send(res, 404, '{"message":"no Route matched with those values"}');
         return;
@@ -1191,6 +1073,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
               id_token_signing_alg_values_supported: [signing === 'es256' ? 'ES256' : 'HS256'],
             }),
           );
+          return;
+        }
+        // Email links are followed by a browser, with no apikey (an open route of the gateway).
+        if (path === '/verify') {
+          emailFlow.verifyLink({ req, res, method, path, rawQuery, newFormat });
           return;
         }
         if (path === '/health') {
@@ -1265,6 +1152,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       idle: () => deliveries.idle(),
       sent: deliveries.sent,
     },
+    mailbox: { list: (to) => mailbox.list(to) },
     stats: {
       count: (method, path) => counters.get(method.toUpperCase() + ' ' + path) ?? 0,
       reset: () => counters.clear(),

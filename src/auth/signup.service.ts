@@ -46,7 +46,10 @@ export class SignupService {
     const saga = await this.saga.begin(input, idempotencyKey);
     if (!saga) return (await this.saga.replay(idempotencyKey as string, input.email))!;
     const result = await this.complete(saga, input.password);
-    if (this.config.signup.emailConfirmation) return result;
+    if (this.config.signup.emailConfirmation) {
+      await this.sendConfirmation(input.email, request.redirectTo, clientIp);
+      return result;
+    }
     const signedIn = await this.supabaseAuth.signInWithPassword({ email: input.email }, input.password, clientIp);
     return signedIn.kind === 'ok' ? { ...result, session: toSessionResponse(signedIn.value.session) } : result;
   }
@@ -72,6 +75,15 @@ export class SignupService {
       await this.saga.compensate(saga, 'local_write_failed', COMPENSATION_RETRY_MS);
       throw new ApiError(503, 'signup_failed', 'The signup could not be completed and was undone; try again shortly.');
     }
+  }
+
+  /**
+   * The confirmation email, through Supabase. The user exists either way: when Supabase refuses
+   * (its email rate limit), the client asks again with supabase.auth.resend.
+   */
+  private async sendConfirmation(email: string, redirectTo: string | undefined, clientIp: string): Promise<void> {
+    const sent = await this.supabaseAuth.sendSignupConfirmation(email, redirectTo, clientIp);
+    if (sent.kind !== 'ok') this.logger.warn({ reason: sent.kind === 'refused' ? sent.code : sent.reason }, 'signup confirmation email not sent; the user can ask for it again');
   }
 
   private validate(request: SignupRequest): SignupInput {

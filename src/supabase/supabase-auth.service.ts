@@ -48,6 +48,20 @@ export class SupabaseAuthService {
     }
   }
 
+  /**
+   * Asks Supabase to send the signup confirmation email (GoTrue's POST /resend): users made with
+   * the admin API get none by themselves. `redirectTo` is where the link leads (it must be in the
+   * project's redirect allow list, or Supabase uses its site URL).
+   */
+  async sendSignupConfirmation(email: string, redirectTo: string | undefined, clientIp?: string): Promise<RemoteResult<null>> {
+    try {
+      const { error } = await this.client(clientIp).auth.resend({ type: 'signup', email, options: redirectTo ? { emailRedirectTo: redirectTo } : undefined });
+      return error ? remoteFailure(error) : { kind: 'ok', value: null };
+    } catch (error) {
+      return remoteFailure(error);
+    }
+  }
+
   async refresh(refreshToken: string, clientIp?: string): Promise<RemoteResult<Session>> {
     try {
       const { data, error } = await this.client(clientIp).auth.refreshSession({ refresh_token: refreshToken });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, IsUrl, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -33,6 +33,16 @@ export class SignupRequest {
   @IsString()
   @MaxLength(40)
   phone?: string;
+
+  /**
+   * Where the confirmation email's link leads once followed (your app's page). It must be in the
+   * Supabase project's redirect allow list; otherwise Supabase uses its site URL.
+   */
+  @ApiPropertyOptional({ example: 'http://localhost:5173/', description: "Where the confirmation link leads (must be in the project's redirect allow list)" })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'redirectTo must be an http(s) URL' })
+  @MaxLength(2048)
+  redirectTo?: string;
 }
 
 export class LoginRequest {

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
@@ -9,8 +8,8 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { corsOptions, describeCors } from './common/cors.js';
 import { BODY_LIMIT, clientErrorHandler, frameworkErrors, registerBodyParsers } from './common/http-edges.js';
-import { ErrorResponse } from './common/error-response.dto.js';
 import { generateRequestId } from './common/request-id.js';
+import { setupSwagger } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/config.js';
 
@@ -18,23 +17,6 @@ function assignRequestId(request: IncomingMessage): string {
   const id = generateRequestId(request);
   (request as IncomingMessage & { id: string }).id = id;
   return id;
-}
-
-function setupSwagger(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('authmirror')
-      .setDescription(
-        "A local Postgres mirror of a Supabase project's users. Authenticate with a Supabase access token " +
-          '(the `access_token` of a supabase-js session). Every error has the shape of ErrorResponse.',
-      )
-      .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-    { extraModels: [ErrorResponse] },
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 
 /** Builds the application (not listening yet): Fastify, pino logs, one error shape, validation, Swagger. */

@@ -41,9 +41,9 @@ describe('the edges of the API', () => {
     expect(document.status).toBe(200);
     expect(document.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const sync = document.body.paths['/auth/users/sync'].post;
-    expect(Object.keys(sync.responses).sort()).toEqual(['200', '401']);
+    expect(Object.keys(sync.responses).sort()).toEqual(['200', '401', '403', '503']);
     expect(sync.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys(document.body.paths['/users/me'].get.responses).sort()).toEqual(['200', '401', '404']);
+    expect(Object.keys(document.body.paths['/users/me'].get.responses).sort()).toEqual(['200', '401', '403', '404', '503']);
     expect(Object.keys(document.body.paths['/health'].get.responses).sort()).toEqual(['200', '503']);
     expect(document.body.components.schemas.ErrorResponse.required).toEqual(
       expect.arrayContaining(['statusCode', 'code', 'message', 'requestId']),

@@ -1,22 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../common/api-error.js';
-import { ErrorResponse } from '../common/error-response.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { BearerToken, IdempotencyKeyHeader } from '../common/request-headers.decorator.js';
 import { AllowAnonymous } from './anonymous-users.decorator.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { CurrentUser } from './current-user.decorator.js';
@@ -42,24 +28,41 @@ export class AuthController {
   @Post('users/sync')
   @HttpCode(200)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Mirror the signed-in user (call after each Supabase login)' })
-  @ApiOkResponse({ type: SyncUserResponse })
-  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_token`, or `user_deleted` for a deleted user' })
+  @ApiOperation({
+    summary: 'Mirror the signed-in user (call after each Supabase sign-in)',
+    description: "Reads the caller from Supabase's admin API (the authority), writes the mirror row (only a newer version wins) and makes the profile on first sight.",
+  })
+  @ApiOkResponse({
+    type: SyncUserResponse,
+    description: 'The mirrored user and profile; `created` is true for the one call that made the row, `source` says where the data came from',
+  })
+  @ApiErrors('invalid_token', 'user_deleted', 'anonymous_user')
   sync(@CurrentUser() caller: AuthenticatedUser): Promise<SyncUserResponse> {
     return this.userSync.sync(caller);
   }
 
   @Post('signup')
   @Public()
-  @ApiOperation({ summary: 'Create a user in Supabase and the mirror, atomically (a saga with compensation)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the first result' })
-  @ApiCreatedResponse({ type: SignupResponse, description: 'With `session` when the email needs no confirmation' })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed` with details per field' })
-  @ApiConflictResponse({ type: ErrorResponse, description: '`email_exists`, `phone_exists`, `signup_in_progress`' })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponse, description: '`weak_password` with `details.reasons`; `idempotency_key_reused`' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable` or `signup_failed` (undone; retry)' })
-  signup(@Body() request: SignupRequest, @Ip() ip: string, @Headers('idempotency-key') idempotencyKey?: string): Promise<SignupResponse> {
+  @ApiOperation({
+    summary: 'Create a user in Supabase and the mirror, atomically (a saga with compensation)',
+    description: 'With email confirmation on (SIGNUP_EMAIL_CONFIRMATION), Supabase sends the confirmation email; the link leads to `redirectTo`.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the first result (8 to 200 of A-Z a-z 0-9 . _ : -)' })
+  @ApiCreatedResponse({ type: SignupResponse, description: 'The new user and profile; `session` when the email needs no confirmation' })
+  @ApiErrors(
+    'validation_failed',
+    'email_exists',
+    'phone_exists',
+    'signup_in_progress',
+    'signup_failed_replay',
+    'user_deleted_since',
+    'weak_password',
+    'idempotency_key_reused',
+    'rate_limited',
+    'supabase_unavailable',
+    'signup_failed',
+  )
+  signup(@Body() request: SignupRequest, @Ip() ip: string, @IdempotencyKeyHeader() idempotencyKey?: string): Promise<SignupResponse> {
     return this.signups.signup(request, validIdempotencyKey(idempotencyKey), ip);
   }
 
@@ -67,12 +70,8 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Password sign-in through Supabase; refuses unconfirmed emails; mirrors the user' })
-  @ApiOkResponse({ type: LoginResponse })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
-  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_credentials`, or `user_deleted`' })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: '`email_not_confirmed`, `user_banned`' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
+  @ApiOkResponse({ type: LoginResponse, description: 'The session (use `session.accessToken` as the bearer token), the mirrored user and profile' })
+  @ApiErrors('validation_failed', 'invalid_credentials', 'user_deleted', 'email_not_confirmed', 'user_banned', 'rate_limited', 'supabase_unavailable')
   login(@Body() request: LoginRequest, @Ip() ip: string): Promise<LoginResponse> {
     return this.sessions.login(request.email, request.password, ip);
   }
@@ -81,12 +80,8 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'A new session from a refresh token (passed through to Supabase)' })
-  @ApiOkResponse({ type: RefreshResponse })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
-  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_refresh_token`, or `user_deleted`' })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: '`user_banned`' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: '`rate_limited`, with Retry-After' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
+  @ApiOkResponse({ type: RefreshResponse, description: 'The new session; its refresh token replaces the one sent' })
+  @ApiErrors('validation_failed', 'invalid_refresh_token', 'user_deleted', 'user_banned', 'rate_limited', 'supabase_unavailable')
   refresh(@Body() request: RefreshRequest, @Ip() ip: string): Promise<RefreshResponse> {
     return this.sessions.refresh(request.refreshToken, ip);
   }
@@ -96,12 +91,10 @@ export class AuthController {
   @AllowAnonymous()
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End this session (`local`), the others (`others`) or all of them (`global`, the default)' })
-  @ApiNoContentResponse({ description: 'Logged out' })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: '`validation_failed`' })
-  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_token`' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`supabase_unavailable`' })
-  async logout(@Body() request: LogoutRequest, @Headers('authorization') authorization: string): Promise<void> {
-    await this.sessions.logout(authorization.slice('Bearer '.length).trim(), request?.scope ?? 'global');
+  @ApiNoContentResponse({ description: 'Logged out (also when Supabase had already ended the session)' })
+  @ApiErrors('validation_failed', 'invalid_token', 'supabase_unavailable')
+  async logout(@Body() request: LogoutRequest, @BearerToken() accessToken: string): Promise<void> {
+    await this.sessions.logout(accessToken, request?.scope ?? 'global');
   }
 }
 

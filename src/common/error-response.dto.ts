@@ -2,23 +2,27 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The one error shape of every failure. */
 export class ErrorResponse {
-  /** HTTP status, repeated in the body. */
-  @ApiProperty({ example: 401 })
+  @ApiProperty({ description: 'HTTP status, repeated in the body', example: 400 })
   statusCode: number;
 
-  /** Stable snake_case code for machines. */
-  @ApiProperty({ example: 'invalid_token' })
+  @ApiProperty({ description: 'Stable snake_case code for machines: branch on this, not on the message', example: 'validation_failed' })
   code: string;
 
-  /** Explanation for people. */
-  @ApiProperty({ example: 'The access token is missing, malformed or expired' })
+  @ApiProperty({ description: 'Explanation for people; may change', example: 'The request is not valid' })
   message: string;
 
-  /** Per-field problems for validation failures, or other structured context. */
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    description: 'Per-field problems for `validation_failed` (`[{ field, problems }]`), or other structured context (e.g. `{ reasons }` for `weak_password`)',
+    oneOf: [
+      {
+        type: 'array',
+        items: { type: 'object', properties: { field: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } } },
+      },
+      { type: 'object' },
+    ],
+  })
   details?: unknown;
 
-  /** Id of the request, also in the `x-request-id` response header and the logs. */
-  @ApiProperty({ example: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11' })
+  @ApiProperty({ description: 'Id of the request, also in the `X-Request-Id` header and on every log line of the request', example: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11' })
   requestId: string;
 }

@@ -1,17 +1,9 @@
-import { Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/public.decorator.js';
-import { ErrorResponse } from '../common/error-response.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { DatabaseWebhookBody, SignedEventBody } from './dto/delivery-bodies.dto.js';
 import { DeliveryResponse } from './dto/delivery-response.dto.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -26,21 +18,19 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Supabase deliveries: Database Webhooks on auth.users (bearer token) or Standard Webhooks-signed user events',
   })
-  @ApiHeader({ name: 'webhook-id', required: false, description: 'Signed form' })
-  @ApiHeader({ name: 'webhook-timestamp', required: false, description: 'Signed form' })
-  @ApiHeader({ name: 'webhook-signature', required: false, description: 'Signed form' })
-  @ApiHeader({ name: 'authorization', required: false, description: 'Database Webhook form: Bearer <SUPABASE_DB_WEBHOOK_TOKEN>' })
-  @ApiOkResponse({ type: DeliveryResponse, description: 'Applied, or already applied (a repeat changes nothing)' })
+  @ApiExtraModels(DatabaseWebhookBody, SignedEventBody)
+  @ApiBody({
+    description: 'One of two forms, told apart by their credentials',
+    schema: { oneOf: [{ $ref: getSchemaPath(SignedEventBody) }, { $ref: getSchemaPath(DatabaseWebhookBody) }] },
+  })
+  @ApiHeader({ name: 'webhook-id', required: false, description: 'Signed form: the delivery id' })
+  @ApiHeader({ name: 'webhook-timestamp', required: false, description: 'Signed form: Unix seconds (5-minute tolerance)' })
+  @ApiHeader({ name: 'webhook-signature', required: false, description: 'Signed form: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, several separated by spaces' })
+  @ApiOkResponse({ type: DeliveryResponse, description: 'Applied, or already applied (`duplicate`: a repeat changes nothing)' })
   @ApiAcceptedResponse({ type: DeliveryResponse, description: 'Accepted but ignored: another table or an unknown event type' })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: '`invalid_payload`' })
-  @ApiUnauthorizedResponse({ type: ErrorResponse, description: '`invalid_signature`: bad or missing credentials, stale timestamp' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: '`database_unavailable`: retry later' })
-  async receive(
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers() headers: Record<string, string>,
-  ): Promise<DeliveryResponse> {
-    const { status, response } = await this.webhooks.receive(headers, rawBodyOf(request));
+  @ApiErrors('invalid_payload', 'invalid_signature')
+  async receive(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<DeliveryResponse> {
+    const { status, response } = await this.webhooks.receive(request.headers, rawBodyOf(request));
     reply.status(status);
     return response;
   }

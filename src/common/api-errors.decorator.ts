@@ -1,0 +1,33 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ERROR_CODES, codeOf, type ErrorCode } from './error-codes.js';
+import { ErrorResponse } from './error-response.dto.js';
+
+/** The request id of every example: the same value as the `x-request-id` header. */
+const EXAMPLE_REQUEST_ID = '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11';
+
+/**
+ * Documents the errors a route answers with, one response per status, each code its own example
+ * (Swagger UI shows them by name), in the one error shape. Retry-After and X-Request-Id are added
+ * to every operation's responses by the document's own pass (see app.ts).
+ */
+export function ApiErrors(...entries: ErrorCode[]): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const entry of entries) byStatus.set(ERROR_CODES[entry].status, [...(byStatus.get(ERROR_CODES[entry].status) ?? []), entry]);
+  return applyDecorators(
+    ...[...byStatus].map(([status, group]) =>
+      ApiResponse({
+        status,
+        type: ErrorResponse,
+        description: group.map((entry) => `\`${codeOf(entry)}\``).join(', '),
+        examples: Object.fromEntries(
+          group.map((entry) => {
+            const { message, ...rest } = ERROR_CODES[entry] as { message: string; details?: unknown };
+            const value = { statusCode: status, code: codeOf(entry), message, ...('details' in rest ? { details: rest.details } : {}), requestId: EXAMPLE_REQUEST_ID };
+            return [entry, { summary: codeOf(entry), value }];
+          }),
+        ),
+      }),
+    ),
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Every error code the API answers with, its status and a typical message: what Swagger shows
+ * as each status's examples (ApiErrors), so a client sees the codes it must handle.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, message: 'The request is not valid', details: [{ field: 'email', problems: ['email must be a valid email address'] }] },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  invalid_payload: { status: 400, message: 'The delivery is not a Supabase user event: user.id is not a user id' },
+  invalid_token: { status: 401, message: 'The access token is invalid, expired or not a user token' },
+  user_deleted: { status: 401, message: 'This user has been deleted' },
+  invalid_credentials: { status: 401, message: 'The email or password is wrong' },
+  invalid_refresh_token: { status: 401, message: 'The refresh token is invalid, used or expired' },
+  invalid_signature: { status: 401, message: 'The webhook signature is invalid or its timestamp is outside the 5-minute tolerance' },
+  email_not_confirmed: { status: 403, message: 'Confirm your email address first: follow the link in the email we sent' },
+  user_banned: { status: 403, message: 'This account is banned' },
+  anonymous_user: { status: 403, message: 'Anonymous users cannot use this route: sign up or sign in with an email or phone first' },
+  reauthentication_required: { status: 403, message: 'Sign in again (a sign-in within the last 10 minutes counts), or send your password' },
+  user_not_found: { status: 404, message: 'This user is not mirrored yet: call POST /auth/users/sync first' },
+  profile_not_found: { status: 404, message: 'This user has no profile yet: call POST /auth/users/sync first' },
+  email_exists: { status: 409, message: 'A user with this email address already exists' },
+  phone_exists: { status: 409, message: 'A user with this phone number already exists' },
+  signup_in_progress: { status: 409, message: 'A signup with this Idempotency-Key is in progress' },
+  signup_failed_replay: { status: 409, code: 'signup_failed', message: 'The signup with this Idempotency-Key failed and was undone; use a new key' },
+  user_deleted_since: { status: 410, code: 'user_deleted', message: 'The user this signup made has been deleted since' },
+  weak_password: { status: 422, message: 'The password is too weak (at least 8 characters, with lower- and upper-case letters and a digit)', details: { reasons: ['length', 'characters'] } },
+  idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used for another signup' },
+  password_check_unavailable: { status: 422, message: 'This account has no email or phone to check a password against' },
+  rate_limited: { status: 429, message: 'Too many requests; try again in 12 s' },
+  supabase_unavailable: { status: 503, message: 'Supabase Auth could not be reached; try again shortly' },
+  signup_failed: { status: 503, message: 'The signup could not be completed and was undone; try again shortly.' },
+  database_unavailable: { status: 503, message: 'The database is not reachable; try again shortly' },
+  unhealthy: { status: 503, message: 'Postgres does not answer', details: { database: { status: 'down' } } },
+} as const satisfies Record<string, { status: number; message: string; code?: string; details?: unknown }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code a catalog entry answers with (an entry may name a second use of a code). */
+export function codeOf(entry: ErrorCode): string {
+  const found = ERROR_CODES[entry] as { code?: string };
+  return found.code ?? entry;
+}

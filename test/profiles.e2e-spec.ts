@@ -300,7 +300,7 @@ describe('OpenAPI', () => {
     const patch = document.paths['/profiles/me'].patch;
     const onboarding = document.paths['/profiles/me/onboarding'].post;
     for (const operation of [patch, onboarding]) {
-      expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404']);
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '404', '503']);
       expect(operation.security).toEqual([{ bearer: [] }]);
     }
     expect(onboarding.description).toContain('Idempotent');

@@ -1,0 +1,193 @@
+// useAuthmirror: keeps the signed-in Supabase user mirrored by authmirror. Copy this file.
+//
+// - On every sign-in (and each refreshed token, and a session found at load) it calls
+//   POST /auth/users/sync once per access token, so React strict mode's doubled effects and
+//   repeated events cost one call.
+// - It never sends a token that is about to expire: it refreshes first.
+// - `api()` calls the API with the current token; a 401 that says the token is no good
+//   (`invalid_token`, `token_stale`) is retried once with a refreshed token.
+// - Errors keep the API's `code` (branch on it) and `message` (show it).
+import type { Session, SupabaseClient } from '@supabase/supabase-js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export interface MirroredUser {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  emailConfirmedAt: string | null;
+  lastSignInAt: string | null;
+  isAnonymous: boolean;
+  userMetadata: Record<string, unknown>;
+  createdAt: string | null;
+}
+
+export interface Profile {
+  displayName: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  industry: string | null;
+  jobTitle: string | null;
+  emailConsent: boolean;
+  onboardingCompleted: boolean;
+  onboardedAt: string | null;
+}
+
+/** An error answer of the API: `{ statusCode, code, message, requestId }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AuthmirrorState {
+  session: Session | null;
+  user: MirroredUser | null;
+  profile: Profile | null;
+  /** The last sync created the mirror row (the user's first sign-in here). */
+  created: boolean;
+  syncing: boolean;
+  error: ApiError | null;
+  /** The session came from a password-recovery link: ask for a new password. */
+  recovering: boolean;
+}
+
+const SIGNED_OUT: AuthmirrorState = { session: null, user: null, profile: null, created: false, syncing: false, error: null, recovering: false };
+/** Tokens with less life left than this are refreshed before they are sent. */
+const MIN_TOKEN_LIFE_MS = 30_000;
+/** 401 codes that a fresh token cures. */
+const RETRY_WITH_FRESH_TOKEN = new Set(['invalid_token', 'token_stale']);
+
+async function readAnswer<T>(response: Response): Promise<T> {
+  if (response.status === 204) return undefined as T;
+  const body = await response.json().catch(() => null);
+  if (response.ok) return body as T;
+  throw new ApiError(response.status, body?.code ?? 'unknown_error', body?.message ?? response.statusText, body?.requestId);
+}
+
+export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
+  const [state, setState] = useState<AuthmirrorState>(SIGNED_OUT);
+  const session = useRef<Session | null>(null);
+  // One sync per access token, whoever asks (a ref survives strict mode's remount).
+  const syncs = useRef(new Map<string, Promise<void>>());
+
+  const call = useCallback(
+    (token: string, method: string, path: string, body?: unknown) =>
+      fetch(`${apiUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    [apiUrl],
+  );
+
+  /** The current session, refreshed first when its token is about to expire; null when signed out. */
+  const freshSession = useCallback(async (): Promise<Session | null> => {
+    const current = session.current ?? (await supabase.auth.getSession()).data.session;
+    if (!current) return null;
+    if ((current.expires_at ?? 0) * 1000 - Date.now() > MIN_TOKEN_LIFE_MS) return current;
+    return (await supabase.auth.refreshSession()).data.session;
+  }, [supabase]);
+
+  /** Calls the API as the signed-in user; retried once with a refreshed token when the API asks for one. */
+  const api = useCallback(
+    async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const current = await freshSession();
+      if (!current) throw new ApiError(401, 'signed_out', 'Sign in first');
+      let response = await call(current.access_token, method, path, body);
+      if (response.status === 401) {
+        const refusal = await response.clone().json().catch(() => null);
+        if (RETRY_WITH_FRESH_TOKEN.has(refusal?.code)) {
+          const refreshed = (await supabase.auth.refreshSession()).data.session;
+          if (refreshed) response = await call(refreshed.access_token, method, path, body);
+        }
+      }
+      return readAnswer<T>(response);
+    },
+    [call, freshSession, supabase],
+  );
+
+  const sync = useCallback(
+    (signedIn: Session): Promise<void> => {
+      const token = signedIn.access_token;
+      let running = syncs.current.get(token);
+      if (running) return running;
+      running = (async () => {
+        // An expiring token is refreshed instead; the refreshed one arrives as TOKEN_REFRESHED.
+        if ((signedIn.expires_at ?? 0) * 1000 - Date.now() <= MIN_TOKEN_LIFE_MS) {
+          await supabase.auth.refreshSession();
+          return;
+        }
+        setState((s) => ({ ...s, session: signedIn, syncing: true, error: null }));
+        try {
+          const synced = await readAnswer<{ user: MirroredUser; profile: Profile; created: boolean }>(await call(token, 'POST', '/auth/users/sync'));
+          setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
+        } catch (error) {
+          setState((s) => ({ ...s, syncing: false, error: error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error)) }));
+        }
+      })();
+      syncs.current.set(token, running);
+      return running;
+    },
+    [call, supabase],
+  );
+
+  useEffect(() => {
+    const { data } = supabase.auth.onAuthStateChange((event, next) => {
+      session.current = next;
+      if (!next) {
+        setState(SIGNED_OUT);
+        return;
+      }
+      if (event === 'PASSWORD_RECOVERY') setState((s) => ({ ...s, recovering: true }));
+      // Other Supabase calls must not run inside this callback (supabase-js would deadlock): defer.
+      setTimeout(() => void sync(next), 0);
+    });
+    return () => data.subscription.unsubscribe();
+  }, [supabase, sync]);
+
+  /** Writes the profile fields given; the state follows the answer. */
+  const updateProfile = useCallback(
+    async (fields: Partial<Profile>) => {
+      const { profile } = await api<{ profile: Profile }>('PATCH', '/profiles/me', fields);
+      setState((s) => ({ ...s, profile }));
+    },
+    [api],
+  );
+
+  const completeOnboarding = useCallback(
+    async (answers: { industry: string; jobTitle: string; emailConsent: boolean }) => {
+      const { profile } = await api<{ profile: Profile }>('POST', '/profiles/me/onboarding', answers);
+      setState((s) => ({ ...s, profile }));
+    },
+    [api],
+  );
+
+  /**
+   * Deletes the account (with the password, or none within a few minutes of signing in). The
+   * user is then gone from Supabase too, so there is no session left to end there: it is only
+   * forgotten here.
+   */
+  const deleteAccount = useCallback(
+    async (password?: string) => {
+      await api<void>('DELETE', '/users/me', password ? { password } : {});
+      localStorage.removeItem(storageKeyOf(supabase));
+      session.current = null;
+      setState(SIGNED_OUT);
+    },
+    [api, supabase],
+  );
+
+  const passwordSet = useCallback(() => setState((s) => ({ ...s, recovering: false })), []);
+
+  return { ...state, api, updateProfile, completeOnboarding, deleteAccount, passwordSet };
+}
+
+/** Where supabase-js keeps the session (main.tsx sets it, so it is known here). */
+function storageKeyOf(supabase: SupabaseClient): string {
+  return (supabase.auth as unknown as { storageKey: string }).storageKey;
+}

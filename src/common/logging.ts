@@ -1,12 +1,28 @@
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { Writable } from 'node:stream';
+import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/config.js';
 
 /**
  * Everything that could carry a secret is censored before a line is written: auth headers,
  * API keys, webhook signatures, and any password or token field in a logged object.
  */
+const SECRET_FIELDS = [
+  'password',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'token',
+  'secret',
+  'serviceRoleKey',
+  'encrypted_password',
+  // Postgres errors name the values that broke a constraint (`Key (phone)=(+44…) already exists`).
+  'detail',
+  'where',
+];
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.apikey',
@@ -14,18 +30,8 @@ export const REDACTED_PATHS = [
   'req.headers["webhook-signature"]',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.accessToken',
-  '*.access_token',
-  '*.refreshToken',
-  '*.refresh_token',
-  '*.token',
-  '*.secret',
-  '*.serviceRoleKey',
-  '*.encrypted_password',
-  // Postgres errors name the values that broke a constraint (`Key (phone)=(+44…) already exists`).
-  '*.detail',
-  '*.where',
+  // pino's `*.x` matches one level down only: the field itself, and inside any logged object.
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ];
 
 /** pino-http options; `destination` replaces stdout (tests read the log lines from it). */
@@ -45,8 +51,48 @@ export function loggerOptions(config: AppConfig, destination?: Writable): Params
       }),
     },
   };
+  destination ??= readableOnTerminal(config.logFormat);
   return {
     pinoHttp: destination ? [options, destination] : options,
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
   };
+}
+
+interface LogEntry {
+  context?: string;
+  msg?: string;
+  req?: { method?: string; url?: string };
+  res?: { statusCode?: number };
+  responseTime?: number;
+}
+
+/** Pretty lines on stdout when asked for, or when `auto` and stdout is a terminal. */
+function readableOnTerminal(format: AppConfig['logFormat']): Writable | undefined {
+  if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return undefined;
+  return readableLogStream(1, process.stdout.isTTY === true);
+}
+
+/**
+ * One line per entry for a person at a terminal: `12:00:01.234 INFO [Context] message`, and a
+ * request as `POST /auth/users/sync -> 200 in 12 ms`. Other fields follow on the same line;
+ * pino has redacted them before they get here.
+ */
+export function readableLogStream(destination: NodeJS.WritableStream | number, colorize: boolean): Writable {
+  return pretty({
+    destination,
+    sync: true,
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,context,req,res,responseTime',
+    messageFormat: (log) => {
+      const entry = log as LogEntry;
+      const context = entry.context ? `[${entry.context}] ` : '';
+      const request = entry.req?.method ? `${entry.req.method} ${entry.req.url ?? ''}` : '';
+      if (request && entry.res?.statusCode !== undefined) {
+        return `${context}${request} -> ${entry.res.statusCode} in ${Math.round(entry.responseTime ?? 0)} ms`;
+      }
+      return `${context}${entry.msg ?? ''}${request ? ` (${request})` : ''}`;
+    },
+  });
 }

@@ -8,6 +8,8 @@ export interface AppConfig {
   port: number;
   host: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: one colored line per entry when stdout is a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
   databaseUrl: string;
   databasePoolSize: number;
   supabase: {
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: value(env, 'HOST') ?? '0.0.0.0',
     logLevel,
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty']),
     databaseUrl: databaseUrl(required(env, 'DATABASE_URL')),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     supabase: {

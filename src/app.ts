@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { corsOptions, describeCors } from './common/cors.js';
-import { BODY_LIMIT, clientErrorHandler, frameworkErrors, registerBodyParsers } from './common/http-edges.js';
+import { BODY_LIMIT, clientErrorHandler, closeConnectionsWhenClosing, frameworkErrors, registerBodyParsers } from './common/http-edges.js';
 import { generateRequestId } from './common/request-id.js';
 import { setupSwagger } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.pipe.js';
@@ -28,12 +28,17 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
     trustProxy: config.trustProxy as string | boolean | string[],
     frameworkErrors,
     clientErrorHandler,
+    // On close, requests still arriving on open connections are answered as usual, then their
+    // connections end (closeConnectionsWhenClosing); Fastify's default is a 503 outside the error
+    // shape. The pools end after the server has stopped (PrismaService.onApplicationShutdown).
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.logDestination), adapter, {
     bufferLogs: true,
     bodyParser: false,
   });
   registerBodyParsers(app);
+  closeConnectionsWhenClosing(app);
   app.useLogger(app.get(Logger));
   app.enableCors(corsOptions(config));
   app.get(Logger).log(describeCors(config));

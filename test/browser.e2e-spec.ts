@@ -1,7 +1,8 @@
 // The React example (examples/react) in a real Chromium, served at an origin of its own and
 // calling the API across it (CORS), against the real stack as `npm start` runs it: email
 // confirmation on, deliveries on. Then Swagger UI, used as a person would. Screenshots of both
-// go to docs/images (the README shows them).
+// go to .data/screenshots, or with UPDATE_SCREENSHOTS=1 to docs/images, which the README shows
+// (a run does not rewrite tracked files unless asked).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import { newWebhookSecret } from './support/deliveries.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const images = join(root, 'docs/images');
+const images = join(root, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/images' : '.data/screenshots');
 const secret = newWebhookSecret();
 let stack: TestStack;
 let browser: Browser;

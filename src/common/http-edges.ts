@@ -88,3 +88,21 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+/**
+ * Once the app starts closing, every answer ends its connection (`Connection: close`). Node's
+ * server.close() ends the connections idle at that moment only; one still answering would then
+ * stay open as keep-alive and hold the close for the whole keep-alive timeout.
+ */
+export function closeConnectionsWhenClosing(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+}

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { keepConnectionLossFromCrashing, type Sql } from '../prisma/prisma.service.js';
+import { endPool, openPool } from '../prisma/pools.js';
+import type { Sql } from '../prisma/prisma.service.js';
 
 export interface JobOptions {
   /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
@@ -68,8 +69,7 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.jobsEnabled) return;
     // A pool of its own, named so that operators (and tests) can tell the queue's connections apart.
-    this.pool = new pg.Pool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'authmirror-jobs' });
-    keepConnectionLossFromCrashing(this.pool, this.logger);
+    this.pool = openPool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'authmirror-jobs' }, this.logger);
     this.runner = await run({
       pgPool: this.pool,
       concurrency: 4,
@@ -81,10 +81,11 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
+  /** First at shutdown: no new job starts; running ones finish (their database pool closes last). */
   async onModuleDestroy(): Promise<void> {
     await this.runner?.stop();
     this.runner = null;
-    await this.pool?.end().catch(() => undefined);
+    if (this.pool) await endPool(this.pool);
     this.pool = null;
   }
 }

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { endPool, openPool } from './pools.js';
 
 /**
  * Runs one SQL statement with positional parameters (`$1`, `$2`, …) and returns its rows. The
@@ -50,39 +51,28 @@ export function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
 }
 
 /**
- * A connection Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on its
- * client; pg-pool listens only while the client is idle, and an 'error' event with no listener
- * ends the process. Every client gets a listener of its own for its whole life: the request or job
- * holding it then fails on its next query (503 or a job retry), and the pool drops the client.
- */
-export function keepConnectionLossFromCrashing(pool: pg.Pool, logger: Logger): void {
-  pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle database connection was lost'));
-  pool.on('connect', (client) => {
-    client.on('error', (error) => logger.warn({ reason: error.message }, 'a database connection in use was lost'));
-  });
-}
-
-/**
  * The database: one `pg` pool, shared by the Prisma client (driver adapter; no native engine) and
  * by `sql`/`transaction` for the mirror's hot SQL, which skips Prisma's per-query overhead
  * (measured by `npm run bench`).
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   readonly pool: pg.Pool;
   /** Statements outside a transaction (each its own implicit transaction). */
   readonly sql: Sql;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const pool = new pg.Pool({
-      connectionString: config.databaseUrl,
-      max: config.databasePoolSize,
-      connectionTimeoutMillis: 5_000,
-      application_name: 'authmirror',
-      // Prepared statements (see `prepared`) keep one generic plan instead of planning each call.
-      options: '-c plan_cache_mode=force_generic_plan',
-    });
-    keepConnectionLossFromCrashing(pool, new Logger(PrismaService.name));
+    const pool = openPool(
+      {
+        connectionString: config.databaseUrl,
+        max: config.databasePoolSize,
+        connectionTimeoutMillis: 5_000,
+        application_name: 'authmirror',
+        // Prepared statements (see `prepared`) keep one generic plan instead of planning each call.
+        options: '-c plan_cache_mode=force_generic_plan',
+      },
+      new Logger(PrismaService.name),
+    );
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     this.sql = sqlOn(pool);
@@ -119,8 +109,9 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has answered its last request (Nest runs this hook after closing it). */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
-    await this.pool.end().catch(() => undefined);
+    await endPool(this.pool);
   }
 }

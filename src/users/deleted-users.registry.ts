@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -13,7 +13,7 @@ export const USER_DELETED_CHANNEL = 'authmirror_user_deleted';
  * instances by LISTEN on USER_DELETED_CHANNEL; after a lost connection it reconnects and reloads.
  */
 @Injectable()
-export class DeletedUsersRegistry implements OnModuleInit, OnModuleDestroy {
+export class DeletedUsersRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeletedUsersRegistry.name);
   private readonly ids = new Set<string>();
   private listener: pg.Client | null = null;
@@ -42,7 +42,8 @@ export class DeletedUsersRegistry implements OnModuleInit, OnModuleDestroy {
     await this.connect();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Requests still being answered at shutdown may need a deletion another instance commits. */
+  async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.listener?.end().catch(() => undefined);

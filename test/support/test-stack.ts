@@ -37,6 +37,9 @@ export interface TestStack {
 
 let counter = 0;
 
+/** application_name of the stack's `db` pool. */
+export const TEST_POOL_NAME = 'authmirror-test';
+
 /**
  * Starts the API on a fresh database with its own local Supabase Auth stand-in. One per test file:
  * passport keeps strategies in a process-wide registry, so a second app in the same file would
@@ -82,7 +85,8 @@ export async function startTestStack(
     others.push(other.app);
     return other;
   };
-  const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  // Named, so that a test can tell its own connections from the app's.
+  const db = new pg.Pool({ connectionString: database.url, max: 4, application_name: TEST_POOL_NAME });
   db.on('error', () => undefined); // idle connections die when a test stops Postgres
   const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
   const admin = createClient(auth.url, auth.keys.serviceRoleKey, clientOptions);

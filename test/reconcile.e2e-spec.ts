@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { SupabaseAdminService } from '../src/supabase/supabase-admin.service.js';
 import { ReconcileAlreadyRunningError, reconcileCron, type ReconcileSummary } from '../src/users/reconcile-run.js';
 import { ReconcileService } from '../src/users/reconcile.service.js';
 import { UsersService } from '../src/users/users.service.js';
+import { compileInto, root, stackEnv } from './support/compiled.js';
 import { newWebhookSecret } from './support/deliveries.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -277,24 +275,12 @@ describe('reconcile', () => {
   });
 
   describe('the CLI', () => {
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    // Compiled into a git-ignored folder of its own, so a concurrent `npm run build` is not disturbed.
-    const outDir = `${root}.data/reconcile-cli-test`;
+    let outDir: string;
     let env: Record<string, string>;
 
     beforeAll(async () => {
-      await mkdir(outDir, { recursive: true });
-      await writeFile(`${outDir}/package.json`, '{"type":"module"}\n');
-      // tsc emits even when another file of the tree has a type error; only the output matters here.
-      await promisify(execFile)('node', [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`, '--outDir', outDir], { cwd: root }).catch(() => undefined);
-      env = {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: (stack.db as unknown as { options: { connectionString: string } }).options.connectionString,
-        SUPABASE_URL: stack.auth.url,
-        SUPABASE_ANON_KEY: stack.auth.keys.anonKey,
-        SUPABASE_SERVICE_ROLE_KEY: stack.auth.keys.serviceRoleKey,
-        LOG_LEVEL: 'silent',
-      };
+      outDir = await compileInto('reconcile-cli-test');
+      env = stackEnv(stack);
     }, 60_000);
 
     function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

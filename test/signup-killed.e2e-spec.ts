@@ -2,28 +2,21 @@
 // Supabase creates the users but answers late, and the process is SIGKILLed before any answer
 // arrives. Another instance's recovery must roll every one forward: mirrored, profiled, kept.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { freePort } from '../dev/postgres.js';
 import { SignupRecoveryService } from '../src/auth/signup-recovery.service.js';
+import { compileInto, root, stackEnv } from './support/compiled.js';
 import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-// Compiled into a git-ignored folder of its own, so a concurrent `npm run build` is not disturbed.
-const outDir = `${root}.data/killed-saga-test`;
+let outDir: string;
 let stack: TestStack;
 let child: ChildProcess | null = null;
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { RATE_LIMIT_AUTH_PER_IP: '0', RATE_LIMIT_AUTH_PER_ACCOUNT: '0' } });
-  await mkdir(outDir, { recursive: true });
-  await writeFile(`${outDir}/package.json`, '{"type":"module"}\n');
-  // tsc emits even when another file of the tree has a type error; only the output matters here.
-  await promisify(execFile)('node', [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`, '--outDir', outDir], { cwd: root }).catch(() => undefined);
+  outDir = await compileInto('killed-saga-test');
 }, 120_000);
 
 afterAll(async () => {
@@ -36,18 +29,13 @@ async function startApi(port: number): Promise<ChildProcess> {
     cwd: root,
     stdio: 'ignore',
     env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: (stack.db as unknown as { options: { connectionString: string } }).options.connectionString,
-      SUPABASE_URL: stack.auth.url,
-      SUPABASE_ANON_KEY: stack.auth.keys.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: stack.auth.keys.serviceRoleKey,
+      ...stackEnv(stack),
       SUPABASE_ADMIN_TIMEOUT_MS: '20000',
       // This process only takes requests: recovery is the other instance's (the test's) to do.
       JOBS_ENABLED: 'false',
       RECONCILE_INTERVAL_MINUTES: '0',
       RATE_LIMIT_AUTH_PER_IP: '0',
       RATE_LIMIT_AUTH_PER_ACCOUNT: '0',
-      LOG_LEVEL: 'silent',
       HOST: '127.0.0.1',
       PORT: String(port),
     },

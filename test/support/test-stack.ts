@@ -14,6 +14,8 @@ export interface TestStack {
   auth: AuthServer;
   /** A plain pg pool on this test file's own database, for assertions. */
   db: pg.Pool;
+  /** The app's DATABASE_URL. */
+  databaseUrl: string;
   /** supabase-js with the anon key, as a frontend would use it. */
   anon(): SupabaseClient;
   /** supabase-js with the service-role key. */
@@ -128,6 +130,7 @@ export async function startTestStack(
     app,
     auth,
     db,
+    databaseUrl: database.url,
     anon,
     admin,
     request,

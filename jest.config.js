@@ -17,11 +17,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   // Strip `.js` from our relative imports, not from packages' `x.json.js` files (libphonenumber-js).
   moduleNameMapper: { '^(\\.{1,2}/(?!.*\\.json\\.js$).*)\\.js$': '$1' },
-  testMatch: [
-    '<rootDir>/src/**/*.spec.ts',
-    '<rootDir>/dev/**/*.spec.ts',
-    '<rootDir>/test/**/*.e2e-spec.ts',
-  ],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/dev/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   setupFiles: ['<rootDir>/test/support/setup-esm.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -22,5 +22,5 @@ export default defineConfig({
   migrations: { path: 'prisma/migrations' },
   engine: 'js',
   experimental: { adapter: true },
-  adapter: async () => createMigrationAdapter(process.env.DATABASE_URL ?? '', { createDatabase: createsDatabase }),
+  adapter: () => Promise.resolve(createMigrationAdapter(process.env.DATABASE_URL ?? '', { createDatabase: createsDatabase })),
 });

@@ -11,7 +11,8 @@
 import { startAuthServer } from '../dev/auth-server/server.js';
 
 const count = Number(process.env.BENCH_AUTH_USERS ?? 100_000);
-if (!Number.isInteger(count) || count < 0) throw new Error(`BENCH_AUTH_USERS must be a whole number, got "${process.env.BENCH_AUTH_USERS}"`);
+if (!Number.isInteger(count) || count < 0)
+  throw new Error(`BENCH_AUTH_USERS must be a whole number, got "${process.env.BENCH_AUTH_USERS}"`);
 
 const server = await startAuthServer({
   port: Number(process.env.PORT ?? 0),
@@ -37,7 +38,8 @@ server.admin.bulkInsert(
 );
 const insertMs = Math.round(performance.now() - started);
 const listDelayMs = Number(process.env.BENCH_AUTH_LIST_DELAY_MS ?? 0);
-if (!Number.isFinite(listDelayMs) || listDelayMs < 0) throw new Error(`BENCH_AUTH_LIST_DELAY_MS must be a number of ms, got "${process.env.BENCH_AUTH_LIST_DELAY_MS}"`);
+if (!Number.isFinite(listDelayMs) || listDelayMs < 0)
+  throw new Error(`BENCH_AUTH_LIST_DELAY_MS must be a number of ms, got "${process.env.BENCH_AUTH_LIST_DELAY_MS}"`);
 if (listDelayMs > 0) server.faults.add({ method: 'GET', path: /^\/auth\/v1\/admin\/users\?/, status: 200, delayMs: listDelayMs });
 process.stdout.write(`${JSON.stringify({ ready: true, url: server.url, users: server.admin.userCount(), insertMs })}\n`);
 

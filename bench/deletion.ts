@@ -78,7 +78,14 @@ export async function measureDeletion(options: DeletionOptions): Promise<Deletio
     }
 
     const ids = users.map((user) => user.id);
-    const { rows } = await client.query<{ id: string; owned: string; deleted_at: Date | null; email: string | null; audited: string; present: boolean }>(
+    const { rows } = await client.query<{
+      id: string;
+      owned: string;
+      deleted_at: Date | null;
+      email: string | null;
+      audited: string;
+      present: boolean;
+    }>(
       `SELECT i.id::text AS id,
               (SELECT count(*) FROM audit_events a WHERE a.user_id = i.id) AS owned,
               (SELECT count(*) FROM audit_events a WHERE a.subject_id = i.id AND a.type = 'user.deleted') AS audited,
@@ -89,21 +96,22 @@ export async function measureDeletion(options: DeletionOptions): Promise<Deletio
     for (const row of rows) {
       if (Number(row.owned) !== 0) problems.push(`${row.id}: ${row.owned} rows it owned are still there`);
       if (!row.present) problems.push(`${row.id}: no tombstone row`);
-      else if (row.deleted_at === null || row.email !== null) problems.push(`${row.id}: not a tombstone (deleted_at ${String(row.deleted_at)}, email ${row.email})`);
+      else if (row.deleted_at === null || row.email !== null)
+        problems.push(`${row.id}: not a tombstone (deleted_at ${String(row.deleted_at)}, email ${row.email})`);
       if (Number(row.audited) !== 1) problems.push(`${row.id}: ${row.audited} user.deleted audit records (expected 1)`);
     }
 
     const [warmupMs, ...measured] = timings;
     const sorted = [...measured].sort((a, b) => a - b);
-    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     return {
       users: measured.length,
       rowsPerUser: options.rowsPerUser,
-      warmupMs: round1(warmupMs!),
+      warmupMs: round1(warmupMs),
       timingsMs: measured.map(round1),
-      minMs: round1(sorted[0]!),
+      minMs: round1(sorted[0]),
       medianMs: round1(median),
-      maxMs: round1(sorted[sorted.length - 1]!),
+      maxMs: round1(sorted[sorted.length - 1]),
       seedSeconds: Number(seedSeconds.toFixed(1)),
       problems,
     };

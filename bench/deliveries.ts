@@ -114,7 +114,7 @@ async function drive(apiUrl: string, deliveries: SignedDelivery[], connections: 
         path: '/webhooks/supabase',
         setupRequest: (request) => {
           // autocannon asks for exactly `amount` requests; a wrap-around would show up as `duplicate`.
-          const delivery = deliveries[next++ % deliveries.length]!;
+          const delivery = deliveries[next++ % deliveries.length];
           request.headers = delivery.headers;
           request.body = delivery.body;
           return request;
@@ -172,7 +172,7 @@ export async function measureDeliveries(options: DeliveriesOptions): Promise<Del
        WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL AND (user_metadata->>'n')::int = $2`,
       [users.map((user) => user.id), options.rounds - 1],
     );
-    return { measurement, users: options.users, rounds: options.rounds, outcomes, signMs, rowsCurrent: Number(rows[0]!.current) };
+    return { measurement, users: options.users, rounds: options.rounds, outcomes, signMs, rowsCurrent: Number(rows[0].current) };
   } finally {
     await client.end();
   }

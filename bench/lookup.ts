@@ -71,7 +71,7 @@ const phoneOf = (n: number) => `+1415${String(n).padStart(7, '0')}`;
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 async function seedMirror(databaseUrl: string, users: number): Promise<number> {
@@ -84,7 +84,9 @@ async function seedMirror(databaseUrl: string, users: number): Promise<number> {
        SELECT gen_random_uuid(), '+1415' || lpad(n::text, 7, '0'), now() FROM generate_series(1, $1::int) n`,
       [users],
     );
-    await client.query(`INSERT INTO profiles (user_id, display_name) SELECT id, 'User' FROM users WHERE phone IS NOT NULL ON CONFLICT DO NOTHING`);
+    await client.query(
+      `INSERT INTO profiles (user_id, display_name) SELECT id, 'User' FROM users WHERE phone IS NOT NULL ON CONFLICT DO NOTHING`,
+    );
     await client.query('ANALYZE');
   } finally {
     await client.end();
@@ -127,7 +129,9 @@ export async function measureLookup(options: LookupOptions): Promise<LookupResul
   try {
     const [mirrorMs, ready] = await Promise.all([
       seedMirror(options.databaseUrl, options.users),
-      waitForLine(auth, /^\{"ready":true.*\}$/m, 120_000).then((line) => JSON.parse(line) as { url: string; users: number; insertMs: number }),
+      waitForLine(auth, /^\{"ready":true.*\}$/m, 120_000).then(
+        (line) => JSON.parse(line) as { url: string; users: number; insertMs: number },
+      ),
     ]);
     if (ready.users !== options.users) problems.push(`the auth stand-in holds ${ready.users} users, expected ${options.users}`);
 
@@ -150,7 +154,9 @@ export async function measureLookup(options: LookupOptions): Promise<LookupResul
       throw new Error(`GET /users/lookup?phone=${phoneOf(probe)} answered ${response.status} ${body}, expected 200 with id ${expectedId}`);
     }
 
-    options.log(`(a) GET /users/lookup on the API, ${options.connections} connections (${options.warmupSeconds} s warm-up + ${options.durationSeconds} s)`);
+    options.log(
+      `(a) GET /users/lookup on the API, ${options.connections} connections (${options.warmupSeconds} s warm-up + ${options.durationSeconds} s)`,
+    );
     let warmupFailures = 0;
     if (options.warmupSeconds > 0) {
       const warm = await runLookups(options, options.warmupSeconds);
@@ -181,7 +187,8 @@ export async function measureLookup(options: LookupOptions): Promise<LookupResul
       });
       const text = await reply.text();
       const ms = performance.now() - started;
-      if (reply.status !== 200 || !text.includes('"displayName":"User"')) problems.push(`(a1) ${phoneOf(n)} answered ${reply.status} ${text.slice(0, 200)}`);
+      if (reply.status !== 200 || !text.includes('"displayName":"User"'))
+        problems.push(`(a1) ${phoneOf(n)} answered ${reply.status} ${text.slice(0, 200)}`);
       return ms;
     };
     const randomNumber = () => 1 + Math.floor(Math.random() * options.users);
@@ -199,7 +206,9 @@ export async function measureLookup(options: LookupOptions): Promise<LookupResul
       },
     };
 
-    options.log(`(b) old approach: listUsers paging, ${options.perPage} per page, ${options.oldSamples} random numbers one after the other`);
+    options.log(
+      `(b) old approach: listUsers paging, ${options.perPage} per page, ${options.oldSamples} random numbers one after the other`,
+    );
     const supabase = createClient(ready.url, options.serviceRoleKey, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     });
@@ -240,7 +249,16 @@ export async function measureLookup(options: LookupOptions): Promise<LookupResul
     };
     const ratio = old.latencyMs.p50 / Math.max(0.01, sequential.latencyMs.p50);
     const ratioUnderLoad = old.latencyMs.p50 / Math.max(1, measurement.latencyMs.p50);
-    return { measurement, users: options.users, seedMs: { mirror: mirrorMs, auth: ready.insertMs }, sequential, old, ratio, ratioUnderLoad, problems };
+    return {
+      measurement,
+      users: options.users,
+      seedMs: { mirror: mirrorMs, auth: ready.insertMs },
+      sequential,
+      old,
+      ratio,
+      ratioUnderLoad,
+      problems,
+    };
   } finally {
     await auth.stop();
   }

@@ -56,7 +56,8 @@ export async function readMe(pool: pg.Pool, userId: string): Promise<MeResult> {
   // Prepared once per connection, as the API does: the baselines get the same database work.
   const { rows } = await pool.query<MeRow>({ name: 'me', text: ME_SQL, values: [userId] });
   const row = rows[0];
-  if (!row) return { status: 404, body: errorBody(404, 'user_not_found', 'This user is not mirrored yet: call POST /auth/users/sync first') };
+  if (!row)
+    return { status: 404, body: errorBody(404, 'user_not_found', 'This user is not mirrored yet: call POST /auth/users/sync first') };
   if (row.deleted_at) return { status: 401, body: errorBody(401, 'user_deleted', 'This user has been deleted') };
   const body = {
     user: {
@@ -118,7 +119,11 @@ export function requiredEnv(name: string): string {
  * A bare node:http server answering `GET /health` and `GET /users/me` (through `me`), 404
  * otherwise; listens on PORT at 127.0.0.1 and stops on SIGTERM/SIGINT.
  */
-export async function serve(name: string, pool: pg.Pool, me: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<Server> {
+export async function serve(
+  name: string,
+  pool: pg.Pool,
+  me: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<Server> {
   const server = createServer({ keepAlive: true }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/users/me') {

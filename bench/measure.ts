@@ -72,7 +72,13 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const result = await run(options, options.durationSeconds);
   const cpuAfter = cpuSnapshot(options.cpu);
   return summarise(
-    { name: options.name, method: options.method, url: `${options.baseUrl}${options.path}`, connections: options.connections, warmupFailures },
+    {
+      name: options.name,
+      method: options.method,
+      url: `${options.baseUrl}${options.path}`,
+      connections: options.connections,
+      warmupFailures,
+    },
     result,
     cpuBefore,
     cpuAfter,

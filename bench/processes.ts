@@ -20,7 +20,14 @@ export interface Child {
 const children = new Set<Child>();
 
 /** Starts `node [nodeArgs] script [scriptArgs]` with `env` added to this process' environment. */
-export function spawnNode(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], ipc = false, scriptArgs: string[] = []): Child {
+export function spawnNode(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  ipc = false,
+  scriptArgs: string[] = [],
+): Child {
   const proc = spawn(process.execPath, ['--import', ORPHAN_GUARD, ...nodeArgs, script, ...scriptArgs], {
     env: { ...process.env, ...env, BENCH_PARENT_PID: String(process.pid) },
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -82,7 +89,9 @@ export async function waitForOk(url: string, child: Child, timeoutMs = 30_000): 
   let last = '';
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null || child.process.signalCode !== null) {
-      throw new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`);
+      throw new Error(
+        `${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`,
+      );
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });

@@ -25,7 +25,7 @@ function areaOf(url: string, functionName: string, root: string): string {
   const nm = path.lastIndexOf('/node_modules/');
   if (nm >= 0) {
     const rest = path.slice(nm + '/node_modules/'.length).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (path.startsWith(root)) {
     const rel = path.slice(root.length + 1);
@@ -58,7 +58,7 @@ export function summariseProfile(file: string, root = projectRoot(), limit = 20)
   let idle = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] ?? 0;
-    const node = byId.get(profile.samples[i]!)!;
+    const node = byId.get(profile.samples[i])!;
     total += delta;
     const frame = node.callFrame;
     if (frame.functionName === '(idle)') {

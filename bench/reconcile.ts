@@ -139,7 +139,12 @@ export async function measureReconcile(options: ReconcileOptions): Promise<Recon
     options.log(`starting a second auth stand-in that answers listUsers ${options.latencyMs} ms late (a network round trip)`);
     const slow = await startPrefilledAuth(options, await freePort(), options.latencyMs);
     try {
-      const measured = await measureAgainst(options, cli, slow.auth, slow.url, { rounds: 1, label: ` with ${options.latencyMs} ms latency`, name: 'latency', problems });
+      const measured = await measureAgainst(options, cli, slow.auth, slow.url, {
+        rounds: 1,
+        label: ` with ${options.latencyMs} ms latency`,
+        name: 'latency',
+        problems,
+      });
       latency = {
         latencyMs: options.latencyMs,
         pagingMs: measured.paging.durationMs,
@@ -209,7 +214,12 @@ async function measureAgainst(
     }
     const ms = performance.now() - passStarted;
     const cpuAfter = cpuSnapshot(pagingCpu);
-    return { ms, pages, seen, cpuMs: { loadgen: Math.round(cpuAfter.loadgen! - cpuBefore.loadgen!), auth: Math.round(cpuAfter.auth! - cpuBefore.auth!) } };
+    return {
+      ms,
+      pages,
+      seen,
+      cpuMs: { loadgen: Math.round(cpuAfter.loadgen - cpuBefore.loadgen), auth: Math.round(cpuAfter.auth - cpuBefore.auth) },
+    };
   };
 
   const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
@@ -247,7 +257,8 @@ async function measureAgainst(
     const live = await liveUsers(databaseUrl);
     mirrorRows.push(live);
     previousMirror = databaseUrl;
-    if (live !== options.users) problems.push(`round ${round}${label}: the mirror holds ${live} live users after reconcile, expected ${options.users}`);
+    if (live !== options.users)
+      problems.push(`round ${round}${label}: the mirror holds ${live} live users after reconcile, expected ${options.users}`);
   }
   if (previousMirror) await options.settle([previousMirror]);
   // The fastest pass is the denominator of the overhead ratio: a slow outlier there would flatter it.
@@ -264,7 +275,11 @@ async function measureAgainst(
     paging,
     first: fastest(rounds.map((round) => round.first)),
     second: fastest(rounds.map((round) => round.second)),
-    rounds: rounds.map((round, index) => ({ paging: Math.round(passes[index]!.ms), first: round.first.durationMs, second: round.second.durationMs })),
+    rounds: rounds.map((round, index) => ({
+      paging: Math.round(passes[index].ms),
+      first: round.first.durationMs,
+      second: round.second.durationMs,
+    })),
     mirrorRows,
   };
 }
@@ -274,7 +289,7 @@ async function liveUsers(databaseUrl: string): Promise<number> {
   await client.connect();
   try {
     const { rows } = await client.query<{ live: string }>('SELECT count(*) AS live FROM users WHERE deleted_at IS NULL');
-    return Number(rows[0]!.live);
+    return Number(rows[0].live);
   } finally {
     await client.end();
   }
@@ -297,7 +312,11 @@ function checkRun(label: string, run: ReconcileRun, expected: Partial<ReconcileS
 }
 
 /** Starts auth-with-users.js on `port` and waits for its "ready" line (bulk insertion done). */
-async function startPrefilledAuth(options: ReconcileOptions, port: number, listDelayMs: number): Promise<{ auth: Child; url: string; insertMs: number }> {
+async function startPrefilledAuth(
+  options: ReconcileOptions,
+  port: number,
+  listDelayMs: number,
+): Promise<{ auth: Child; url: string; insertMs: number }> {
   const auth = spawnNode('auth stand-in (pre-filled)', join(BENCH_DIST, 'auth-with-users.js'), {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -314,13 +333,19 @@ async function startPrefilledAuth(options: ReconcileOptions, port: number, listD
 export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       const match = pattern.exec(seen);
       if (match) finish(null, match[0]);
     };
-    const onExit = () => finish(new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`));
+    const onExit = () =>
+      finish(
+        new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`),
+      );
     const finish = (error: Error | null, line?: string) => {
       clearTimeout(timer);
       child.process.stdout!.off('data', onData);
@@ -334,7 +359,13 @@ export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): P
 }
 
 /** One `reconcile --json` child process, to completion (10 minutes at most). */
-async function runCli(options: ReconcileOptions, cli: string, env: Record<string, string>, cpuRoles: CpuRoles, label: string): Promise<ReconcileRun> {
+async function runCli(
+  options: ReconcileOptions,
+  cli: string,
+  env: Record<string, string>,
+  cpuRoles: CpuRoles,
+  label: string,
+): Promise<ReconcileRun> {
   const statsFile = join(options.tempDir, `reconcile-${label}-exit-stats.json`);
   rmSync(statsFile, { force: true });
   const cpuBefore = cpuSnapshot(cpuRoles);
@@ -361,7 +392,10 @@ async function runCli(options: ReconcileOptions, cli: string, env: Record<string
     }
   }, 50);
   const exitCode = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reconcile CLI (${label}) still running after 10 minutes:\n${child.output()}`)), 600_000);
+    const timer = setTimeout(
+      () => reject(new Error(`reconcile CLI (${label}) still running after 10 minutes:\n${child.output()}`)),
+      600_000,
+    );
     // 'close': exited and its stdout read to the end.
     child.process.once('close', (code) => {
       clearTimeout(timer);
@@ -392,8 +426,8 @@ async function runCli(options: ReconcileOptions, cli: string, env: Record<string
     usersPerSecond: Math.round((summary?.seen ?? 0) / (durationMs / 1000)),
     cpuMs: {
       reconcile: stats ? stats.userCpuMs + stats.systemCpuMs : null,
-      auth: Math.round(cpuAfter.auth! - cpuBefore.auth!),
-      postgres: Math.round(cpuAfter.postgres! - cpuBefore.postgres!),
+      auth: Math.round(cpuAfter.auth - cpuBefore.auth),
+      postgres: Math.round(cpuAfter.postgres - cpuBefore.postgres),
     },
   };
 }

@@ -104,7 +104,7 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   let check = false;
   let only: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--json') json = true;
     else if (arg === '--check') check = true;
     else if (arg === '--duration') duration = argv[++i];
@@ -144,7 +144,10 @@ function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
 
 function parseSections(raw: string | undefined): Section[] {
   if (raw === undefined) return [...SECTIONS];
-  const asked = raw.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const asked = raw
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = asked.filter((name) => !(SECTIONS as readonly string[]).includes(name));
   if (asked.length === 0 || unknown.length > 0) {
     throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}; got "${raw}"`);
@@ -200,7 +203,7 @@ function safeRead(path: string): string {
 }
 
 /** Taken before anything of ours runs: anything above ~0 means other work shares the cores. */
-const LOAD_AT_START = loadavg()[0]!;
+const LOAD_AT_START = loadavg()[0];
 
 let quietLog = false;
 function log(message: string): void {
@@ -447,7 +450,13 @@ function evaluate(results: Results): Target[] {
   if (results.reconcile) {
     const r = results.reconcile;
     if (r.skipped !== null) {
-      targets.push({ name: 'reconcile: writing over paging alone', target: '≤ 100% added', actual: 'not measured', pass: null, notes: [r.skipped] });
+      targets.push({
+        name: 'reconcile: writing over paging alone',
+        target: '≤ 100% added',
+        actual: 'not measured',
+        pass: null,
+        notes: [r.skipped],
+      });
     } else {
       targets.push({
         name: `reconcile ${r.users.toLocaleString('en')} users: writing over paging`,
@@ -514,7 +523,15 @@ function printReport(report: ReturnType<typeof buildReport>): void {
   const all = Object.values(measurements).filter((m): m is Measurement => m !== undefined);
   if (all.length > 0) {
     out.push('');
-    const header = [pad('scenario', 44), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('mean ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true)];
+    const header = [
+      pad('scenario', 44),
+      pad('req/s', 9, true),
+      pad('p50 ms', 8, true),
+      pad('p99 ms', 8, true),
+      pad('mean ms', 8, true),
+      pad('non-2xx', 8, true),
+      pad('errors', 7, true),
+    ];
     out.push(header.join('  '));
     out.push('-'.repeat(header.join('  ').length));
     for (const m of all) {
@@ -532,23 +549,38 @@ function printReport(report: ReturnType<typeof buildReport>): void {
     }
     out.push('(latency percentiles of 2xx answers, 1 ms resolution; "errors" includes answers that were not the expected body)');
     if (measurements.apiDeliveries) {
-      out.push(`(deliveries: a fixed ${measurements.apiDeliveries.requests} requests in ${measurements.apiDeliveries.durationSeconds} s; req/s = requests ÷ wall time)`);
+      out.push(
+        `(deliveries: a fixed ${measurements.apiDeliveries.requests} requests in ${measurements.apiDeliveries.durationSeconds} s; req/s = requests ÷ wall time)`,
+      );
     }
     out.push('');
-    const cpuHeader = [pad('CPU time per request, µs', 44), pad('server', 9, true), pad('auth', 8, true), pad('postgres', 8, true), pad('all 3', 8, true), pad('loadgen', 8, true)];
+    const cpuHeader = [
+      pad('CPU time per request, µs', 44),
+      pad('server', 9, true),
+      pad('auth', 8, true),
+      pad('postgres', 8, true),
+      pad('all 3', 8, true),
+      pad('loadgen', 8, true),
+    ];
     out.push(cpuHeader.join('  '));
     out.push('-'.repeat(cpuHeader.join('  ').length));
     for (const m of all) {
       const c = m.cpuMicrosPerRequest;
       const sum = (c.server ?? 0) + (c.auth ?? 0) + (c.postgres ?? 0);
       out.push(
-        [pad(m.name, 44), pad(String(c.server), 9, true), pad(String(c.auth), 8, true), pad(String(c.postgres), 8, true), pad(String(sum), 8, true), pad(String(c.loadgen), 8, true)].join(
-          '  ',
-        ),
+        [
+          pad(m.name, 44),
+          pad(String(c.server), 9, true),
+          pad(String(c.auth), 8, true),
+          pad(String(c.postgres), 8, true),
+          pad(String(sum), 8, true),
+          pad(String(c.loadgen), 8, true),
+        ].join('  '),
       );
     }
     out.push('(from /proc, 10 ms ticks; "server" is the process measured, "auth" the stand-in, "loadgen" autocannon)');
-    for (const m of all.filter((x) => x.warmupFailures > 0)) out.push(`warning: ${m.name}: ${m.warmupFailures} failed requests during warm-up`);
+    for (const m of all.filter((x) => x.warmupFailures > 0))
+      out.push(`warning: ${m.name}: ${m.warmupFailures} failed requests during warm-up`);
   }
   if (ratios) {
     out.push('');
@@ -557,7 +589,9 @@ function printReport(report: ReturnType<typeof buildReport>): void {
     out.push(`minimal (a) ÷ guard (b):                      ${ratios.minimalOverGuard.toFixed(2)}×`);
   }
   if (deliveries) {
-    const outcomes = Object.entries(deliveries.outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
+    const outcomes = Object.entries(deliveries.outcomes)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
     out.push('');
     out.push(
       `Signed deliveries: ${deliveries.users} users × ${deliveries.rounds} user.updated events (${outcomes}); ` +
@@ -586,7 +620,16 @@ function printReport(report: ReturnType<typeof buildReport>): void {
       out.push(
         `Reconcile over ${r.users.toLocaleString('en')} users, ${r.perPage} per page (auth stand-in pre-filled in ${(r.seedMs / 1000).toFixed(1)} s, its own process):`,
       );
-      const head = [pad('step', 40), pad('run ms', 8, true), pad('wall ms', 8, true), pad('users/s', 8, true), pad('peak RSS', 9, true), pad('CPU ms: self', 13, true), pad('auth', 7, true), pad('postgres', 9, true)];
+      const head = [
+        pad('step', 40),
+        pad('run ms', 8, true),
+        pad('wall ms', 8, true),
+        pad('users/s', 8, true),
+        pad('peak RSS', 9, true),
+        pad('CPU ms: self', 13, true),
+        pad('auth', 7, true),
+        pad('postgres', 9, true),
+      ];
       out.push(head.join('  '));
       out.push('-'.repeat(head.join('  ').length));
       out.push(
@@ -624,7 +667,9 @@ function printReport(report: ReturnType<typeof buildReport>): void {
           `a ${r.rounds.map((round) => round.paging).join(' / ')} ms, b1 ${r.rounds.map((round) => round.first).join(' / ')} ms, ` +
           `b2 ${r.rounds.map((round) => round.second).join(' / ')} ms`,
       );
-      out.push(`writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`);
+      out.push(
+        `writing overhead over paging alone: (b1 − a) ÷ a = ${pct(r.overhead)} (target ≤ 100%); (b2 − a) ÷ a = ${pct(r.secondOverhead)}`,
+      );
       out.push(`mirror after both runs: ${r.mirrorRows.map((rows) => rows.toLocaleString('en')).join(' / ')} live users`);
       if (r.latency) {
         const l = r.latency;
@@ -662,7 +707,9 @@ function printReport(report: ReturnType<typeof buildReport>): void {
   }
   out.push('');
   for (const t of targets) {
-    out.push(`${t.info ? 'INFO' : t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 44)} target ${pad(t.target, 26)} got ${t.actual}`);
+    out.push(
+      `${t.info ? 'INFO' : t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 44)} target ${pad(t.target, 26)} got ${t.actual}`,
+    );
     for (const note of t.notes) out.push(`        ${note}`);
   }
   if (ratios) {
@@ -688,7 +735,7 @@ function buildReport(settings: Settings, results: Results, file: string) {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       loadAverageAtStart: LOAD_AT_START,
-      loadAverageAtEnd: loadavg()[0]!,
+      loadAverageAtEnd: loadavg()[0],
     },
     settings: {
       sections: settings.sections,
@@ -776,7 +823,11 @@ async function main(): Promise<void> {
   // Each section after the first starts on an idle Postgres (see settle.ts).
   const settle = async (section: string) => {
     const { ms, settled } = await settlePostgres(stack.databaseUrl, postgresPids(stack.pids.postmaster), [stack.databaseUrl]);
-    log(settled ? `Postgres idle before ${section} (${ms} ms)` : `Postgres still busy before ${section} after ${ms} ms: its figures may be disturbed`);
+    log(
+      settled
+        ? `Postgres idle before ${section} (${ms} ms)`
+        : `Postgres still busy before ${section} after ${ms} ms: its figures may be disturbed`,
+    );
   };
 
   if (has('me') || has('sync')) {
@@ -785,7 +836,12 @@ async function main(): Promise<void> {
     const users = await createUsers(stack.authUrl!, DEV_KEYS.anonKey, settings.users, runId);
     log('syncing each user once through the API');
     await syncUsers(apiUrl, users);
-    const base = { users, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds };
+    const base = {
+      users,
+      connections: settings.connections,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+    };
     if (has('me')) {
       await checkSameAnswers({ API: apiUrl, 'minimal server': stack.minimalUrl!, 'guard server': stack.guardUrl! }, users.slice(0, 5));
       const me = { method: 'GET' as const, path: '/users/me' };
@@ -794,14 +850,33 @@ async function main(): Promise<void> {
         measure({ ...base, ...me, name: 'API  GET /users/me', baseUrl: apiUrl, cpu: cpu(stack.pids.api) }),
       );
       log('measuring GET /users/me on the minimal same-work server (a)');
-      results.measurements.minimalMe = await measure({ ...base, ...me, name: '(a)  minimal same-work GET /users/me', baseUrl: stack.minimalUrl!, cpu: cpu(stack.pids.minimal) });
+      results.measurements.minimalMe = await measure({
+        ...base,
+        ...me,
+        name: '(a)  minimal same-work GET /users/me',
+        baseUrl: stack.minimalUrl!,
+        cpu: cpu(stack.pids.minimal),
+      });
       log('measuring GET /users/me on the call-per-request guard server (b)');
-      results.measurements.guardMe = await measure({ ...base, ...me, name: '(b)  call-per-request guard GET /users/me', baseUrl: stack.guardUrl!, cpu: cpu(stack.pids.guard) });
+      results.measurements.guardMe = await measure({
+        ...base,
+        ...me,
+        name: '(b)  call-per-request guard GET /users/me',
+        baseUrl: stack.guardUrl!,
+        cpu: cpu(stack.pids.guard),
+      });
     }
     if (has('sync')) {
       log('measuring POST /auth/users/sync on the API');
       results.measurements.apiSync = await profiled(stack, settings, 'sync', () =>
-        measure({ ...base, method: 'POST', path: '/auth/users/sync', name: 'API  POST /auth/users/sync', baseUrl: apiUrl, cpu: cpu(stack.pids.api) }),
+        measure({
+          ...base,
+          method: 'POST',
+          path: '/auth/users/sync',
+          name: 'API  POST /auth/users/sync',
+          baseUrl: apiUrl,
+          cpu: cpu(stack.pids.api),
+        }),
       );
     }
   }
@@ -884,12 +959,12 @@ async function main(): Promise<void> {
     await settle('lookup');
     log(`measuring phone lookup over ${settings.lookupUsers} users`);
     const [caller] = await createUsers(stack.authUrl!, DEV_KEYS.anonKey, 1, `${runId}-lookup`);
-    await syncUsers(stack.apiUrl!, [caller!]);
+    await syncUsers(stack.apiUrl!, [caller]);
     const { measurement, ...rest } = await profiled(stack, settings, 'lookup', () =>
       measureLookup({
         apiUrl: stack.apiUrl!,
         databaseUrl: stack.databaseUrl,
-        caller: caller!,
+        caller: caller,
         users: settings.lookupUsers,
         connections: settings.lookupConnections,
         durationSeconds: settings.lookupDurationSeconds,

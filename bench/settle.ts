@@ -31,14 +31,14 @@ export async function settlePostgres(
   try {
     await client.query('CHECKPOINT');
     for (;;) {
-      const before = cpuSnapshot({ postgres: postgresPids }).postgres!;
+      const before = cpuSnapshot({ postgres: postgresPids }).postgres;
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const used = cpuSnapshot({ postgres: postgresPids }).postgres! - before;
+      const used = cpuSnapshot({ postgres: postgresPids }).postgres - before;
       const { rows } = await client.query<{ workers: number }>(
         `SELECT count(*)::int AS workers FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'`,
       );
       const ms = Math.round(performance.now() - started);
-      if (rows[0]!.workers === 0 && used <= 20) return { ms, settled: true };
+      if (rows[0].workers === 0 && used <= 20) return { ms, settled: true };
       if (ms > 15_000) return { ms, settled: false };
     }
   } finally {

@@ -53,7 +53,13 @@ export async function measureSignup(options: SignupOptions): Promise<SignupResul
   const result = await run(options.durationSeconds);
   const cpuAfter = cpuSnapshot(options.cpu);
   const measurement = summarise(
-    { name: 'API  POST /auth/signup', method: 'POST', url: `${options.apiUrl}/auth/signup`, connections: options.connections, warmupFailures },
+    {
+      name: 'API  POST /auth/signup',
+      method: 'POST',
+      url: `${options.apiUrl}/auth/signup`,
+      connections: options.connections,
+      warmupFailures,
+    },
     result,
     cpuBefore,
     cpuAfter,

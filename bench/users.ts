@@ -36,7 +36,7 @@ async function inParallel<T, R>(items: T[], limit: number, work: (item: T, index
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await work(items[index]!, index);
+      results[index] = await work(items[index], index);
     }
   });
   await Promise.all(workers);

@@ -48,8 +48,16 @@ export function nowMicros(): bigint {
 }
 
 /** POSTs one signed delivery; returns the status and the parsed body. */
-export async function postDelivery(url: string, delivery: SignedDelivery): Promise<{ status: number; body: Record<string, unknown> | string }> {
-  const response = await fetch(url, { method: 'POST', headers: delivery.headers, body: delivery.body, signal: AbortSignal.timeout(15_000) });
+export async function postDelivery(
+  url: string,
+  delivery: SignedDelivery,
+): Promise<{ status: number; body: Record<string, unknown> | string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+    signal: AbortSignal.timeout(15_000),
+  });
   const text = await response.text();
   try {
     return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };

@@ -77,7 +77,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       forgetPostmaster(server);
       if (!fixedPort && portTaken && attempt < 5) continue;
       const reason = error instanceof Error ? error.message : 'the server exited during start-up';
-      throw new Error(`embedded Postgres failed to start on port ${port} (${opts.dataDir}): ${reason}\n${output}`);
+      throw new Error(`embedded Postgres failed to start on port ${port} (${opts.dataDir}): ${reason}\n${output}`, { cause: error });
     }
   }
 }

@@ -107,7 +107,11 @@ function printBanner(port: number, host: string): void {
     `  Swagger UI     ${api}/docs   (OpenAPI document: ${api}/docs-json)`,
     `  Health         ${api}/health`,
   ];
-  if (postgres) lines.push(`  Postgres       embedded PostgreSQL 17, data in .data/postgres`, `                 DATABASE_URL=${postgres.url('authmirror')}`);
+  if (postgres)
+    lines.push(
+      `  Postgres       embedded PostgreSQL 17, data in .data/postgres`,
+      `                 DATABASE_URL=${postgres.url('authmirror')}`,
+    );
   if (auth) {
     lines.push(
       `  Supabase Auth  ${auth.url}  (local stand-in for development only, not Supabase)`,

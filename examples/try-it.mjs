@@ -17,7 +17,8 @@ const password = 'Correct-Horse-42';
 const signUp = await supabase.auth.signUp({ email, password, options: { data: { first_name: 'Ada' } } });
 if (signUp.error) throw new Error(`sign-up failed: ${signUp.error.message}`);
 const { data, error } = await supabase.auth.signInWithPassword({ email, password });
-if (error) throw new Error(`sign-in failed (${error.code}): ${error.message}; with email confirmation on, confirm through the mailbox first`);
+if (error)
+  throw new Error(`sign-in failed (${error.code}): ${error.message}; with email confirmation on, confirm through the mailbox first`);
 console.log(`signed up and signed in as ${email}`);
 
 const response = await fetch(`${api}/auth/users/sync`, {

@@ -13,10 +13,7 @@
 //    CLI's long timers are unref'd by prisma.config.ts, see `unrefLongTimers`).
 import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type {
-  SqlDriverAdapter,
-  SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 
 /** Internal types the schema engine reads as text: "char" and name → text, name[] → text[]. */
@@ -33,6 +30,7 @@ type QueryResultLike = { fields?: Array<{ dataTypeID: number }> };
 export class CatalogTextClient extends pg.Client {
   // One signature for pg's many query() overloads; arguments are passed on unchanged
   // except for the type parsers, and results are relabelled on the way back.
+  /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/unbound-method -- pg's overloads, passed through */
   override query(...args: any[]): any {
     const query = super.query as (...queryArgs: unknown[]) => unknown;
     const [first] = args;
@@ -50,6 +48,7 @@ export class CatalogTextClient extends pg.Client {
     }
     return (query.call(this, config, ...rest) as Promise<unknown>).then(relabel);
   }
+  /* eslint-enable */
 }
 
 function relabel(result: unknown): unknown {
@@ -73,7 +72,17 @@ function asDriverAdapterError(error: unknown): unknown {
   const e = error as pg.DatabaseError;
   if (!(error instanceof Error) || typeof e.code !== 'string' || !e.severity) return error;
   const { code, severity, message, detail, column, hint } = e;
-  return new DriverAdapterError({ kind: 'postgres', code, severity, message, detail, column, hint, originalCode: code, originalMessage: message });
+  return new DriverAdapterError({
+    kind: 'postgres',
+    code,
+    severity,
+    message,
+    detail,
+    column,
+    hint,
+    originalCode: code,
+    originalMessage: message,
+  });
 }
 
 function openPool(connectionString: string): pg.Pool {

@@ -44,14 +44,21 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
   app.get(Logger).log(describeCors(config));
   if (config.trustProxy === true) {
     // Fastify then believes the left-most X-Forwarded-For, which any client writes as it likes.
-    app.get(Logger).warn('TRUST_PROXY=true takes client addresses from X-Forwarded-For as sent: any caller can pick its own and escape or spend per-address limits. Set the number of proxy hops or their addresses instead.');
+    app
+      .get(Logger)
+      .warn(
+        'TRUST_PROXY=true takes client addresses from X-Forwarded-For as sent: any caller can pick its own and escape or spend per-address limits. Set the number of proxy hops or their addresses instead.',
+      );
   }
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
   setupSwagger(app);
   return app;
 }

@@ -46,12 +46,15 @@ async function account(client = newClient()) {
 }
 
 describe('failed sign-ins are counted per account and client', () => {
-  it('a stranger failing 10 times on someone else\'s email does not lock its owner out', async () => {
+  it("a stranger failing 10 times on someone else's email does not lock its owner out", async () => {
     const owner = await account();
     const attacker = newClient();
     const attempts = [];
     for (let i = 0; i < 10; i++) {
-      attempts.push((await stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-1' }, headers: from(attacker) })).status);
+      attempts.push(
+        (await stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-1' }, headers: from(attacker) }))
+          .status,
+      );
     }
     expect(attempts).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
 
@@ -63,7 +66,8 @@ describe('failed sign-ins are counted per account and client', () => {
     const owner = await account();
     const client = newClient();
     const statuses = [];
-    for (let i = 0; i < 8; i++) statuses.push((await stack.request('POST', '/auth/login', { body: { email: owner.email, password }, headers: from(client) })).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await stack.request('POST', '/auth/login', { body: { email: owner.email, password }, headers: from(client) })).status);
     expect(statuses).toEqual(Array(8).fill(200));
   });
 
@@ -73,7 +77,11 @@ describe('failed sign-ins are counted per account and client', () => {
     const before = stack.auth.stats.count('POST', '/auth/v1/token');
     const answers = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        stack.request('POST', '/auth/login', { body: { email: owner.email, password: `Wrong-${i}` }, headers: from(client), via: i % 2 ? second.url : undefined }),
+        stack.request('POST', '/auth/login', {
+          body: { email: owner.email, password: `Wrong-${i}` },
+          headers: from(client),
+          via: i % 2 ? second.url : undefined,
+        }),
       ),
     );
     const statuses = answers.map((answer) => answer.status);
@@ -89,7 +97,8 @@ describe('failed sign-ins are counted per account and client', () => {
 describe('guessing one password from many addresses', () => {
   it('once the account failed too often this hour, a failing address is held back and a new one gets one try; the owner still signs in', async () => {
     const owner = await account();
-    const wrong = (client: string) => stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-2' }, headers: from(client) });
+    const wrong = (client: string) =>
+      stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-2' }, headers: from(client) });
     const first = newClient();
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await wrong(first)).status);
@@ -111,7 +120,10 @@ describe('guessing one password from many addresses', () => {
     const owner = await account();
     const statuses = [];
     for (let i = 1; i <= 7; i++) {
-      const answer = await stack.request('POST', '/auth/login', { body: { email: owner.email, password: 'Wrong-Horse-3' }, headers: from(`2001:db8:77:1::${i.toString(16)}`) });
+      const answer = await stack.request('POST', '/auth/login', {
+        body: { email: owner.email, password: 'Wrong-Horse-3' },
+        headers: from(`2001:db8:77:1::${i.toString(16)}`),
+      });
       statuses.push(answer.status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
@@ -119,7 +131,8 @@ describe('guessing one password from many addresses', () => {
 
   it('a refused caller adds no rows: new emails and tokens from an address past its limit are not counted', async () => {
     const client = newClient();
-    for (let i = 0; i < 40; i++) await stack.request('POST', '/auth/refresh', { body: { refreshToken: `token${i}-${randomUUID()}` }, headers: from(client) });
+    for (let i = 0; i < 40; i++)
+      await stack.request('POST', '/auth/refresh', { body: { refreshToken: `token${i}-${randomUUID()}` }, headers: from(client) });
     const before = (await stack.db.query('SELECT count(*)::int AS n FROM rate_limits')).rows[0].n;
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -154,7 +167,9 @@ describe('DELETE /users/me is no password oracle', () => {
     const owner = await account();
     const client = newClient();
     const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => stack.request('DELETE', '/users/me', { token: owner.token, body: { password: `Wrong-${i}` }, headers: from(client) })),
+      Array.from({ length: 100 }, (_, i) =>
+        stack.request('DELETE', '/users/me', { token: owner.token, body: { password: `Wrong-${i}` }, headers: from(client) }),
+      ),
     );
     expect(answers.filter((answer) => answer.status === 401)).toHaveLength(5);
     expect(answers.filter((answer) => answer.status === 429)).toHaveLength(95);
@@ -166,7 +181,10 @@ describe('DELETE /users/me is no password oracle', () => {
     const statuses = [];
     for (const owner of owners) {
       for (let i = 0; i < 5; i++) {
-        statuses.push((await stack.request('DELETE', '/users/me', { token: owner.token, body: { password: `Wrong-${i}` }, headers: from(client) })).status);
+        statuses.push(
+          (await stack.request('DELETE', '/users/me', { token: owner.token, body: { password: `Wrong-${i}` }, headers: from(client) }))
+            .status,
+        );
       }
     }
     // 40 calls a minute from one address: the 41st on is refused, whichever user makes it.

@@ -56,7 +56,9 @@ describe('POST /auth/signup', () => {
     expect(me.status).toBe(200);
     const saga = (await stack.db.query('SELECT state, email, phone FROM signup_sagas WHERE user_id = $1', [answer.body.user.id])).rows[0];
     expect(saga).toEqual({ state: 'completed', email: null, phone: null });
-    const audit = await stack.db.query("SELECT details FROM audit_events WHERE subject_id = $1 AND type = 'user.signed_up'", [answer.body.user.id]);
+    const audit = await stack.db.query("SELECT details FROM audit_events WHERE subject_id = $1 AND type = 'user.signed_up'", [
+      answer.body.user.id,
+    ]);
     expect(audit.rows).toEqual([{ details: {} }]);
   });
 
@@ -103,7 +105,9 @@ describe('POST /auth/signup', () => {
 
   it('gives one number to one of 10 concurrent signups and 409 phone_exists to the rest', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => stack.request('POST', '/auth/signup', { body: { email: email(), password, phone: '+1 415 555 0142' } })),
+      Array.from({ length: 10 }, () =>
+        stack.request('POST', '/auth/signup', { body: { email: email(), password, phone: '+1 415 555 0142' } }),
+      ),
     );
     expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
     expect(answers.filter((answer) => answer.status !== 201).map((answer) => answer.body.code)).toEqual(Array(9).fill('phone_exists'));
@@ -150,7 +154,9 @@ describe('POST /auth/signup', () => {
     }
     expect(await supabaseUsersWithEmail(address)).toBe(0);
     expect((await stack.db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [address])).rows[0].n).toBe(0);
-    const saga = (await stack.db.query("SELECT state, user_id FROM signup_sagas WHERE state = 'compensated' ORDER BY created_at DESC LIMIT 1")).rows[0];
+    const saga = (
+      await stack.db.query("SELECT state, user_id FROM signup_sagas WHERE state = 'compensated' ORDER BY created_at DESC LIMIT 1")
+    ).rows[0];
     const audit = await stack.db.query("SELECT 1 FROM audit_events WHERE subject_id = $1 AND type = 'signup.compensated'", [saga.user_id]);
     expect(audit.rowCount).toBe(1);
   });
@@ -246,7 +252,9 @@ describe('POST /auth/login, /auth/refresh, /auth/logout', () => {
     expect(out.status).toBe(204);
     expect((await stack.request('POST', '/auth/refresh', { body: { refreshToken: login.body.session.refreshToken } })).status).toBe(401);
     expect((await stack.request('POST', '/auth/logout', { body: {} })).status).toBe(401);
-    expect((await stack.request('POST', '/auth/logout', { token: login.body.session.accessToken, body: { scope: 'everyone' } })).status).toBe(400);
+    expect(
+      (await stack.request('POST', '/auth/logout', { token: login.body.session.accessToken, body: { scope: 'everyone' } })).status,
+    ).toBe(400);
   });
 });
 
@@ -262,7 +270,10 @@ describe('DELETE /users/me', () => {
     const wrong = await stack.request('DELETE', '/users/me', { token, body: { password: 'Wrong-Horse-42' } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.code).toBe('invalid_credentials');
-    const signedInLongAgo = stack.auth.signAccessToken({ sub: id, amr: [{ method: 'password', timestamp: Math.floor(Date.now() / 1000) - 3600 }] });
+    const signedInLongAgo = stack.auth.signAccessToken({
+      sub: id,
+      amr: [{ method: 'password', timestamp: Math.floor(Date.now() / 1000) - 3600 }],
+    });
     const stale = await stack.request('DELETE', '/users/me', { token: signedInLongAgo, body: {} });
     expect(stale.status).toBe(403);
     expect(stale.body.code).toBe('reauthentication_required');

@@ -47,7 +47,10 @@ describe('a refused sign-in racing the deletion of its user', () => {
       await deletion.query('INSERT INTO users (id, deleted_at, synced_at) VALUES ($1, now(), now())', [user.id]);
       const login = wrongLogin(user.email);
       // The audit insert's foreign-key check waits on the deleted row.
-      await eventually(async () => (await stack.db.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n, (n) => n > 0);
+      await eventually(
+        async () => (await stack.db.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n,
+        (n) => n > 0,
+      );
       await deletion.query('COMMIT');
       const answer = await login;
       expect(answer.status).toBe(401);

@@ -144,7 +144,8 @@ describe('Swagger UI in Chromium', () => {
   it('authorizes with a real token and executes sync, /users/me, signup and logout from the page', async () => {
     const email = `swagger-${randomUUID().slice(0, 8)}@example.com`;
     await stack.admin.auth.admin.createUser({ email, password: 'Correct-Horse-42', email_confirm: true });
-    const token = (await stack.request('POST', '/auth/login', { body: { email, password: 'Correct-Horse-42' } })).body.session.accessToken as string;
+    const token = (await stack.request('POST', '/auth/login', { body: { email, password: 'Correct-Horse-42' } })).body.session
+      .accessToken as string;
     const { page } = await watchedPage();
     await page.goto(`${stack.url}/docs`);
 
@@ -166,7 +167,12 @@ describe('Swagger UI in Chromium', () => {
     expect(await execute('auth-AuthController_sync')).toBe('200');
     expect(await execute('users-UsersController_me')).toBe('200');
     await page.screenshot({ path: join(images, 'swagger.png') });
-    expect(await execute('auth-AuthController_signup', { email: `swagger-new-${randomUUID().slice(0, 8)}@example.com`, password: 'Correct-Horse-42' })).toBe('201');
+    expect(
+      await execute('auth-AuthController_signup', {
+        email: `swagger-new-${randomUUID().slice(0, 8)}@example.com`,
+        password: 'Correct-Horse-42',
+      }),
+    ).toBe('201');
     expect(await execute('auth-AuthController_logout', { scope: 'global' })).toBe('204');
     await page.close();
   }, 120_000);

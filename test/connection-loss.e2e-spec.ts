@@ -45,31 +45,41 @@ async function count(where: string): Promise<number> {
 }
 
 describe('a connection ended by Postgres', () => {
-  it('inside a job\'s transaction (the profile push, Supabase paused mid-call): the job is retried, the process lives', async () => {
+  it("inside a job's transaction (the profile push, Supabase paused mid-call): the job is retried, the process lives", async () => {
     const user = await syncedUser();
     // Supabase answers the push's PUT only after 4 s: its transaction sits idle meanwhile.
     stack.auth.faults.add({ method: 'PUT', path: new RegExp(`/admin/users/${user.id}`), status: 200, delayMs: 4_000, times: 1 });
 
     const patched = await stack.request('PATCH', '/profiles/me', { token: user.accessToken, body: { displayName: 'Survivor' } });
     expect(patched.status).toBe(200);
-    await eventually(() => count(`state LIKE 'idle in transaction%' AND application_name = 'authmirror'`), (n) => n > 0);
+    await eventually(
+      () => count(`state LIKE 'idle in transaction%' AND application_name = 'authmirror'`),
+      (n) => n > 0,
+    );
     expect(await terminate(`state LIKE 'idle in transaction%' AND application_name = 'authmirror'`)).toBeGreaterThan(0);
 
     // The retry pushes the profile; meanwhile and after, the API answers as before.
     expect((await stack.request('GET', '/users/me', { token: user.accessToken })).status).toBe(200);
-    await eventually(() => stack.auth.admin.getUser(user.id)?.user_metadata.display_name, (name) => name === 'Survivor', 30_000);
+    await eventually(
+      () => stack.auth.admin.getUser(user.id)?.user_metadata.display_name,
+      (name) => name === 'Survivor',
+      30_000,
+    );
     expect((await stack.request('GET', '/health')).status).toBe(200);
     expect(uncaught).toEqual([]);
   });
 
-  it('inside a request\'s transaction (waiting on a lock): that request answers 503, the next one works', async () => {
+  it("inside a request's transaction (waiting on a lock): that request answers 503, the next one works", async () => {
     const user = await syncedUser();
     const blocker = await stack.db.connect();
     try {
       await blocker.query('BEGIN');
       await blocker.query('SELECT 1 FROM profiles WHERE user_id = $1 FOR UPDATE', [user.id]);
       const patch = stack.request('PATCH', '/profiles/me', { token: user.accessToken, body: { jobTitle: 'Waiting' } });
-      await eventually(() => count(`application_name = 'authmirror' AND wait_event_type = 'Lock'`), (n) => n > 0);
+      await eventually(
+        () => count(`application_name = 'authmirror' AND wait_event_type = 'Lock'`),
+        (n) => n > 0,
+      );
       expect(await terminate(`application_name = 'authmirror' AND wait_event_type = 'Lock'`)).toBe(1);
 
       const answer = await patch;
@@ -103,26 +113,46 @@ describe('a connection ended by Postgres', () => {
 
   it('of the job queue (its LISTEN and its workers): jobs queued afterwards still run', async () => {
     const user = await syncedUser();
-    await eventually(() => count(`application_name = 'authmirror-jobs'`), (n) => n > 0);
+    await eventually(
+      () => count(`application_name = 'authmirror-jobs'`),
+      (n) => n > 0,
+    );
     expect(await terminate(`application_name = 'authmirror-jobs'`)).toBeGreaterThan(0);
 
-    const patched = await stack.request('PATCH', '/profiles/me', { token: user.accessToken, body: { displayName: 'After the queue lost its connections' } });
+    const patched = await stack.request('PATCH', '/profiles/me', {
+      token: user.accessToken,
+      body: { displayName: 'After the queue lost its connections' },
+    });
     expect(patched.status).toBe(200);
-    await eventually(() => stack.auth.admin.getUser(user.id)?.user_metadata.display_name, (name) => name === 'After the queue lost its connections', 30_000);
+    await eventually(
+      () => stack.auth.admin.getUser(user.id)?.user_metadata.display_name,
+      (name) => name === 'After the queue lost its connections',
+      30_000,
+    );
     expect(uncaught).toEqual([]);
   });
 
   it('of the deleted-users LISTEN connection: it reconnects, and a deletion committed meanwhile is refused', async () => {
     const user = await syncedUser();
-    await eventually(() => count(`application_name = 'authmirror-deleted-users'`), (n) => n === 1);
+    await eventually(
+      () => count(`application_name = 'authmirror-deleted-users'`),
+      (n) => n === 1,
+    );
     expect(await terminate(`application_name = 'authmirror-deleted-users'`)).toBe(1);
     // Deleted by another instance while this one listens to nothing: only the reload after the reconnect can tell.
     await stack.db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
     await stack.db.query(`INSERT INTO users (id, deleted_at, synced_at) VALUES ($1, now(), now())`, [user.id]);
 
     const users = stack.app.get(UsersService);
-    await eventually(() => users.isDeleted(user.id), (deleted) => deleted, 10_000);
-    await eventually(() => count(`application_name = 'authmirror-deleted-users'`), (n) => n === 1);
+    await eventually(
+      () => users.isDeleted(user.id),
+      (deleted) => deleted,
+      10_000,
+    );
+    await eventually(
+      () => count(`application_name = 'authmirror-deleted-users'`),
+      (n) => n === 1,
+    );
     expect(uncaught).toEqual([]);
   });
 });

@@ -15,7 +15,11 @@ afterAll(async () => {
 function preflight(stack: TestStack, origin: string, path = '/auth/users/sync') {
   return fetch(`${stack.url}${path}`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key, x-request-id' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type, idempotency-key, x-request-id',
+    },
   });
 }
 

@@ -24,7 +24,15 @@ describe('test databases', () => {
     const { rows } = await firstClient.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
-    expect(rows.map((row) => row.table_name)).toEqual(['_prisma_migrations', 'audit_events', 'profiles', 'rate_limits', 'signup_sagas', 'users', 'webhook_deliveries']);
+    expect(rows.map((row) => row.table_name)).toEqual([
+      '_prisma_migrations',
+      'audit_events',
+      'profiles',
+      'rate_limits',
+      'signup_sagas',
+      'users',
+      'webhook_deliveries',
+    ]);
   });
 
   it('deletes a profile with its user', async () => {

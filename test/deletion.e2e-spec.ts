@@ -75,7 +75,12 @@ describe('deleting a user', () => {
     // skip the cascade and report deleted a live user that keeps its profile.
     const users = stack.app.get(UsersService);
     const id = randomUUID();
-    const snapshot = snapshotFromSupabase({ id, email: `${id.slice(0, 8)}@example.com`, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' });
+    const snapshot = snapshotFromSupabase({
+      id,
+      email: `${id.slice(0, 8)}@example.com`,
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+    });
     let release!: () => void;
     let written!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -119,7 +124,9 @@ describe('deleting a user', () => {
     } finally {
       await stack.db.query('DROP TRIGGER fail_deletion_record ON audit_events');
     }
-    const row = (await prisma.sql.query<{ email: string | null; deleted_at: Date | null }>('SELECT email, deleted_at FROM users WHERE id = $1', [id]))[0];
+    const row = (
+      await prisma.sql.query<{ email: string | null; deleted_at: Date | null }>('SELECT email, deleted_at FROM users WHERE id = $1', [id])
+    )[0];
     expect(row.deleted_at).toBeNull();
     expect(row.email).not.toBeNull();
     expect(await count('SELECT count(*)::int AS n FROM profiles WHERE user_id = $1', id)).toBe(1);
@@ -141,7 +148,9 @@ describe('deleting a user', () => {
     await stack.app.get(UsersService).deleteUser(id);
     const jobs = stack.app.get(JobQueueService);
     const prisma = stack.app.get(PrismaService);
-    expect(await until(async () => (await jobs.failedJobs(prisma.sql)).some((job) => job.last_error?.includes('third party is down')))).toBe(true);
+    expect(
+      await until(async () => (await jobs.failedJobs(prisma.sql)).some((job) => job.last_error?.includes('third party is down'))),
+    ).toBe(true);
     expect(failingCleanups).toBe(1);
   });
 

@@ -27,7 +27,11 @@ describe('the edges of the API', () => {
 
   it('answers a malformed JSON body with 400, not 500', async () => {
     const { accessToken } = await stack.signedInUser();
-    const answer = await stack.request('POST', '/auth/users/sync', { token: accessToken, body: '{"broken":', headers: { 'content-type': 'application/json' } });
+    const answer = await stack.request('POST', '/auth/users/sync', {
+      token: accessToken,
+      body: '{"broken":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.code).toBe('invalid_json');
   });

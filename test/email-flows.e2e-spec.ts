@@ -50,7 +50,10 @@ describe('a forgotten password', () => {
     const email = `forgot-${randomUUID()}@example.com`;
     const { data } = await stack.admin.auth.admin.createUser({ email, password, email_confirm: true });
     const id = data.user!.id;
-    await eventually(async () => (await stack.db.query('SELECT 1 FROM users WHERE id = $1', [id])).rowCount, (n) => n === 1);
+    await eventually(
+      async () => (await stack.db.query('SELECT 1 FROM users WHERE id = $1', [id])).rowCount,
+      (n) => n === 1,
+    );
     const before = (await stack.db.query('SELECT updated_at FROM users WHERE id = $1', [id])).rows[0].updated_at;
 
     expect((await stack.anon().auth.resetPasswordForEmail(email, { redirectTo: app })).error).toBeNull();
@@ -61,6 +64,9 @@ describe('a forgotten password', () => {
     expect((await recovering.auth.updateUser({ password: 'Brand-New-Horse-7' })).error).toBeNull();
 
     expect((await stack.request('POST', '/auth/login', { body: { email, password: 'Brand-New-Horse-7' } })).status).toBe(200);
-    await eventually(async () => (await stack.db.query('SELECT updated_at FROM users WHERE id = $1', [id])).rows[0].updated_at, (at) => at > before);
+    await eventually(
+      async () => (await stack.db.query('SELECT updated_at FROM users WHERE id = $1', [id])).rows[0].updated_at,
+      (at) => at > before,
+    );
   });
 });

@@ -28,7 +28,9 @@ for (const [entry, { status, ...rest }] of Object.entries(ERROR_CODES)) {
 }
 
 function each(check: (operation: Operation) => string[]): string[] {
-  return operations.flatMap((operation) => check(operation).map((problem) => `${operation.method.toUpperCase()} ${operation.path}: ${problem}`));
+  return operations.flatMap((operation) =>
+    check(operation).map((problem) => `${operation.method.toUpperCase()} ${operation.path}: ${problem}`),
+  );
 }
 
 describe('the OpenAPI document', () => {
@@ -50,14 +52,15 @@ describe('the OpenAPI document', () => {
       Object.entries(operation.responses as Record<string, any>)
         .filter(([status]) => Number(status) >= 400)
         .flatMap(([status, response]) => {
-          const examples = Object.values(response.content?.['application/json']?.examples ?? {}) as Array<{ value: any }>;
+          const examples = Object.values<{ value: any }>(response.content?.['application/json']?.examples ?? {});
           if (examples.length === 0) return [`${status} has no example`];
           return examples.flatMap(({ value }) => {
             const known = statusOfCode.get(value.code);
             const wrong: string[] = [];
             if (!known?.has(Number(status))) wrong.push(`${status} shows code ${value.code}`);
             if (value.statusCode !== Number(status)) wrong.push(`${status} example says statusCode ${value.statusCode}`);
-            if (typeof value.message !== 'string' || typeof value.requestId !== 'string') wrong.push(`${status} example is not in the error shape`);
+            if (typeof value.message !== 'string' || typeof value.requestId !== 'string')
+              wrong.push(`${status} example is not in the error shape`);
             return wrong;
           });
         }),
@@ -79,7 +82,9 @@ describe('the OpenAPI document', () => {
     const problems = each(({ path, operation }) => {
       if (path === '/health') return [];
       const examples = operation.responses['503']?.content?.['application/json']?.examples ?? {};
-      return Object.values(examples).some((example: any) => example.value.code === 'database_unavailable') ? [] : ['no 503 database_unavailable'];
+      return Object.values(examples).some((example: any) => example.value.code === 'database_unavailable')
+        ? []
+        : ['no 503 database_unavailable'];
     });
     expect(problems).toEqual([]);
   });

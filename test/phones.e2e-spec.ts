@@ -206,7 +206,10 @@ describe('a number another live user holds', () => {
 
   it('never fails a concurrent write: the statement that loses the race is retried and flags (pool and transaction)', async () => {
     const prisma = stack.app.get(PrismaService);
-    for (const [index, loserInTransaction] of [[7, false], [8, true]] as const) {
+    for (const [index, loserInTransaction] of [
+      [7, false],
+      [8, true],
+    ] as const) {
       const phone = `1234567890${index}`;
       const winner = snapshot(phone, '2026-01-01T00:00:00Z');
       const loser = snapshot(phone, '2026-01-01T00:00:00Z');

@@ -32,7 +32,9 @@ function supabaseMetadata(id: string): Record<string, unknown> {
 }
 
 async function pushJob(id: string): Promise<{ attempts: number; last_error: string | null } | null> {
-  const { rows } = await stack.db.query('SELECT attempts, last_error FROM graphile_worker._private_jobs WHERE key = $1', [`profile-metadata:${id}`]);
+  const { rows } = await stack.db.query('SELECT attempts, last_error FROM graphile_worker._private_jobs WHERE key = $1', [
+    `profile-metadata:${id}`,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -42,7 +44,10 @@ async function profileRow(id: string) {
 }
 
 async function auditEvents(id: string, type: string) {
-  const { rows } = await stack.db.query('SELECT user_id, subject_id, details FROM audit_events WHERE subject_id = $1 AND type = $2 ORDER BY id', [id, type]);
+  const { rows } = await stack.db.query(
+    'SELECT user_id, subject_id, details FROM audit_events WHERE subject_id = $1 AND type = $2 ORDER BY id',
+    [id, type],
+  );
   return rows;
 }
 
@@ -55,7 +60,10 @@ describe('PATCH /profiles/me', () => {
     const user = await syncedUser({ first_name: 'Ada', last_name: 'Lovelace', theme: 'dark' });
     const other = await syncedUser({ first_name: 'Grace' });
 
-    const answer = await stack.request('PATCH', '/profiles/me', { token: user.accessToken, body: { displayName: '  Countess  ', jobTitle: 'Analyst', emailConsent: true } });
+    const answer = await stack.request('PATCH', '/profiles/me', {
+      token: user.accessToken,
+      body: { displayName: '  Countess  ', jobTitle: 'Analyst', emailConsent: true },
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.body.profile).toEqual({
@@ -71,13 +79,27 @@ describe('PATCH /profiles/me', () => {
     });
     const me = await stack.request('GET', '/users/me', { token: user.accessToken });
     expect(me.body.profile).toEqual(answer.body.profile);
-    expect((await stack.request('GET', '/users/me', { token: other.accessToken })).body.profile).toMatchObject({ displayName: 'Grace', jobTitle: null, emailConsent: false });
+    expect((await stack.request('GET', '/users/me', { token: other.accessToken })).body.profile).toMatchObject({
+      displayName: 'Grace',
+      jobTitle: null,
+      emailConsent: false,
+    });
 
     expect(await auditEvents(user.id, 'profile.updated')).toEqual([
       { user_id: user.id, subject_id: user.id, details: { fields: ['displayName', 'jobTitle', 'emailConsent'] } },
     ]);
-    const pushed = await eventually(() => supabaseMetadata(user.id), (metadata) => metadata.display_name === 'Countess');
-    expect(pushed).toMatchObject({ display_name: 'Countess', job_title: 'Analyst', email_consent: true, onboarding_completed: false, theme: 'dark', first_name: 'Ada' });
+    const pushed = await eventually(
+      () => supabaseMetadata(user.id),
+      (metadata) => metadata.display_name === 'Countess',
+    );
+    expect(pushed).toMatchObject({
+      display_name: 'Countess',
+      job_title: 'Analyst',
+      email_consent: true,
+      onboarding_completed: false,
+      theme: 'dark',
+      first_name: 'Ada',
+    });
   });
 
   it('does not queue a push when only names that are not in user_metadata change', async () => {
@@ -120,10 +142,19 @@ describe('PATCH /profiles/me', () => {
 describe('POST /profiles/me/onboarding', () => {
   it('records the answers, sets onboardingCompleted and onboardedAt, and audits without personal data', async () => {
     const user = await syncedUser({ full_name: 'Onboarded Person' });
-    const answer = await stack.request('POST', '/profiles/me/onboarding', { token: user.accessToken, body: { industry: ' Healthcare ', jobTitle: 'Nurse', emailConsent: false } });
+    const answer = await stack.request('POST', '/profiles/me/onboarding', {
+      token: user.accessToken,
+      body: { industry: ' Healthcare ', jobTitle: 'Nurse', emailConsent: false },
+    });
 
     expect(answer.status).toBe(200);
-    expect(answer.body.profile).toMatchObject({ displayName: 'Onboarded Person', industry: 'Healthcare', jobTitle: 'Nurse', emailConsent: false, onboardingCompleted: true });
+    expect(answer.body.profile).toMatchObject({
+      displayName: 'Onboarded Person',
+      industry: 'Healthcare',
+      jobTitle: 'Nurse',
+      emailConsent: false,
+      onboardingCompleted: true,
+    });
     expect(Date.now() - Date.parse(answer.body.profile.onboardedAt)).toBeLessThan(60_000);
     expect(await profileRow(user.id)).toMatchObject({ onboarding_completed: true, industry: 'Healthcare', job_title: 'Nurse' });
 
@@ -131,20 +162,37 @@ describe('POST /profiles/me/onboarding', () => {
     expect(events).toEqual([{ user_id: user.id, subject_id: user.id, details: { firstTime: true } }]);
     const recorded = JSON.stringify(events);
     for (const personal of ['Healthcare', 'Nurse', 'Onboarded Person', user.email]) expect(recorded).not.toContain(personal);
-    await eventually(() => supabaseMetadata(user.id), (metadata) => metadata.onboarding_completed === true);
+    await eventually(
+      () => supabaseMetadata(user.id),
+      (metadata) => metadata.onboarding_completed === true,
+    );
   });
 
   it('is idempotent: onboarding again answers 200, takes the new answers and keeps the first onboardedAt', async () => {
     const user = await syncedUser();
     const first = await stack.request('POST', '/profiles/me/onboarding', { token: user.accessToken, body: ANSWERS });
-    const second = await stack.request('POST', '/profiles/me/onboarding', { token: user.accessToken, body: { ...ANSWERS, jobTitle: 'Lead', emailConsent: false } });
+    const second = await stack.request('POST', '/profiles/me/onboarding', {
+      token: user.accessToken,
+      body: { ...ANSWERS, jobTitle: 'Lead', emailConsent: false },
+    });
 
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
-    expect(second.body.profile).toMatchObject({ jobTitle: 'Lead', emailConsent: false, onboardingCompleted: true, onboardedAt: first.body.profile.onboardedAt });
+    expect(second.body.profile).toMatchObject({
+      jobTitle: 'Lead',
+      emailConsent: false,
+      onboardingCompleted: true,
+      onboardedAt: first.body.profile.onboardedAt,
+    });
     expect(Date.parse(second.body.profile.updatedAt)).toBeGreaterThan(Date.parse(first.body.profile.updatedAt));
-    expect((await auditEvents(user.id, 'profile.onboarded')).map((event) => event.details)).toEqual([{ firstTime: true }, { firstTime: false }]);
-    const pushed = await eventually(() => supabaseMetadata(user.id), (metadata) => metadata.job_title === 'Lead');
+    expect((await auditEvents(user.id, 'profile.onboarded')).map((event) => event.details)).toEqual([
+      { firstTime: true },
+      { firstTime: false },
+    ]);
+    const pushed = await eventually(
+      () => supabaseMetadata(user.id),
+      (metadata) => metadata.job_title === 'Lead',
+    );
     expect(pushed).toMatchObject({ onboarding_completed: true, email_consent: false });
   });
 
@@ -252,7 +300,11 @@ describe('the push of onboarding to Supabase user_metadata', () => {
     const refreshed = await client.auth.refreshSession();
     expect(refreshed.error).toBeNull();
     expect(refreshed.data.session!.user.user_metadata).toMatchObject({ onboarding_completed: true, theme: 'dark' });
-    expect(claimsOf(refreshed.data.session!.access_token).user_metadata).toMatchObject({ onboarding_completed: true, job_title: 'Engineer', theme: 'dark' });
+    expect(claimsOf(refreshed.data.session!.access_token).user_metadata).toMatchObject({
+      onboarding_completed: true,
+      job_title: 'Engineer',
+      theme: 'dark',
+    });
   });
 
   it('is retried until Supabase takes it, and a sync meanwhile keeps the newer local answers', async () => {
@@ -263,7 +315,10 @@ describe('the push of onboarding to Supabase user_metadata', () => {
     const onboarded = await stack.request('POST', '/profiles/me/onboarding', { token: user.accessToken, body: ANSWERS });
     expect(onboarded.status).toBe(200);
 
-    const failing = await eventually(() => pushJob(user.id), (job) => (job?.attempts ?? 0) >= 1 && job?.last_error != null);
+    const failing = await eventually(
+      () => pushJob(user.id),
+      (job) => (job?.attempts ?? 0) >= 1 && job?.last_error != null,
+    );
     expect(failing!.last_error).toContain('Supabase did not take the profile metadata');
     expect(supabaseMetadata(user.id)).not.toHaveProperty('onboarding_completed');
 
@@ -273,22 +328,41 @@ describe('the push of onboarding to Supabase user_metadata', () => {
     expect(sync.body.profile).toEqual(onboarded.body.profile);
     expect((await stack.request('GET', '/users/me', { token: user.accessToken })).body.profile).toEqual(onboarded.body.profile);
 
-    await eventually(() => supabaseMetadata(user.id), (metadata) => metadata.onboarding_completed === true, 20_000);
+    await eventually(
+      () => supabaseMetadata(user.id),
+      (metadata) => metadata.onboarding_completed === true,
+      20_000,
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(supabaseMetadata(user.id)).toMatchObject({ industry: 'Software', job_title: 'Engineer', email_consent: true, full_name: 'Retry Person' });
+    expect(supabaseMetadata(user.id)).toMatchObject({
+      industry: 'Software',
+      job_title: 'Engineer',
+      email_consent: true,
+      full_name: 'Retry Person',
+    });
     expect(stack.auth.stats.count('PUT', `/auth/v1/admin/users/${user.id}`)).toBe(3);
-    await eventually(() => pushJob(user.id), (job) => job === null, 5_000);
+    await eventually(
+      () => pushJob(user.id),
+      (job) => job === null,
+      5_000,
+    );
   }, 40_000);
 
   it('does nothing once the user was deleted locally, and ends quietly', async () => {
     const user = await syncedUser();
     stack.auth.faults.add({ method: 'PUT', path: new RegExp(`/admin/users/${user.id}`), status: 503, times: 1 });
     await stack.request('POST', '/profiles/me/onboarding', { token: user.accessToken, body: ANSWERS });
-    await eventually(() => pushJob(user.id), (job) => (job?.attempts ?? 0) >= 1);
+    await eventually(
+      () => pushJob(user.id),
+      (job) => (job?.attempts ?? 0) >= 1,
+    );
 
     await stack.app.get(UsersService).deleteUser(user.id, { source: 'admin' });
 
-    await eventually(() => pushJob(user.id), (job) => job === null);
+    await eventually(
+      () => pushJob(user.id),
+      (job) => job === null,
+    );
     expect(stack.auth.stats.count('PUT', `/auth/v1/admin/users/${user.id}`)).toBe(1);
     expect(supabaseMetadata(user.id)).not.toHaveProperty('onboarding_completed');
   }, 30_000);

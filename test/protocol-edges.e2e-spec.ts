@@ -17,7 +17,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const ERROR_SHAPE = { statusCode: expect.any(Number), code: expect.any(String), message: expect.any(String), requestId: expect.any(String) };
+const ERROR_SHAPE = {
+  statusCode: expect.any(Number),
+  code: expect.any(String),
+  message: expect.any(String),
+  requestId: expect.any(String),
+};
 
 /** Sends raw bytes over TCP and returns the status line's code and the parsed body. */
 function raw(request: string | Buffer): Promise<{ status: number; body: unknown }> {
@@ -52,7 +57,9 @@ describe("Fastify's and Node's own refusals", () => {
   });
 
   it('a body over 1 MiB: 413 in the error shape', async () => {
-    const answer = await stack.request('POST', '/auth/login', { body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1024 * 1024 + 10) }) });
+    const answer = await stack.request('POST', '/auth/login', {
+      body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1024 * 1024 + 10) }),
+    });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual({ ...ERROR_SHAPE, statusCode: 413 });
   });
@@ -93,16 +100,26 @@ describe('bytes that are not UTF-8', () => {
   });
 
   it('in a signed delivery (signed over its exact bytes): 400 invalid_payload', async () => {
-    const text = JSON.stringify({ type: 'user.created', user: supabaseUser(randomUUID(), '2026-04-01T00:00:00Z', { user_metadata: { name: 'PLACEHOLDER' } }) });
+    const text = JSON.stringify({
+      type: 'user.created',
+      user: supabaseUser(randomUUID(), '2026-04-01T00:00:00Z', { user_metadata: { name: 'PLACEHOLDER' } }),
+    });
     const [before, after] = text.split('PLACEHOLDER');
     const body = Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28]), Buffer.from(after)]);
     const id = randomUUID();
     const timestamp = String(Math.floor(Date.now() / 1000));
     const key = Buffer.from(secret.replace(/^v1,whsec_/, ''), 'base64');
-    const signature = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body])).digest('base64');
+    const signature = createHmac('sha256', key)
+      .update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]))
+      .digest('base64');
     const answer = await fetch(`${stack.url}/webhooks/supabase`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': timestamp,
+        'webhook-signature': `v1,${signature}`,
+      },
       body,
     });
     expect(answer.status).toBe(400);
@@ -113,7 +130,10 @@ describe('bytes that are not UTF-8', () => {
 describe('odd but well-formed requests', () => {
   it('a webhook id longer than 200 characters is refused, never cut short (two could then collide)', async () => {
     const body = JSON.stringify({ type: 'user.created', user: supabaseUser(randomUUID(), '2026-04-01T00:00:00Z') });
-    const answer = await stack.request('POST', '/webhooks/supabase', { body, headers: signedHeaders(secret, body, { id: 'x'.repeat(201) }) });
+    const answer = await stack.request('POST', '/webhooks/supabase', {
+      body,
+      headers: signedHeaders(secret, body, { id: 'x'.repeat(201) }),
+    });
     expect([answer.status, answer.body.code]).toEqual([401, 'invalid_signature']);
   });
 

@@ -28,7 +28,9 @@ describe('rate limits on signup, login and refresh', () => {
     expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // Another account from the same address is not affected by that account's limit.
-    const other = await stack.request('POST', '/auth/login', { body: { email: `other-${randomUUID()}@example.com`, password: 'Wrong-Horse-42' } });
+    const other = await stack.request('POST', '/auth/login', {
+      body: { email: `other-${randomUUID()}@example.com`, password: 'Wrong-Horse-42' },
+    });
     expect(other.status).toBe(401);
   });
 
@@ -41,7 +43,9 @@ describe('rate limits on signup, login and refresh', () => {
     // 5 calls were made by the first test; the 8th of these is the 13th from this address.
     expect(statuses.slice(0, 7).every((status) => status === 401)).toBe(true);
     expect(statuses.slice(7)).toEqual([429, 429, 429]);
-    const signup = await stack.request('POST', '/auth/signup', { body: { email: `late-${randomUUID()}@example.com`, password: 'Correct-Horse-42' } });
+    const signup = await stack.request('POST', '/auth/signup', {
+      body: { email: `late-${randomUUID()}@example.com`, password: 'Correct-Horse-42' },
+    });
     expect(signup.status).toBe(429);
     // Guarded endpoints that are not rate-limited still answer.
     expect((await stack.request('GET', '/health')).status).toBe(200);

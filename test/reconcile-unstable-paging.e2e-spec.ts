@@ -28,7 +28,12 @@ describe('reconcile over pages that skip and repeat users with equal created_at'
   it('converges run after run, never deletes a live user, and counts no failure for a repeated one', async () => {
     const importedAt = '2026-06-01T08:00:00.000000Z';
     const ids = Array.from({ length: 45 }, () => randomUUID());
-    stack.auth.admin.bulkInsert(ids.length, (i) => ({ id: ids[i], email: `import-${ids[i]}@example.test`, created_at: importedAt, updated_at: importedAt }));
+    stack.auth.admin.bulkInsert(ids.length, (i) => ({
+      id: ids[i],
+      email: `import-${ids[i]}@example.test`,
+      created_at: importedAt,
+      updated_at: importedAt,
+    }));
     // Two thirds are already mirrored: if paging skips them, only the sweep can keep them.
     const users = stack.app.get(UsersService);
     await users.applyUserSnapshots(ids.slice(0, 30).map((id) => snapshotFromSupabase(stack.auth.admin.getUser(id) as never)));

@@ -47,7 +47,9 @@ async function deleteUser(id: string, soft = false): Promise<void> {
   if (error) throw error;
 }
 
-async function row(id: string): Promise<{ email: string | null; deleted_at: Date | null; user_metadata: Record<string, unknown> | null } | undefined> {
+async function row(
+  id: string,
+): Promise<{ email: string | null; deleted_at: Date | null; user_metadata: Record<string, unknown> | null } | undefined> {
   const { rows } = await stack.db.query('SELECT email, deleted_at, user_metadata FROM users WHERE id = $1', [id]);
   return rows[0];
 }
@@ -77,7 +79,9 @@ async function expectMirrorEqualsSupabase(): Promise<void> {
 
 /** A fingerprint of the whole users table (every column of every row). */
 async function usersFingerprint(): Promise<{ n: number; hash: string }> {
-  const { rows } = await stack.db.query(`SELECT count(*)::int AS n, coalesce(md5(string_agg(u::text, '|' ORDER BY u.id)), '') AS hash FROM users u`);
+  const { rows } = await stack.db.query(
+    `SELECT count(*)::int AS n, coalesce(md5(string_agg(u::text, '|' ORDER BY u.id)), '') AS hash FROM users u`,
+  );
   return rows[0];
 }
 
@@ -97,14 +101,35 @@ describe('reconcile', () => {
   it('makes the mirror equal to Supabase after changes no delivery told us about', async () => {
     const [a, b, c, d] = [await createUser('a'), await createUser('b'), await createUser('c'), await createUser('d')];
     const first = await reconcile.run();
-    expect(first).toMatchObject({ created: 4, updated: 0, unchanged: 0, deleted: 0, keptDeleted: 0, failed: 0, pages: 1, seen: 4, complete: true, dryRun: false });
+    expect(first).toMatchObject({
+      created: 4,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      keptDeleted: 0,
+      failed: 0,
+      pages: 1,
+      seen: 4,
+      complete: true,
+      dryRun: false,
+    });
 
     const [e, f] = [await createUser('e'), await createUser('f')];
     await updateUser(b, { plan: 'gold' });
     await deleteUser(c); // hard
     await deleteUser(d, true); // soft: still listed, with deleted_at
     const second = await reconcile.run();
-    expect(second).toMatchObject({ created: 2, updated: 1, unchanged: 1, deleted: 2, keptDeleted: 0, failed: 0, pages: 1, seen: 5, complete: true });
+    expect(second).toMatchObject({
+      created: 2,
+      updated: 1,
+      unchanged: 1,
+      deleted: 2,
+      keptDeleted: 0,
+      failed: 0,
+      pages: 1,
+      seen: 5,
+      complete: true,
+    });
 
     await expectMirrorEqualsSupabase();
     expect((await row(b))?.user_metadata).toMatchObject({ plan: 'gold' });

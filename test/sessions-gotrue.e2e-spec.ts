@@ -33,7 +33,7 @@ async function user(): Promise<{ id: string; email: string }> {
   const email = `gotrue-${randomUUID()}@example.com`;
   const { data, error } = await stack.admin.auth.admin.createUser({ email, password, email_confirm: true });
   if (error) throw error;
-  return { id: data.user!.id, email };
+  return { id: data.user.id, email };
 }
 
 function login(email: string, client: string) {
@@ -64,7 +64,8 @@ describe('refresh tokens as GoTrue rotates them', () => {
     const { email } = await user();
     const client = newClient();
     const first = (await login(email, client)).body.session;
-    const refresh = (refreshToken: string) => stack.request('POST', '/auth/refresh', { body: { refreshToken }, headers: { 'x-forwarded-for': client } });
+    const refresh = (refreshToken: string) =>
+      stack.request('POST', '/auth/refresh', { body: { refreshToken }, headers: { 'x-forwarded-for': client } });
     const second = await refresh(first.refreshToken);
     expect(second.status).toBe(200);
     expect((await refresh(first.refreshToken)).body.session.refreshToken).toBe(second.body.session.refreshToken);
@@ -85,7 +86,10 @@ describe('refresh tokens as GoTrue rotates them', () => {
       const signedIn = await login(email, client);
       await stack.auth.deliveries.idle();
       const before = (await stack.db.query('SELECT updated_at, last_sign_in_at FROM users WHERE id = $1', [id])).rows[0];
-      const refreshed = await stack.request('POST', '/auth/refresh', { body: { refreshToken: signedIn.body.session.refreshToken }, headers: { 'x-forwarded-for': client } });
+      const refreshed = await stack.request('POST', '/auth/refresh', {
+        body: { refreshToken: signedIn.body.session.refreshToken },
+        headers: { 'x-forwarded-for': client },
+      });
       expect(refreshed.status).toBe(200);
       const after = await eventually(
         async () => (await stack.db.query('SELECT updated_at, last_sign_in_at FROM users WHERE id = $1', [id])).rows[0],
@@ -108,7 +112,10 @@ describe('a banned user', () => {
 
     const again = await login(email, client);
     expect([again.status, again.body.code]).toEqual([403, 'user_banned']);
-    const refreshed = await stack.request('POST', '/auth/refresh', { body: { refreshToken: signedIn.body.session.refreshToken }, headers: { 'x-forwarded-for': client } });
+    const refreshed = await stack.request('POST', '/auth/refresh', {
+      body: { refreshToken: signedIn.body.session.refreshToken },
+      headers: { 'x-forwarded-for': client },
+    });
     expect([refreshed.status, refreshed.body.code]).toEqual([403, 'user_banned']);
   });
 });

@@ -40,7 +40,15 @@ async function startApi(port: number): Promise<ChildProcess> {
       PORT: String(port),
     },
   });
-  await eventually(() => fetch(`http://127.0.0.1:${port}/health`).then((answer) => answer.status, () => 0), (status) => status === 200, 30_000);
+  await eventually(
+    () =>
+      fetch(`http://127.0.0.1:${port}/health`).then(
+        (answer) => answer.status,
+        () => 0,
+      ),
+    (status) => status === 200,
+    30_000,
+  );
   return api;
 }
 
@@ -59,7 +67,10 @@ describe('an API process killed in the middle of signups', () => {
       }).catch(() => null),
     );
     const ids = await eventually(
-      async () => (await stack.db.query(`SELECT user_id FROM signup_sagas WHERE email = ANY($1) AND state = 'pending'`, [emails])).rows.map((row) => row.user_id),
+      async () =>
+        (await stack.db.query(`SELECT user_id FROM signup_sagas WHERE email = ANY($1) AND state = 'pending'`, [emails])).rows.map(
+          (row) => row.user_id,
+        ),
       (rows) => rows.length === 20 && rows.every((id: string) => stack.auth.admin.getUser(id) !== null),
     );
     child.kill('SIGKILL');

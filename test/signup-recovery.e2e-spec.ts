@@ -52,7 +52,10 @@ describe('a signup whose Supabase call timed out although Supabase created the u
     const address = email();
     const answer = await stack.request('POST', '/auth/signup', { body: { email: address, password } });
     expect(answer.status).toBe(201);
-    await eventually(() => stack.auth.admin.getUser(answer.body.user.id), (user) => user !== null);
+    await eventually(
+      () => stack.auth.admin.getUser(answer.body.user.id),
+      (user) => user !== null,
+    );
     expect((await sagaOf(address)).state).toBe('completed');
   });
 
@@ -68,7 +71,10 @@ describe('a signup whose Supabase call timed out although Supabase created the u
 
     // Supabase did create the user: it signs in, syncs and onboards before recovery runs.
     const saga = await sagaOf(address);
-    await eventually(() => stack.auth.admin.getUser(saga.user_id), (user) => user !== null);
+    await eventually(
+      () => stack.auth.admin.getUser(saga.user_id),
+      (user) => user !== null,
+    );
     const signIn = await stack.anon().auth.signInWithPassword({ email: address, password });
     expect(signIn.error).toBeNull();
     const token = signIn.data.session!.access_token;
@@ -77,7 +83,11 @@ describe('a signup whose Supabase call timed out although Supabase created the u
     expect((await stack.request('POST', '/profiles/me/onboarding', { token, body: answers })).status).toBe(200);
 
     // The request asked for a recovery run a few seconds on: the job queue runs it.
-    await eventually(() => sagaById(saga.id), (row) => row.state === 'completed', 30_000);
+    await eventually(
+      () => sagaById(saga.id),
+      (row) => row.state === 'completed',
+      30_000,
+    );
     expect(stack.auth.admin.getUser(saga.user_id)).not.toBeNull();
     const me = await stack.request('GET', '/users/me', { token });
     expect(me.status).toBe(200);
@@ -112,14 +122,19 @@ describe('fences around the saga', () => {
   it('a replay of the Idempotency-Key after the account was deleted is 410 and gives nothing personal back', async () => {
     const address = email();
     const key = `replay-${randomUUID()}`;
-    const first = await stack.request('POST', '/auth/signup', { body: { email: address, password, phone: '+1 415 555 0177', displayName: 'Gone' }, headers: { 'idempotency-key': key } });
+    const first = await stack.request('POST', '/auth/signup', {
+      body: { email: address, password, phone: '+1 415 555 0177', displayName: 'Gone' },
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
     expect((await stack.request('DELETE', '/users/me', { token: first.body.session.accessToken, body: {} })).status).toBe(204);
 
     const replay = await stack.request('POST', '/auth/signup', { body: { email: address, password }, headers: { 'idempotency-key': key } });
     expect([replay.status, replay.body.code]).toEqual([410, 'user_deleted']);
     expect(JSON.stringify(replay.body)).not.toContain('Gone');
-    const { rows } = await stack.db.query('SELECT response, email, phone, display_name FROM signup_sagas WHERE idempotency_key = $1', [key]);
+    const { rows } = await stack.db.query('SELECT response, email, phone, display_name FROM signup_sagas WHERE idempotency_key = $1', [
+      key,
+    ]);
     expect(rows).toEqual([{ response: { userId: first.body.user.id }, email: null, phone: null, display_name: null }]);
   });
 });
@@ -131,7 +146,10 @@ describe('a saga whose user exists but cannot be completed here (its phone is he
     if (!saga) throw new Error('expected a saga');
     const user = await steps.createRemote(saga, password, true);
     // Another live user holds the number here (Supabase's copy changed since).
-    await stack.db.query(`INSERT INTO users (id, phone, created_at, updated_at, synced_at) VALUES ($1, $2, now(), now(), now())`, [randomUUID(), phone]);
+    await stack.db.query(`INSERT INTO users (id, phone, created_at, updated_at, synced_at) VALUES ($1, $2, now(), now(), now())`, [
+      randomUUID(),
+      phone,
+    ]);
     return { saga, user };
   }
 
@@ -156,7 +174,9 @@ describe('a backlog left by a Supabase outage', () => {
     const answers = [];
     for (let start = 0; start < addresses.length; start += 50) {
       const batch = addresses.slice(start, start + 50);
-      answers.push(...(await Promise.all(batch.map((address) => stack.request('POST', '/auth/signup', { body: { email: address, password } })))));
+      answers.push(
+        ...(await Promise.all(batch.map((address) => stack.request('POST', '/auth/signup', { body: { email: address, password } })))),
+      );
     }
     return answers;
   }
@@ -180,7 +200,9 @@ describe('a backlog left by a Supabase outage', () => {
 
     stack.auth.faults.clear();
     const states = await eventually(
-      async () => (await stack.db.query(`SELECT state, count(*)::int AS n FROM signup_sagas WHERE id = ANY($1) GROUP BY state ORDER BY state`, [ids])).rows,
+      async () =>
+        (await stack.db.query(`SELECT state, count(*)::int AS n FROM signup_sagas WHERE id = ANY($1) GROUP BY state ORDER BY state`, [ids]))
+          .rows,
       (rows) => rows.every((row) => row.state === 'completed' || row.state === 'failed'),
       75_000,
     );
@@ -188,8 +210,12 @@ describe('a backlog left by a Supabase outage', () => {
       { state: 'completed', n: 150 },
       { state: 'failed', n: 150 },
     ]);
-    const personal = await stack.db.query(`SELECT count(*)::int AS n FROM signup_sagas WHERE id = ANY($1) AND (email IS NOT NULL OR phone IS NOT NULL)`, [ids]);
+    const personal = await stack.db.query(
+      `SELECT count(*)::int AS n FROM signup_sagas WHERE id = ANY($1) AND (email IS NOT NULL OR phone IS NOT NULL)`,
+      [ids],
+    );
     expect(personal.rows[0].n).toBe(0);
-    for (const address of landed.slice(0, 5)) expect((await stack.db.query('SELECT 1 FROM users WHERE email = $1', [address])).rowCount).toBe(1);
+    for (const address of landed.slice(0, 5))
+      expect((await stack.db.query('SELECT 1 FROM users WHERE email = $1', [address])).rowCount).toBe(1);
   }, 150_000);
 });

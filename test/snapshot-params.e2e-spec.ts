@@ -46,20 +46,20 @@ const TIMESTAMPS = [
 ];
 
 function snapshot(index: number, overrides: Partial<UserSnapshot> = {}): UserSnapshot {
-  const at = TIMESTAMPS[index % TIMESTAMPS.length]!;
+  const at = TIMESTAMPS[index % TIMESTAMPS.length];
   return {
     id: randomUUID(),
     email: `user-${index}@example.com`,
     phone: index % 2 === 0 ? `+1415555${String(index).padStart(4, '0')}` : null,
     emailConfirmedAt: at,
-    phoneConfirmedAt: index % 3 === 0 ? null : TIMESTAMPS[(index + 5) % TIMESTAMPS.length]!,
-    lastSignInAt: TIMESTAMPS[(index + 7) % TIMESTAMPS.length]!,
+    phoneConfirmedAt: index % 3 === 0 ? null : TIMESTAMPS[(index + 5) % TIMESTAMPS.length],
+    lastSignInAt: TIMESTAMPS[(index + 7) % TIMESTAMPS.length],
     bannedUntil: null,
     role: index % 4 === 0 ? null : 'authenticated',
     isAnonymous: index % 5 === 0,
     appMetadata: { provider: 'email', providers: ['email', 'phone'], n: index },
     userMetadata: { name: `Ünïcødé 名前 ${index} 💥`, nested: { deeper: [1, 'two', null, { three: true }] }, quote: 'a"b\\c\n' },
-    createdAt: TIMESTAMPS[(index + 3) % TIMESTAMPS.length]!,
+    createdAt: TIMESTAMPS[(index + 3) % TIMESTAMPS.length],
     updatedAt: at,
     deletedAt: null,
     ...overrides,
@@ -94,8 +94,19 @@ async function readBack(snapshots: UserSnapshot[]) {
       ...snapshotParams(snapshots),
       JSON.stringify(
         snapshots.map((s) => [
-          s.id, s.email, s.phone, s.emailConfirmedAt, s.phoneConfirmedAt, s.lastSignInAt, s.bannedUntil, s.role,
-          s.isAnonymous, s.appMetadata, s.userMetadata, s.createdAt, s.updatedAt,
+          s.id,
+          s.email,
+          s.phone,
+          s.emailConfirmedAt,
+          s.phoneConfirmedAt,
+          s.lastSignInAt,
+          s.bannedUntil,
+          s.role,
+          s.isAnonymous,
+          s.appMetadata,
+          s.userMetadata,
+          s.createdAt,
+          s.updatedAt,
         ]),
       ),
     ],
@@ -114,8 +125,16 @@ describe('snapshotParams', () => {
 
   it('keeps every field of a snapshot of nulls and empty metadata', async () => {
     const bare = snapshot(1, {
-      email: null, phone: null, emailConfirmedAt: null, phoneConfirmedAt: null, lastSignInAt: null,
-      role: null, appMetadata: {}, userMetadata: {}, createdAt: null, updatedAt: null,
+      email: null,
+      phone: null,
+      emailConfirmedAt: null,
+      phoneConfirmedAt: null,
+      lastSignInAt: null,
+      role: null,
+      appMetadata: {},
+      userMetadata: {},
+      createdAt: null,
+      updatedAt: null,
     });
     const rows = await readBack([bare]);
     expect(rows).toEqual([{ id: bare.id, matches: true, mismatched: [] }]);
@@ -142,7 +161,7 @@ async function postgresMillis(text: string): Promise<number | null> {
       `SELECT floor(extract(epoch FROM $1::text::timestamptz) * 1000)::bigint::text AS ms`,
       [text],
     );
-    return Number(rows[0]!.ms);
+    return Number(rows[0].ms);
   } catch (error) {
     if (!['22007', '22008', '22009'].includes((error as pg.DatabaseError).code ?? '')) throw error;
     return null;
@@ -179,7 +198,8 @@ describe('isTimestamp', () => {
       const stored = await postgresMillis(text);
       if (stored === null) disagreements.push(`${text}: Postgres refuses it`);
       // Date.parse does not read every offset form (`+14`): where it does, the instants must agree.
-      else if (!Number.isNaN(Date.parse(text)) && stored !== Date.parse(text)) disagreements.push(`${text}: Postgres reads ${new Date(stored).toISOString()}`);
+      else if (!Number.isNaN(Date.parse(text)) && stored !== Date.parse(text))
+        disagreements.push(`${text}: Postgres reads ${new Date(stored).toISOString()}`);
     }
     expect(disagreements).toEqual([]);
     expect(taken).toBeGreaterThan(200);

@@ -279,7 +279,12 @@ describe('supabase/authmirror-trigger.sql', () => {
       raw_user_meta_data: { name: 'Zoë 🦊 Ñúñez', path: 'C:\\temp\\x', quote: 'say "hi"\n', nested: { a: [1, 2.5, null] } },
     });
     const payload = receiver(SECRET).verify(calls[0].body_text, calls[0].headers) as { user: Record<string, unknown> };
-    expect(payload.user.user_metadata).toEqual({ name: 'Zoë 🦊 Ñúñez', path: 'C:\\temp\\x', quote: 'say "hi"\n', nested: { a: [1, 2.5, null] } });
+    expect(payload.user.user_metadata).toEqual({
+      name: 'Zoë 🦊 Ñúñez',
+      path: 'C:\\temp\\x',
+      quote: 'say "hi"\n',
+      nested: { a: [1, 2.5, null] },
+    });
   });
 
   it('accepts the secret with or without its "v1," prefix, and verification fails with another secret or a changed body', async () => {
@@ -364,7 +369,10 @@ describe('supabase/authmirror-trigger.sql', () => {
     const id = randomUUID();
     const calls = await callsDuring(
       [`SET ROLE ${ROLE}`],
-      ["INSERT INTO auth.users (id, aud, role, email, created_at, updated_at) VALUES ($1, 'authenticated', 'authenticated', 'gotrue@example.com', now(), now())", [id]],
+      [
+        "INSERT INTO auth.users (id, aud, role, email, created_at, updated_at) VALUES ($1, 'authenticated', 'authenticated', 'gotrue@example.com', now(), now())",
+        [id],
+      ],
       ['RESET ROLE'],
     );
     expect(calls.map((call) => event(call))).toMatchObject([{ type: 'user.created', user: { id, email: 'gotrue@example.com' } }]);
@@ -416,7 +424,9 @@ describe('pgcrypto resolution', () => {
       await client.query(setup + STAND_INS);
       await client.query(await readFile(INSTALL, 'utf8'));
       await client.query('SELECT authmirror.configure($1, $2)', [ENDPOINT, SECRET]);
-      await client.query(`INSERT INTO auth.users (id, email, created_at, updated_at) VALUES ($1, 'x@example.com', now(), now())`, [randomUUID()]);
+      await client.query(`INSERT INTO auth.users (id, email, created_at, updated_at) VALUES ($1, 'x@example.com', now(), now())`, [
+        randomUUID(),
+      ]);
 
       const schema = await client.query(
         `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgcrypto'`,
@@ -483,7 +493,12 @@ describe('POST /webhooks/supabase receiving what the trigger sends', () => {
       [id],
     );
     expect(row.rows).toEqual([
-      { email: 'replay@example.com', user_metadata: { first_name: 'Grace', tier: 'gold' }, version: '2025-02-03 04:05:06.654321', deleted_at: null },
+      {
+        email: 'replay@example.com',
+        user_metadata: { first_name: 'Grace', tier: 'gold' },
+        version: '2025-02-03 04:05:06.654321',
+        deleted_at: null,
+      },
     ]);
     expect(await replay(updated[0])).toBe(200); // a repeated delivery changes nothing
 

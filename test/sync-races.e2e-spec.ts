@@ -47,9 +47,16 @@ describe('concurrent first syncs of one user', () => {
     const users = freshUsers(30);
     const bursts = await Promise.all(users.map((user) => Promise.all(Array.from({ length: 10 }, () => sync(user.token)))));
 
-    expect(bursts.flat().filter((answer) => answer.status !== 200).map((answer) => answer.body)).toEqual([]);
+    expect(
+      bursts
+        .flat()
+        .filter((answer) => answer.status !== 200)
+        .map((answer) => answer.body),
+    ).toEqual([]);
     expect(bursts.map((burst) => burst.filter((answer) => answer.body.created).length)).toEqual(Array(30).fill(1));
-    const { rows } = await stack.db.query('SELECT count(*)::int AS n FROM profiles WHERE user_id = ANY($1::uuid[])', [users.map((user) => user.id)]);
+    const { rows } = await stack.db.query('SELECT count(*)::int AS n FROM profiles WHERE user_id = ANY($1::uuid[])', [
+      users.map((user) => user.id),
+    ]);
     expect(rows[0].n).toBe(30);
   });
 });
@@ -64,7 +71,10 @@ async function afterHeldFirstWrite<T>(firstWrite: (client: pg.PoolClient) => Pro
     await client.query('BEGIN');
     await firstWrite(client);
     const pending = second();
-    await eventually(async () => (await stack.db.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n, (n) => n > 0);
+    await eventually(
+      async () => (await stack.db.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n,
+      (n) => n > 0,
+    );
     await client.query('COMMIT');
     return await pending;
   } finally {
@@ -77,10 +87,11 @@ function snapshotOf(id: string, updatedAt = '2026-03-01T10:00:00.000000Z'): User
 }
 
 async function insertRow(client: pg.PoolClient, id: string, updatedAt: string | null): Promise<void> {
-  await client.query(
-    `INSERT INTO users (id, email, created_at, updated_at, synced_at) VALUES ($1, $2, now(), $3, now())`,
-    [id, `${id.slice(0, 8)}@example.com`, updatedAt],
-  );
+  await client.query(`INSERT INTO users (id, email, created_at, updated_at, synced_at) VALUES ($1, $2, now(), $3, now())`, [
+    id,
+    `${id.slice(0, 8)}@example.com`,
+    updatedAt,
+  ]);
 }
 
 describe('a write that waits for another first write of the same user to commit', () => {
@@ -110,7 +121,10 @@ describe('a write that waits for another first write of the same user to commit'
             VALUES ($1, $2, $3, $4::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
       values: [deliveryId, 'signed', 'user.created', id],
     };
-    const outcome = await afterHeldFirstWrite((client) => insertRow(client, id, '2026-03-01T10:00:00Z'), () => users.applyUserSnapshotOnce(snapshotOf(id), claim));
+    const outcome = await afterHeldFirstWrite(
+      (client) => insertRow(client, id, '2026-03-01T10:00:00Z'),
+      () => users.applyUserSnapshotOnce(snapshotOf(id), claim),
+    );
     expect(outcome?.status).toBe('unchanged');
     expect((await stack.db.query('SELECT 1 FROM webhook_deliveries WHERE delivery_id = $1', [deliveryId])).rowCount).toBe(1);
     expect(await users.applyUserSnapshotOnce(snapshotOf(id), claim)).toBeNull();
@@ -119,7 +133,10 @@ describe('a write that waits for another first write of the same user to commit'
   it('counts the committed row from the batch path (reconcile pages), not a missing one', async () => {
     const users = stack.app.get(UsersService);
     const id = randomUUID();
-    const counts = await afterHeldFirstWrite((client) => insertRow(client, id, '2026-03-01T10:00:00Z'), () => users.applyUserSnapshots([snapshotOf(id)]));
+    const counts = await afterHeldFirstWrite(
+      (client) => insertRow(client, id, '2026-03-01T10:00:00Z'),
+      () => users.applyUserSnapshots([snapshotOf(id)]),
+    );
     expect(counts).toMatchObject({ created: 0, updated: 0, unchanged: 1, missing: 0, unwritten: [id] });
   });
 
@@ -127,7 +144,10 @@ describe('a write that waits for another first write of the same user to commit'
     const users = stack.app.get(UsersService);
     const id = randomUUID();
     const claims = { sub: id, role: 'authenticated', email: 'claims@example.com' };
-    const outcome = await afterHeldFirstWrite((client) => insertRow(client, id, '2026-03-01T10:00:00Z'), () => users.applyTokenClaims(snapshotFromClaims(claims)));
+    const outcome = await afterHeldFirstWrite(
+      (client) => insertRow(client, id, '2026-03-01T10:00:00Z'),
+      () => users.applyTokenClaims(snapshotFromClaims(claims)),
+    );
     expect(outcome.status).toBe('unchanged');
   });
 
@@ -162,7 +182,9 @@ describe('signups racing their own user.created deliveries', () => {
       for (let start = 0; start < emails.length; start += 8) {
         answers.push(
           ...(await Promise.all(
-            emails.slice(start, start + 8).map((email) => stack.request('POST', '/auth/signup', { body: { email, password: 'Correct-Horse-42' } })),
+            emails
+              .slice(start, start + 8)
+              .map((email) => stack.request('POST', '/auth/signup', { body: { email, password: 'Correct-Horse-42' } })),
           )),
         );
       }

@@ -32,7 +32,12 @@ describe('POST /auth/users/sync', () => {
     expect(first.body.user.emailConfirmedAt).not.toBeNull();
     expect(first.body.user.lastSignInAt).not.toBeNull();
     expect(first.body.user.userMetadata).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace' });
-    expect(first.body.profile).toMatchObject({ displayName: 'Ada Lovelace', firstName: 'Ada', lastName: 'Lovelace', onboardingCompleted: false });
+    expect(first.body.profile).toMatchObject({
+      displayName: 'Ada Lovelace',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      onboardingCompleted: false,
+    });
 
     const again = await stack.request('POST', '/auth/users/sync', { token: accessToken });
     expect(again.status).toBe(200);
@@ -64,9 +69,7 @@ describe('POST /auth/users/sync', () => {
   it('makes exactly one row and one profile from 50 concurrent first syncs', async () => {
     const { id, accessToken } = await stack.signedInUser({ data: { full_name: 'Grace Hopper' } });
 
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, () => stack.request('POST', '/auth/users/sync', { token: accessToken })),
-    );
+    const answers = await Promise.all(Array.from({ length: 50 }, () => stack.request('POST', '/auth/users/sync', { token: accessToken })));
 
     expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
     expect(answers.filter((answer) => answer.body.created)).toHaveLength(1);
@@ -219,7 +222,9 @@ describe('UsersService.applyUserSnapshot ordering', () => {
       const [first, second] = await Promise.all([users.applyUserSnapshots(ascending), users.applyUserSnapshots(descending)]);
       expect(first.updated + first.stale + second.updated + second.stale).toBe(2 * ids.length);
     }
-    const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND email = 'v20@example.com'", [ids]);
+    const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND email = 'v20@example.com'", [
+      ids,
+    ]);
     expect(rows[0].n).toBe(ids.length);
   });
 

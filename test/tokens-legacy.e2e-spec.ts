@@ -28,4 +28,3 @@ describe('legacy HS256 projects', () => {
     expect(answer.status).toBe(401);
   });
 });
-

@@ -41,6 +41,9 @@ describe('npm run try-it', () => {
     const printed = stdout.trim().split('\n');
     expect(normalise(printed)).toEqual(normalise(await readmeOutput()));
     const created = printed.find((line) => CREATED.test(line));
-    expect(["created: false (npm start's auth server had already delivered user.created to the API)", 'created: true (this call mirrored the user)']).toContain(created);
+    expect([
+      "created: false (npm start's auth server had already delivered user.created to the API)",
+      'created: true (this call mirrored the user)',
+    ]).toContain(created);
   });
 });

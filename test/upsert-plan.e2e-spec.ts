@@ -48,19 +48,46 @@ function argumentList(rows: Row[]): string {
     `ARRAY[${values.map((value) => (value === null ? 'NULL' : typeof value === 'boolean' ? String(value) : client.escapeLiteral(value))).join(', ')}]::${type}[]`;
   const none = rows.map(() => null);
   return [
-    array('uuid', rows.map((row) => row.id)),
-    array('text', rows.map((row) => `${row.id}@example.test`)),
-    array('text', rows.map((row) => row.phone)),
+    array(
+      'uuid',
+      rows.map((row) => row.id),
+    ),
+    array(
+      'text',
+      rows.map((row) => `${row.id}@example.test`),
+    ),
+    array(
+      'text',
+      rows.map((row) => row.phone),
+    ),
     array('timestamptz', none),
     array('timestamptz', none),
     array('timestamptz', none),
     array('timestamptz', none),
-    array('text', rows.map(() => 'authenticated')),
-    array('boolean', rows.map(() => false)),
-    array('jsonb', rows.map(() => '{}')),
-    array('jsonb', rows.map(() => '{"n":1}')),
-    array('timestamptz', rows.map((row) => row.updatedAt)),
-    array('timestamptz', rows.map((row) => row.updatedAt)),
+    array(
+      'text',
+      rows.map(() => 'authenticated'),
+    ),
+    array(
+      'boolean',
+      rows.map(() => false),
+    ),
+    array(
+      'jsonb',
+      rows.map(() => '{}'),
+    ),
+    array(
+      'jsonb',
+      rows.map(() => '{"n":1}'),
+    ),
+    array(
+      'timestamptz',
+      rows.map((row) => row.updatedAt),
+    ),
+    array(
+      'timestamptz',
+      rows.map((row) => row.updatedAt),
+    ),
   ].join(', ');
 }
 
@@ -91,7 +118,7 @@ describe.each([
   it('reads users by index only: planned on the empty table of a new database and run on 20,000 users, and planned on 20,000', async () => {
     // As the migrations leave it: empty and never analyzed (what the first sync or reconcile meets).
     const { rows: stats } = await client.query<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE relname = 'users'`);
-    expect(stats[0]!.reltuples).toBe(-1);
+    expect(stats[0].reltuples).toBe(-1);
     const checked: string[] = [];
     const check = (nodes: PlanNode[]) => {
       const onUsers = nodes.filter((node) => node['Relation Name'] === 'users' && node['Node Type'] !== 'ModifyTable');
@@ -106,11 +133,17 @@ describe.each([
        SELECT gen_random_uuid(), CASE WHEN n % 2 = 0 THEN '+1666' || lpad(n::text, 7, '0') END, now() - interval '1 day'
        FROM generate_series(1, 20000) n`,
     );
-    const { rows: existing } = await client.query<{ id: string; phone: string | null }>('SELECT id, phone FROM users ORDER BY id LIMIT 100');
+    const { rows: existing } = await client.query<{ id: string; phone: string | null }>(
+      'SELECT id, phone FROM users ORDER BY id LIMIT 100',
+    );
     // Existing ids (some keep their number, some take another user's), and new ids, some taking
     // numbers already held: every read of the statement has work to do.
     const mixed = () => [
-      ...batch(100, (i) => existing[(i + 1) % 100]!.phone ?? existing[i]!.phone, (i) => existing[i]!.id),
+      ...batch(
+        100,
+        (i) => existing[(i + 1) % 100].phone ?? existing[i].phone,
+        (i) => existing[i].id,
+      ),
       ...batch(100, (i) => (i % 3 === 0 ? `+1666${String(i * 2 + 2).padStart(7, '0')}` : withPhones(i))),
     ];
     // The plan made on the empty table, run on 20,000 users (no re-planning in between).

@@ -46,7 +46,13 @@ describe('a delivery while Postgres is down', () => {
     const health = await stack.request('GET', '/health');
     expect(health.status).toBe(503);
     // No driver text (Prisma's or pg's) in the body: only what is down.
-    expect(health.body).toEqual({ statusCode: 503, code: 'unhealthy', message: 'Postgres does not answer', details: { database: { status: 'down' } }, requestId: expect.any(String) });
+    expect(health.body).toEqual({
+      statusCode: 503,
+      code: 'unhealthy',
+      message: 'Postgres does not answer',
+      details: { database: { status: 'down' } },
+      requestId: expect.any(String),
+    });
 
     postgres = await startEmbeddedPostgres({ dataDir, port, persistent: true, fast: true });
     let retried = await stack.request('POST', '/webhooks/supabase', { body, headers });

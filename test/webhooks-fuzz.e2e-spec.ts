@@ -25,8 +25,25 @@ function random(): number {
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 
 const STRANGE_VALUES: unknown[] = [
-  null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(5000), '2026-13-45T99:99:99Z', 'not-a-uuid', randomUUID(),
-  [], [1, 2], {}, { nested: { deeper: [null] } }, '\u0000', '💥', '__proto__', { __proto__: { polluted: true } },
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  '2026-13-45T99:99:99Z',
+  'not-a-uuid',
+  randomUUID(),
+  [],
+  [1, 2],
+  {},
+  { nested: { deeper: [null] } },
+  '\u0000',
+  '💥',
+  '__proto__',
+  { __proto__: { polluted: true } },
 ];
 
 function mutate(value: unknown, depth = 0): unknown {
@@ -50,7 +67,13 @@ function validPayload(): unknown {
   return pick([
     { type: pick(['user.created', 'user.updated']), user: supabaseUser(id, '2026-03-01T00:00:00.000001Z') },
     { type: 'user.deleted', user: { id } },
-    { type: pick(['INSERT', 'UPDATE']), table: 'users', schema: 'auth', record: rawUserRow(id, '2026-03-01T00:00:00+00:00'), old_record: null },
+    {
+      type: pick(['INSERT', 'UPDATE']),
+      table: 'users',
+      schema: 'auth',
+      record: rawUserRow(id, '2026-03-01T00:00:00+00:00'),
+      old_record: null,
+    },
     { type: 'DELETE', table: 'users', schema: 'auth', record: null, old_record: rawUserRow(id, '2026-03-01T00:00:00+00:00') },
   ]);
 }
@@ -65,7 +88,13 @@ function body(): string {
 
 function headers(payload: string): Record<string, string> {
   const roll = random();
-  const contentType = pick(['application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8']);
+  const contentType = pick([
+    'application/json',
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/json; charset=utf-8',
+  ]);
   if (roll < 0.35) return { ...signedHeaders(secret, payload), 'content-type': contentType };
   if (roll < 0.6) return { 'content-type': contentType, authorization: `Bearer ${dbToken}` };
   const junk: Record<string, string> = { 'content-type': contentType };

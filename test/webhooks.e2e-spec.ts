@@ -48,7 +48,10 @@ describe('signed deliveries', () => {
     expect(first.body).toEqual({ status: 'applied', eventType: 'user.created', outcome: 'created' });
 
     // Same webhook-id, newer content: it is the same delivery, so it is not applied again.
-    const replay = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(2), { email: 'changed@example.com' }) }, { id: deliveryId });
+    const replay = await sendSigned(
+      { type: 'user.created', user: supabaseUser(id, version(2), { email: 'changed@example.com' }) },
+      { id: deliveryId },
+    );
     expect(replay.status).toBe(200);
     expect(replay.body.status).toBe('duplicate');
     expect((await mirrored(id)).email).toBe(`${id.slice(0, 8)}@example.com`);
@@ -104,7 +107,10 @@ describe('signed deliveries', () => {
     }
     const body = JSON.stringify(user);
     const tampered = signedHeaders(secret, body);
-    const changed = await stack.request('POST', '/webhooks/supabase', { body: body.replace('user.created', 'user.updated'), headers: tampered });
+    const changed = await stack.request('POST', '/webhooks/supabase', {
+      body: body.replace('user.created', 'user.updated'),
+      headers: tampered,
+    });
     expect(changed.status).toBe(401);
   });
 
@@ -126,7 +132,11 @@ describe('signed deliveries', () => {
     ['a NUL in the email', { email: 'a\u0000b@example.com' }, 'email'],
     ['a NUL in the role', { role: 'authenticated\u0000' }, 'role'],
     // Random text: a B-tree entry is compressed first, so a repetitive one would still fit the index.
-    ['an email longer than an address can be', { email: `${randomBytes(4500).toString('hex')}@example.com` }, 'email is longer than 254 characters'],
+    [
+      'an email longer than an address can be',
+      { email: `${randomBytes(4500).toString('hex')}@example.com` },
+      'email is longer than 254 characters',
+    ],
     ['a timestamp a day past the end of its month', { updated_at: '2026-02-30T00:00:00Z' }, 'updated_at'],
     ['a timestamp in year 0', { created_at: '0000-01-01T00:00:00Z' }, 'created_at'],
     ['a timestamp with an offset of 25 hours', { email_confirmed_at: '2026-01-01T00:00:00+25:00' }, 'email_confirmed_at'],
@@ -139,7 +149,10 @@ describe('signed deliveries', () => {
     expect(answer.body.message).toContain(field);
     expect(await mirrored(id)).toBeUndefined();
     // An emoji is a surrogate pair, not an unpaired surrogate: stored as it is.
-    const fine = await sendSigned({ type: 'user.created', user: supabaseUser(id, version(1), { user_metadata: { note: 'ok 💥 \\u0000' } }) });
+    const fine = await sendSigned({
+      type: 'user.created',
+      user: supabaseUser(id, version(1), { user_metadata: { note: 'ok 💥 \\u0000' } }),
+    });
     expect(fine.status).toBe(200);
     expect((await mirrored(id)).user_metadata).toEqual({ note: 'ok 💥 \\u0000' });
   });
@@ -156,34 +169,62 @@ describe('signed deliveries', () => {
 describe('Database Webhook deliveries', () => {
   it('applies INSERT and UPDATE rows, keeping nothing of the sensitive columns', async () => {
     const id = randomUUID();
-    const insert = await sendDatabase({ type: 'INSERT', table: 'users', schema: 'auth', record: rawUserRow(id, '2026-02-01T00:00:01.123456+00:00'), old_record: null });
+    const insert = await sendDatabase({
+      type: 'INSERT',
+      table: 'users',
+      schema: 'auth',
+      record: rawUserRow(id, '2026-02-01T00:00:01.123456+00:00'),
+      old_record: null,
+    });
     expect(insert.status).toBe(200);
     expect(insert.body.outcome).toBe('created');
     const update = await sendDatabase({
-      type: 'UPDATE', table: 'users', schema: 'auth',
+      type: 'UPDATE',
+      table: 'users',
+      schema: 'auth',
       record: rawUserRow(id, '2026-02-01T00:00:01.123457+00:00', { raw_user_meta_data: { first_name: 'Changed' } }),
       old_record: rawUserRow(id, '2026-02-01T00:00:01.123456+00:00'),
     });
     expect(update.body.outcome).toBe('updated');
     expect(await mirrored(id)).toMatchObject({ phone: '+447700900123', user_metadata: { first_name: 'Changed' } });
 
-    const everything = JSON.stringify((await stack.db.query(
-      `SELECT (SELECT json_agg(u) FROM users u WHERE u.id = $1) AS users,
-              (SELECT json_agg(d) FROM webhook_deliveries d WHERE d.user_id = $1) AS deliveries`, [id])).rows[0]);
+    const everything = JSON.stringify(
+      (
+        await stack.db.query(
+          `SELECT (SELECT json_agg(u) FROM users u WHERE u.id = $1) AS users,
+              (SELECT json_agg(d) FROM webhook_deliveries d WHERE d.user_id = $1) AS deliveries`,
+          [id],
+        )
+      ).rows[0],
+    );
     expect(everything).not.toContain('$2a$10$');
     expect(everything).not.toContain('secret-confirmation-token');
   });
 
   it('deletes on DELETE and on an UPDATE that sets deleted_at', async () => {
     const hard = randomUUID();
-    await sendDatabase({ type: 'INSERT', table: 'users', schema: 'auth', record: rawUserRow(hard, '2026-02-01T00:00:01+00:00'), old_record: null });
-    const gone = await sendDatabase({ type: 'DELETE', table: 'users', schema: 'auth', record: null, old_record: rawUserRow(hard, '2026-02-01T00:00:01+00:00') });
+    await sendDatabase({
+      type: 'INSERT',
+      table: 'users',
+      schema: 'auth',
+      record: rawUserRow(hard, '2026-02-01T00:00:01+00:00'),
+      old_record: null,
+    });
+    const gone = await sendDatabase({
+      type: 'DELETE',
+      table: 'users',
+      schema: 'auth',
+      record: null,
+      old_record: rawUserRow(hard, '2026-02-01T00:00:01+00:00'),
+    });
     expect(gone.body.outcome).toBe('deleted');
     expect((await mirrored(hard)).deleted_at).not.toBeNull();
 
     const soft = randomUUID();
     const softDelete = await sendDatabase({
-      type: 'UPDATE', table: 'users', schema: 'auth',
+      type: 'UPDATE',
+      table: 'users',
+      schema: 'auth',
       record: rawUserRow(soft, '2026-02-01T00:00:02+00:00', { deleted_at: '2026-02-01T00:00:02+00:00', email: 'obfuscated' }),
       old_record: rawUserRow(soft, '2026-02-01T00:00:01+00:00'),
     });
@@ -192,14 +233,25 @@ describe('Database Webhook deliveries', () => {
   });
 
   it('answers a repeat of the same body once applied with duplicate', async () => {
-    const payload = { type: 'INSERT', table: 'users', schema: 'auth', record: rawUserRow(randomUUID(), '2026-02-01T00:00:01+00:00'), old_record: null };
+    const payload = {
+      type: 'INSERT',
+      table: 'users',
+      schema: 'auth',
+      record: rawUserRow(randomUUID(), '2026-02-01T00:00:01+00:00'),
+      old_record: null,
+    };
     expect((await sendDatabase(payload)).body.status).toBe('applied');
     expect((await sendDatabase(payload)).body.status).toBe('duplicate');
   });
 
   it('answers 202 for other tables and 401 without the right bearer token', async () => {
-    expect((await sendDatabase({ type: 'INSERT', table: 'orders', schema: 'public', record: { id: 1 }, old_record: null })).status).toBe(202);
-    const wrong = await sendDatabase({ type: 'INSERT', table: 'users', schema: 'auth', record: rawUserRow(randomUUID(), version(1)), old_record: null }, 'wrong-token-0123456789');
+    expect((await sendDatabase({ type: 'INSERT', table: 'orders', schema: 'public', record: { id: 1 }, old_record: null })).status).toBe(
+      202,
+    );
+    const wrong = await sendDatabase(
+      { type: 'INSERT', table: 'users', schema: 'auth', record: rawUserRow(randomUUID(), version(1)), old_record: null },
+      'wrong-token-0123456789',
+    );
     expect(wrong.status).toBe(401);
     expect(wrong.body.code).toBe('invalid_signature');
     const none = await stack.request('POST', '/webhooks/supabase', { body: '{}', headers: { 'content-type': 'application/json' } });
@@ -208,11 +260,14 @@ describe('Database Webhook deliveries', () => {
 });
 
 describe('deletion through a delivery', () => {
-  it('refuses the deleted user\'s still-valid token on every endpoint at once', async () => {
+  it("refuses the deleted user's still-valid token on every endpoint at once", async () => {
     const { id, accessToken } = await stack.signedInUser();
     expect((await stack.request('POST', '/auth/users/sync', { token: accessToken })).status).toBe(200);
     await sendSigned({ type: 'user.deleted', user: { id } });
-    for (const [method, path] of [['GET', '/users/me'], ['POST', '/auth/users/sync']] as const) {
+    for (const [method, path] of [
+      ['GET', '/users/me'],
+      ['POST', '/auth/users/sync'],
+    ] as const) {
       const answer = await stack.request(method, path, { token: accessToken });
       expect(answer.status).toBe(401);
       expect(answer.body.code).toBe('user_deleted');
@@ -248,7 +303,7 @@ describe('the local Supabase Auth stand-in as the sender', () => {
     }
   });
 
-  it('converges to Supabase\'s latest state when deliveries are duplicated and reordered', async () => {
+  it("converges to Supabase's latest state when deliveries are duplicated and reordered", async () => {
     stack.auth.deliveries.configure({ url: `${stack.url}/webhooks/supabase`, form: 'database', dbToken });
     stack.auth.deliveries.chaos({ duplicate: 0.5, reorder: true, delayMs: [0, 30] });
     try {

@@ -64,7 +64,9 @@ describe('auth stand-in: admin API', () => {
   });
 
   it('getUserById / updateUserById / errors', async () => {
-    const created = (await admin.auth.admin.createUser({ email: uniqueEmail('upd'), user_metadata: { a: 1, b: 2 }, app_metadata: { tier: 'x' } })).data.user!;
+    const created = (
+      await admin.auth.admin.createUser({ email: uniqueEmail('upd'), user_metadata: { a: 1, b: 2 }, app_metadata: { tier: 'x' } })
+    ).data.user!;
     const got = await admin.auth.admin.getUserById(created.id);
     expect(got.error).toBeNull();
     expect(got.data.user).toEqual(created);
@@ -100,7 +102,11 @@ describe('auth stand-in: admin API', () => {
     expect(weak.error?.code).toBe('weak_password');
     // supabase-js refuses non-UUIDs before sending, so check the server with a raw request.
     const raw = await fetch(`${server.issuer}/admin/users/not-a-uuid`, {
-      headers: { apikey: DEV_KEYS.serviceRoleKey, authorization: `Bearer ${DEV_KEYS.serviceRoleKey}`, 'X-Supabase-Api-Version': '2024-01-01' },
+      headers: {
+        apikey: DEV_KEYS.serviceRoleKey,
+        authorization: `Bearer ${DEV_KEYS.serviceRoleKey}`,
+        'X-Supabase-Api-Version': '2024-01-01',
+      },
     });
     expect(raw.status).toBe(404);
     expect(await raw.json()).toEqual({ code: 'validation_failed', message: 'user_id must be an UUID' });
@@ -109,7 +115,8 @@ describe('auth stand-in: admin API', () => {
   it('deleteUser (hard): 200 {}, then user_not_found; sessions die with the user', async () => {
     const email = uniqueEmail('hard');
     const created = (await admin.auth.admin.createUser({ email, password: 'secret123', email_confirm: true })).data.user!;
-    const session = (await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({ email, password: 'secret123' })).data.session!;
+    const session = (await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({ email, password: 'secret123' })).data
+      .session!;
     const events: UserChangedEvent[] = [];
     const listener = (e: UserChangedEvent) => events.push(e);
     server.events.on('user.changed', listener);
@@ -144,9 +151,17 @@ describe('auth stand-in: admin API', () => {
   it('deleteUser (soft): row stays with deleted_at, email/phone obfuscated, metadata emptied, sessions removed', async () => {
     const email = uniqueEmail('soft');
     const created = (
-      await admin.auth.admin.createUser({ email, phone: '15557654321', password: 'secret123', email_confirm: true, user_metadata: { x: 1 }, app_metadata: { y: 2 } })
+      await admin.auth.admin.createUser({
+        email,
+        phone: '15557654321',
+        password: 'secret123',
+        email_confirm: true,
+        user_metadata: { x: 1 },
+        app_metadata: { y: 2 },
+      })
     ).data.user!;
-    const session = (await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({ email, password: 'secret123' })).data.session!;
+    const session = (await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({ email, password: 'secret123' })).data
+      .session!;
     const events: UserChangedEvent[] = [];
     const listener = (e: UserChangedEvent) => events.push(e);
     server.events.on('user.changed', listener);
@@ -157,10 +172,17 @@ describe('auth stand-in: admin API', () => {
     expect(events.map((e) => e.type)).toEqual(['UPDATE']);
 
     const got = (await admin.auth.admin.getUserById(created.id)).data.user!;
-    const obfuscated = createHash('sha256').update(created.id + email).digest('base64url');
+    const obfuscated = createHash('sha256')
+      .update(created.id + email)
+      .digest('base64url');
     expect(got.deleted_at).toBeDefined();
     expect(got.email).toBe(obfuscated);
-    expect(got.phone).toBe(createHash('sha256').update(created.id + '15557654321').digest('base64url').slice(0, 15));
+    expect(got.phone).toBe(
+      createHash('sha256')
+        .update(created.id + '15557654321')
+        .digest('base64url')
+        .slice(0, 15),
+    );
     expect(got.user_metadata).toEqual({});
     expect(got.app_metadata).toEqual({});
     expect(got.identities?.every((i) => Object.keys(i.identity_data ?? {}).length === 0)).toBe(true);
@@ -197,13 +219,20 @@ describe('auth stand-in: admin API', () => {
     expect([asUser.status, ((await asUser.json()) as { code: string }).code]).toEqual([403, 'not_admin']);
     // A service_role JWT signed with the wrong secret.
     const forged = DEV_KEYS.serviceRoleKey.slice(0, DEV_KEYS.serviceRoleKey.lastIndexOf('.')) + '.AAAA';
-    const bad = await createClient(server.url, DEV_KEYS.anonKey, { ...opts, global: { headers: { Authorization: `Bearer ${forged}` } } }).auth.admin.listUsers();
+    const bad = await createClient(server.url, DEV_KEYS.anonKey, {
+      ...opts,
+      global: { headers: { Authorization: `Bearer ${forged}` } },
+    }).auth.admin.listUsers();
     expect(bad.error?.code).toBe('bad_jwt');
-    const res = await fetch(`${server.issuer}/admin/users`, { headers: { apikey: DEV_KEYS.anonKey, 'X-Supabase-Api-Version': '2024-01-01' } });
+    const res = await fetch(`${server.issuer}/admin/users`, {
+      headers: { apikey: DEV_KEYS.anonKey, 'X-Supabase-Api-Version': '2024-01-01' },
+    });
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([401, 'no_authorization']);
     // Custom admin token (role service_role, ES256 with kid) is accepted.
     const svc = server.signAccessToken({ role: 'service_role', sub: undefined, session_id: undefined });
-    const ok = await fetch(`${server.issuer}/admin/users?per_page=1`, { headers: { apikey: DEV_KEYS.anonKey, authorization: `Bearer ${svc}` } });
+    const ok = await fetch(`${server.issuer}/admin/users?per_page=1`, {
+      headers: { apikey: DEV_KEYS.anonKey, authorization: `Bearer ${svc}` },
+    });
     expect(ok.status).toBe(200);
   });
 });
@@ -230,7 +259,8 @@ describe('auth stand-in: listUsers paging', () => {
 
   it('pages through 23 users (newest first) with nextPage/lastPage/total', async () => {
     server.admin.bulkInsert(20, (i) => ({ email: `bulk${i}@example.test`, raw_user_meta_data: { i } }));
-    for (let i = 20; i < 23; i++) expect((await admin.auth.admin.createUser({ email: `bulk${i}@example.test`, user_metadata: { i } })).error).toBeNull();
+    for (let i = 20; i < 23; i++)
+      expect((await admin.auth.admin.createUser({ email: `bulk${i}@example.test`, user_metadata: { i } })).error).toBeNull();
     expect(server.admin.userCount()).toBe(23);
 
     const raw = await fetch(`${server.issuer}/admin/users?page=2&per_page=5`, { headers: { apikey: DEV_KEYS.secretKey } });
@@ -263,10 +293,14 @@ describe('auth stand-in: listUsers paging', () => {
     expect(beyond.headers.get('link')).toBe('</admin/users?page=5&per_page=5>; rel="last"');
     expect(((await beyond.json()) as { users: unknown[] }).users).toEqual([]);
     // Oldest first with sort, and a bad page value.
-    const asc = await fetch(`${server.issuer}/admin/users?page=1&per_page=2&sort=created_at%20asc`, { headers: { apikey: DEV_KEYS.secretKey } });
+    const asc = await fetch(`${server.issuer}/admin/users?page=1&per_page=2&sort=created_at%20asc`, {
+      headers: { apikey: DEV_KEYS.secretKey },
+    });
     const ascBody = (await asc.json()) as { users: Array<{ user_metadata: { i: number } }> };
     expect(ascBody.users.map((u) => u.user_metadata.i)).toEqual([0, 1]);
-    expect(asc.headers.get('link')).toBe('</admin/users?page=2&per_page=2&sort=created_at+asc>; rel="next", </admin/users?page=12&per_page=2&sort=created_at+asc>; rel="last"');
+    expect(asc.headers.get('link')).toBe(
+      '</admin/users?page=2&per_page=2&sort=created_at+asc>; rel="next", </admin/users?page=12&per_page=2&sort=created_at+asc>; rel="last"',
+    );
     const badPage = await fetch(`${server.issuer}/admin/users?page=x`, { headers: { apikey: DEV_KEYS.secretKey } });
     expect(badPage.status).toBe(400);
     // Default paging through supabase-js (page/per_page sent empty).
@@ -323,7 +357,10 @@ describe('auth stand-in: events, raw admin controls, faults', () => {
     expect(c.error).toBeNull();
 
     server.faults.add({ method: 'POST', path: /\/token/, status: 429, code: 'over_request_rate_limit', times: 1 });
-    const limited = await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({ email: 'a@b.co', password: 'secret123' });
+    const limited = await createClient(server.url, DEV_KEYS.anonKey, opts).auth.signInWithPassword({
+      email: 'a@b.co',
+      password: 'secret123',
+    });
     expect([limited.error?.status, limited.error?.code]).toEqual([429, 'over_request_rate_limit']);
   });
 

@@ -119,7 +119,9 @@ describe('auth stand-in: webhook deliveries', () => {
   it('database form: raw auth.users rows for INSERT, UPDATE, sign-in, soft and hard delete', async () => {
     database();
     const email = uniqueEmail('db');
-    const created = (await admin.auth.admin.createUser({ email, password: 'secret123', email_confirm: true, user_metadata: { name: 'Al' } })).data.user!;
+    const created = (
+      await admin.auth.admin.createUser({ email, password: 'secret123', email_confirm: true, user_metadata: { name: 'Al' } })
+    ).data.user!;
     await admin.auth.admin.updateUserById(created.id, { user_metadata: { name: 'Bo' }, app_metadata: { plan: 'pro' } });
     expect((await anon.auth.signInWithPassword({ email, password: 'secret123' })).error).toBeNull();
     expect((await admin.auth.admin.deleteUser(created.id, true)).error).toBeNull();
@@ -144,7 +146,13 @@ describe('auth stand-in: webhook deliveries', () => {
     const [ins, upd, signIn, soft, , hard] = bodies;
     expect(ins.old_record).toBeNull();
     const row = ins.record!;
-    expect(row).toMatchObject({ id: created.id, aud: 'authenticated', role: 'authenticated', email, instance_id: '00000000-0000-0000-0000-000000000000' });
+    expect(row).toMatchObject({
+      id: created.id,
+      aud: 'authenticated',
+      role: 'authenticated',
+      email,
+      instance_id: '00000000-0000-0000-0000-000000000000',
+    });
     expect(row.raw_user_meta_data).toEqual({ name: 'Al', email_verified: true });
     expect(row.raw_app_meta_data).toEqual({ provider: 'email', providers: ['email'] });
     expect(row).not.toHaveProperty('user_metadata');
@@ -228,7 +236,16 @@ describe('auth stand-in: webhook deliveries', () => {
     expect(b.raw).toBe(a.raw);
     expect(verify(a)).toEqual(verify(b));
     expect(server.deliveries.sent).toEqual([
-      { id: a.headers['webhook-id'], form: 'signed', type: 'user.created', userId: u.id, status: 200, attempts: 2, outcome: 'delivered', duplicate: false },
+      {
+        id: a.headers['webhook-id'],
+        form: 'signed',
+        type: 'user.created',
+        userId: u.id,
+        status: 200,
+        attempts: 2,
+        outcome: 'delivered',
+        duplicate: false,
+      },
     ]);
   });
 
@@ -245,7 +262,10 @@ describe('auth stand-in: webhook deliveries', () => {
     receiver.statuses = [429, 400];
     await createConfirmed('4xx');
     await server.deliveries.idle();
-    expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([receiver.requests[0].headers['webhook-id'], receiver.requests[0].headers['webhook-id']]);
+    expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([
+      receiver.requests[0].headers['webhook-id'],
+      receiver.requests[0].headers['webhook-id'],
+    ]);
     expect(server.deliveries.sent[0]).toMatchObject({ status: 400, attempts: 2, outcome: 'failed' });
   });
 
@@ -260,7 +280,13 @@ describe('auth stand-in: webhook deliveries', () => {
   });
 
   it('a network error is retried (signed) and the Auth API never waits for or fails with deliveries', async () => {
-    server.deliveries.configure({ url: 'http://127.0.0.1:1/nothing-listens', form: 'signed', secret: SECRET, maxAttempts: 2, backoffMs: 10 });
+    server.deliveries.configure({
+      url: 'http://127.0.0.1:1/nothing-listens',
+      form: 'signed',
+      secret: SECRET,
+      maxAttempts: 2,
+      backoffMs: 10,
+    });
     const res = await admin.auth.admin.createUser({ email: uniqueEmail('neterr') });
     expect(res.error).toBeNull();
     await server.deliveries.idle();
@@ -336,7 +362,12 @@ describe('auth stand-in: webhook deliveries', () => {
     const u = await createConfirmed('reorder');
     for (let i = 1; i <= 5; i++) await admin.auth.admin.updateUserById(u.id, { user_metadata: { step: i } });
     await server.deliveries.idle();
-    expect(receiver.db().map((b) => b.record!.raw_user_meta_data.step ?? 0).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(
+      receiver
+        .db()
+        .map((b) => b.record!.raw_user_meta_data.step ?? 0)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('configure validates the target without echoing secrets', () => {
@@ -377,7 +408,12 @@ describe('auth stand-in: database-form timestamps', () => {
     await client.connect();
     try {
       await client.query("SET TIME ZONE 'UTC'");
-      const samples = ['2026-11-23T11:14:02.909123Z', '2026-11-23T11:14:02.909100Z', '2026-11-23T11:14:02.000000Z', '2026-01-05T00:00:00.000001Z'];
+      const samples = [
+        '2026-11-23T11:14:02.909123Z',
+        '2026-11-23T11:14:02.909100Z',
+        '2026-11-23T11:14:02.000000Z',
+        '2026-01-05T00:00:00.000001Z',
+      ];
       for (const ts of samples) {
         const { rows } = await client.query<{ j: string }>('SELECT to_json($1::timestamptz)::text AS j', [ts]);
         expect(JSON.stringify(pgTimestamp(ts))).toBe(rows[0].j);

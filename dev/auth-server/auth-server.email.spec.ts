@@ -61,7 +61,11 @@ describe('auth stand-in: email confirmation and recovery (internal/api/mail.go, 
 
   it('resetPasswordForEmail answers the same for a known and an unknown email; the link leads to a session that sets a new password', async () => {
     const email = uniqueEmail('recover');
-    await createClient(server.url, DEV_KEYS.serviceRoleKey, opts).auth.admin.createUser({ email, password: 'old-secret', email_confirm: true });
+    await createClient(server.url, DEV_KEYS.serviceRoleKey, opts).auth.admin.createUser({
+      email,
+      password: 'old-secret',
+      email_confirm: true,
+    });
     const known = await client().auth.resetPasswordForEmail(email, { redirectTo: APP });
     const unknown = await client().auth.resetPasswordForEmail(uniqueEmail('stranger'), { redirectTo: APP });
     expect(known).toEqual(unknown);

@@ -27,7 +27,7 @@ describe('auth stand-in: GoTrue rules (internal/api/admin.go, token.go, logout.g
     const email = uniqueEmail('race');
     const results = await Promise.all(Array.from({ length: 20 }, () => admin.auth.admin.createUser({ email, password: 'secret123' })));
     expect(results.filter((result) => result.error === null)).toHaveLength(1);
-    const failures = results.filter((result) => result.error !== null).map((result) => result.error!);
+    const failures = results.filter((result) => result.error !== null).map((result) => result.error);
     expect(failures.every((error) => error.status === 500 || (error.status === 422 && error.code === 'email_exists'))).toBe(true);
     expect(failures.filter((error) => error.status === 500).length).toBeGreaterThan(0);
     expect(failures.find((error) => error.status === 500)).toBeInstanceOf(AuthRetryableFetchError);
@@ -35,8 +35,8 @@ describe('auth stand-in: GoTrue rules (internal/api/admin.go, token.go, logout.g
 
   it('admin create: a taken custom id is a 500, not a clean 422', async () => {
     const id = randomUUID();
-    expect((await admin.auth.admin.createUser({ id, email: uniqueEmail('first') } as never)).error).toBeNull();
-    const again = await admin.auth.admin.createUser({ id, email: uniqueEmail('second') } as never);
+    expect((await admin.auth.admin.createUser({ id, email: uniqueEmail('first') })).error).toBeNull();
+    const again = await admin.auth.admin.createUser({ id, email: uniqueEmail('second') });
     expect(again.error?.status).toBe(500);
     expect(again.error).toBeInstanceOf(AuthRetryableFetchError);
   });
@@ -122,9 +122,14 @@ describe('auth stand-in: GoTrue rules (internal/api/admin.go, token.go, logout.g
     const createdAt = '2026-05-01T00:00:00.000000Z';
     server.admin.bulkInsert(30, (i) => ({ email: `tie-${i}-${randomUUID()}@example.test`, created_at: createdAt, updated_at: createdAt }));
     const page = async () => {
-      const response = await fetch(`${server.issuer}/admin/users?page=1&per_page=10&sort=created_at%20asc`, { headers: { apikey: DEV_KEYS.secretKey } });
+      const response = await fetch(`${server.issuer}/admin/users?page=1&per_page=10&sort=created_at%20asc`, {
+        headers: { apikey: DEV_KEYS.secretKey },
+      });
       const body = (await response.json()) as { users: Array<{ id: string; created_at: string }> };
-      return body.users.filter((user) => user.created_at === createdAt).map((user) => user.id).join();
+      return body.users
+        .filter((user) => user.created_at === createdAt)
+        .map((user) => user.id)
+        .join();
     };
     const orders = new Set<string>();
     for (let i = 0; i < 5; i++) orders.add(await page());
@@ -159,12 +164,17 @@ describe('auth stand-in: the POST /token limit (GOTRUE_RATE_LIMIT_TOKEN_REFRESH,
         await anonClient(server).auth.signUp({ email, password: 'secret123' });
         // signUp with autoconfirm signs in through /signup, not /token: the bucket is full.
         const fromOneUser = await Promise.all(
-          Array.from({ length: 32 }, () => anonClient(server, { 'Sb-Forwarded-For': '203.0.113.7' }).auth.signInWithPassword({ email, password: 'secret123' })),
+          Array.from({ length: 32 }, () =>
+            anonClient(server, { 'Sb-Forwarded-For': '203.0.113.7' }).auth.signInWithPassword({ email, password: 'secret123' }),
+          ),
         );
         const limited = fromOneUser.filter((result) => result.error?.status === 429);
         expect(limited).toHaveLength(2);
         expect(limited[0].error?.code).toBe('over_request_rate_limit');
-        const otherUser = await anonClient(server, { 'Sb-Forwarded-For': '203.0.113.8' }).auth.signInWithPassword({ email, password: 'secret123' });
+        const otherUser = await anonClient(server, { 'Sb-Forwarded-For': '203.0.113.8' }).auth.signInWithPassword({
+          email,
+          password: 'secret123',
+        });
         // Enabled: another end user's address has a bucket of its own. Disabled: all share the caller's.
         expect(otherUser.error?.status ?? 200).toBe(sbForwardedFor ? 200 : 429);
       } finally {

@@ -122,7 +122,14 @@ describe('dev keys', () => {
   });
 
   it('isDevKey recognises the dev keys only', () => {
-    for (const k of [DEV_KEYS.anonKey, DEV_KEYS.serviceRoleKey, DEV_KEYS.publishableKey, DEV_KEYS.secretKey, DEV_KEYS.jwtSecret, ` ${DEV_KEYS.jwtSecret}\n`]) {
+    for (const k of [
+      DEV_KEYS.anonKey,
+      DEV_KEYS.serviceRoleKey,
+      DEV_KEYS.publishableKey,
+      DEV_KEYS.secretKey,
+      DEV_KEYS.jwtSecret,
+      ` ${DEV_KEYS.jwtSecret}\n`,
+    ]) {
       expect(isDevKey(k)).toBe(true);
     }
     for (const k of ['', 'sb_secret_somethingelse', 'another-secret-with-at-least-32-characters!!', DEV_KEYS.anonKey.slice(0, -2) + 'xx']) {

@@ -117,7 +117,20 @@ describe('auth stand-in: autoconfirm on, sessions and tokens', () => {
     const jwks = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`));
     const { payload } = await jwtVerify(s.access_token, jwks, { issuer: server.issuer, audience: 'authenticated', algorithms: ['ES256'] });
     expect(Object.keys(payload)).toEqual([
-      'iss', 'sub', 'aud', 'exp', 'iat', 'email', 'phone', 'app_metadata', 'user_metadata', 'role', 'aal', 'amr', 'session_id', 'is_anonymous',
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'email',
+      'phone',
+      'app_metadata',
+      'user_metadata',
+      'role',
+      'aal',
+      'amr',
+      'session_id',
+      'is_anonymous',
     ]);
     expect(payload).toMatchObject({
       iss: `${server.url}/auth/v1`,
@@ -157,10 +170,14 @@ describe('auth stand-in: autoconfirm on, sessions and tokens', () => {
     server.events.off('user.changed', listener);
     expect(error).toBeNull();
     expect(data.session?.access_token.split('.')).toHaveLength(3);
-    expect(data.user?.last_sign_in_at! > before.last_sign_in_at!).toBe(true);
-    expect(data.user?.updated_at! > before.updated_at).toBe(true);
+    expect((data.user?.last_sign_in_at ?? '') > (before.last_sign_in_at ?? '')).toBe(true);
+    expect((data.user?.updated_at ?? '') > before.updated_at).toBe(true);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'UPDATE', user: { id: before.id, last_sign_in_at: data.user?.last_sign_in_at }, oldUser: { last_sign_in_at: before.last_sign_in_at } });
+    expect(events[0]).toMatchObject({
+      type: 'UPDATE',
+      user: { id: before.id, last_sign_in_at: data.user?.last_sign_in_at },
+      oldUser: { last_sign_in_at: before.last_sign_in_at },
+    });
   });
 
   it('refreshSession rotates; reusing the parent of the active token answers the active one; unknown → refresh_token_not_found', async () => {
@@ -300,7 +317,10 @@ describe('auth stand-in: autoconfirm on, sessions and tokens', () => {
     }
     const bad = await fetch(`${server.issuer}/logout?scope=bogus`, {
       method: 'POST',
-      headers: { apikey: DEV_KEYS.anonKey, authorization: `Bearer ${server.signAccessToken({ sub: up.data.user!.id, session_id: undefined })}` },
+      headers: {
+        apikey: DEV_KEYS.anonKey,
+        authorization: `Bearer ${server.signAccessToken({ sub: up.data.user!.id, session_id: undefined })}`,
+      },
     });
     expect(bad.status).toBe(400);
   });

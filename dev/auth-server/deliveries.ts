@@ -223,8 +223,7 @@ export class DeliveryQueue implements AuthServerDeliveries {
     if (!target || this.closing) return;
     let payload: DeliveryPayload;
     try {
-      payload =
-        target.form === 'database' ? databasePayload(ev) : signedPayload(ev, this.identitiesOf((ev.user ?? ev.oldUser)!.id));
+      payload = target.form === 'database' ? databasePayload(ev) : signedPayload(ev, this.identitiesOf((ev.user ?? ev.oldUser)!.id));
     } catch (e) {
       if (!this.quiet) console.error('[auth-stand-in] delivery: could not build payload:', (e as Error).message);
       return;
@@ -345,7 +344,9 @@ export class DeliveryQueue implements AuthServerDeliveries {
       record.status = status;
       if (!this.quiet) {
         // Path only: the query string could carry a credential.
-        console.log(`[auth-stand-in] delivery ${record.form} ${record.type} -> ${target.url.pathname} ${status ?? 'network error'} (attempt ${attempt})`);
+        console.log(
+          `[auth-stand-in] delivery ${record.form} ${record.type} -> ${target.url.pathname} ${status ?? 'network error'} (attempt ${attempt})`,
+        );
       }
       if (status !== null && status >= 200 && status < 300) {
         record.outcome = 'delivered';

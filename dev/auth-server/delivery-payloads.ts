@@ -85,7 +85,9 @@ export function pgTimestamp(ts: string | null): string | null {
   if (us <= 0) return ts; // not a timestamp we can read: pass it through unchanged
   const ms = Math.floor(us / 1000);
   const base = new Date(ms).toISOString().slice(0, 19);
-  const frac = String(us - Math.floor(us / 1e6) * 1e6).padStart(6, '0').replace(/0+$/, '');
+  const frac = String(us - Math.floor(us / 1e6) * 1e6)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
   return base + (frac ? '.' + frac : '') + '+00:00';
 }
 

@@ -24,7 +24,7 @@ const ES256_PUBLIC_JWK = Object.freeze({
   kid: ES256_PRIVATE_JWK.kid,
   alg: 'ES256',
   use: 'sig',
-  key_ops: Object.freeze(['verify']) as readonly string[],
+  key_ops: Object.freeze<string[]>(['verify']),
 } as const);
 
 export interface DevKeys {

@@ -75,7 +75,9 @@ export function emailFlows(options: EmailFlowOptions) {
     if (!atSignup) takeGlobalEmail();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     // crypto.GenerateTokenHash: hex(SHA-224(email + otp)).
-    const hash = createHash('sha224').update(email + code).digest('hex');
+    const hash = createHash('sha224')
+      .update(email + code)
+      .digest('hex');
     const previous = latest.get(`${user.id}:${kind}`);
     if (previous) tokens.delete(previous);
     tokens.set(hash, { userId: user.id, kind, email, code, sentAt: Date.now() });
@@ -145,7 +147,10 @@ export function emailFlows(options: EmailFlowOptions) {
       const type = query.get('type') ?? '';
       let fragment: URLSearchParams;
       try {
-        const user = redeem(tokens.has(query.get('token') ?? '') ? [query.get('token')!, tokens.get(query.get('token')!)!] : undefined, verifyKind(type));
+        const user = redeem(
+          tokens.has(query.get('token') ?? '') ? [query.get('token')!, tokens.get(query.get('token')!)!] : undefined,
+          verifyKind(type),
+        );
         const session = JSON.parse(options.signIn(user, 'otp')) as Record<string, string | number>;
         // AccessTokenResponse.AsRedirectURL (internal/tokens/service.go).
         fragment = new URLSearchParams({
@@ -174,7 +179,9 @@ export function emailFlows(options: EmailFlowOptions) {
       const email = getString(body, 'email').toLowerCase();
       const code = getString(body, 'token');
       const found = hash
-        ? tokens.has(hash) ? ([hash, tokens.get(hash)!] as [string, OneTimeToken]) : undefined
+        ? tokens.has(hash)
+          ? ([hash, tokens.get(hash)!] as [string, OneTimeToken])
+          : undefined
         : [...tokens.entries()].find(([, token]) => token.email === email && token.code === code && token.kind === kind);
       const user = redeem(found, kind);
       send(ctx.res, 200, options.signIn(user, 'otp'));

@@ -13,8 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-export const badJson = (detail: string) =>
-  new ApiError(400, 'bad_json', `Could not parse request body as JSON: ${detail}`);
+export const badJson = (detail: string) => new ApiError(400, 'bad_json', `Could not parse request body as JSON: ${detail}`);
 export const validationFailed = (msg: string, status = 400) => new ApiError(status, 'validation_failed', msg);
 
 const API_VERSION = '2024-01-01';

@@ -24,7 +24,6 @@ export interface Ctx {
   newFormat: boolean;
 }
 
-
 export function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   const headers: Record<string, string> = {
     ...CORS_HEADERS,
@@ -162,7 +161,7 @@ export function parseGoDuration(s: string): number | null {
   const m = /^([+-]?)(.+)$/.exec(s);
   if (!m || m[2] === '') return null;
   if (m[2] === '0') return 0;
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
+  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;

@@ -66,8 +66,7 @@ export class JwtKeys {
 
   /** Sign `payload`. `key` defaults to the server's mode. ES256 tokens carry the kid. */
   sign(payload: Record<string, unknown>, key: SigningMode = this.mode, headerOverride?: Record<string, unknown>): string {
-    const header: Record<string, unknown> =
-      key === 'es256' ? { alg: 'ES256', kid: this.kid, typ: 'JWT' } : { alg: 'HS256', typ: 'JWT' };
+    const header: Record<string, unknown> = key === 'es256' ? { alg: 'ES256', kid: this.kid, typ: 'JWT' } : { alg: 'HS256', typ: 'JWT' };
     if (headerOverride) {
       for (const [k, v] of Object.entries(headerOverride)) {
         if (v === undefined) delete header[k];
@@ -105,7 +104,8 @@ export class JwtKeys {
     const signed = Buffer.from(token.slice(0, d2));
     const sig = Buffer.from(s, 'base64url');
     if (typeof kid === 'string') {
-      if (this.mode !== 'es256' || kid !== this.kid) throw new JwtError('token is unverifiable: error while executing keyfunc: invalid kid: ' + kid);
+      if (this.mode !== 'es256' || kid !== this.kid)
+        throw new JwtError('token is unverifiable: error while executing keyfunc: invalid kid: ' + kid);
       if (alg !== 'ES256') throw new JwtError('token signature is invalid: signing method ' + String(alg) + ' is invalid');
       if (sig.length !== 64 || !cryptoVerify('sha256', signed, { key: this.esPublic, dsaEncoding: 'ieee-p1363' }, sig)) {
         throw new JwtError('token signature is invalid: crypto/ecdsa: verification error');

@@ -47,14 +47,7 @@ import {
 } from './store.js';
 
 export type { DevKeys } from './dev-keys.js';
-export type {
-  AuthServerDeliveries,
-  DeliveryChaos,
-  DeliveryOutcome,
-  DeliveryRecord,
-  DeliveryTarget,
-  ReleaseOrder,
-} from './deliveries.js';
+export type { AuthServerDeliveries, DeliveryChaos, DeliveryOutcome, DeliveryRecord, DeliveryTarget, ReleaseOrder } from './deliveries.js';
 export type { DatabaseWebhookBody, SignedEventBody, AuthUsersRow } from './delivery-payloads.js';
 export { DEV_KEYS, isDevKey } from './dev-keys.js';
 export type { StoredUser, StoredIdentity, UserJson, IdentityJson, UserChangedEvent } from './store.js';
@@ -142,10 +135,7 @@ export interface AuthServer {
   mailbox: { list(to?: string): MailMessage[] };
   /** Request counters, keyed by "METHOD /auth/v1/path" (no query). */
   stats: { count(method: string, path: string): number; reset(): void };
-  signAccessToken(
-    claimsOverride?: Record<string, unknown>,
-    opts?: { header?: Record<string, unknown>; key?: SigningMode },
-  ): string;
+  signAccessToken(claimsOverride?: Record<string, unknown>, opts?: { header?: Record<string, unknown>; key?: SigningMode }): string;
 }
 
 const PREFIX = '/auth/v1';
@@ -164,7 +154,7 @@ interface AuthResult {
  * next they may be skipped or repeated. Each request here orders them anew, at random.
  */
 function shuffleTies(users: StoredUser[]): void {
-  for (let start = 0; start < users.length; ) {
+  for (let start = 0; start < users.length;) {
     let end = start + 1;
     while (end < users.length && users[end].created_at === users[start].created_at) end++;
     for (let i = end - 1; i > start; i--) {
@@ -210,7 +200,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     signIn: (user, method) => signIn(user, method),
     confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now())),
   });
-  const tokenRateLimit = new TokenRateLimit({ perFiveMinutes: options.rateLimitTokenRefresh ?? 150, sbForwardedFor: options.sbForwardedFor ?? false });
+  const tokenRateLimit = new TokenRateLimit({
+    perFiveMinutes: options.rateLimitTokenRefresh ?? 150,
+    sbForwardedFor: options.sbForwardedFor ?? false,
+  });
   const reuseIntervalMs = (options.refreshTokenReuseIntervalSeconds ?? 10) * 1000;
   const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
   if (options.deliveries) deliveries.configure(options.deliveries);
@@ -682,7 +675,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       for (const part of sort.split(',')) {
         const [field, dir = 'desc', ...rest] = part.trim().split(/\s+/);
         if (field !== 'created_at' || rest.length || (dir !== 'asc' && dir !== 'desc')) {
-          throw validationFailed(`Bad Sort Parameters: ${field !== 'created_at' ? `${field} is not a valid sort field` : `bad direction for sort: ${dir}`}`);
+          throw validationFailed(
+            `Bad Sort Parameters: ${field !== 'created_at' ? `${field} is not a valid sort field` : `bad direction for sort: ${dir}`}`,
+          );
         }
         desc = dir === 'desc';
       }
@@ -772,7 +767,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     }
     if (password && passwordHash) throw validationFailed('Only a password or a password hash should be provided');
     if (passwordHash) {
-      throw validationFailed('password_hash is not supported by the local Auth stand-in (bcrypt/argon2 are not available); send password instead');
+      throw validationFailed(
+        'password_hash is not supported by the local Auth stand-in (bcrypt/argon2 are not available); send password instead',
+      );
     }
     // Admin create checks no password strength; bcrypt alone refuses over 72 bytes (internal/api/admin.go).
     if (password && Buffer.byteLength(password) > 72) throw validationFailed('bcrypt: password length exceeds 72 bytes');
@@ -998,7 +995,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         return false; // delay only
       }
       const code = f.code ?? (f.status >= 500 ? 'unexpected_failure' : 'unknown');
-      sendError(res, new ApiError(f.status, code, f.message ?? `Injected fault (${f.status})`), wantsNewFormat(req.headers['x-supabase-api-version']));
+      sendError(
+        res,
+        new ApiError(f.status, code, f.message ?? `Injected fault (${f.status})`),
+        wantsNewFormat(req.headers['x-supabase-api-version']),
+      );
       return true;
     };
     if (f.delayMs && f.delayMs > 0) {
@@ -1081,7 +1082,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
           return;
         }
         if (path === '/health') {
-          send(res, 200, JSON.stringify({ version: 'local-stand-in', name: 'GoTrue', description: 'Local Supabase Auth stand-in (development only)' }));
+          send(
+            res,
+            200,
+            JSON.stringify({ version: 'local-stand-in', name: 'GoTrue', description: 'Local Supabase Auth stand-in (development only)' }),
+          );
           return;
         }
       }
@@ -1089,11 +1094,19 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       let apikey = header(req, 'apikey');
       if (!apikey && rawQuery.includes('apikey=')) apikey = queryParams(rawQuery).get('apikey') ?? undefined;
       if (!apikey) {
-        send(res, 401, JSON.stringify({ message: 'No API key found in request', hint: 'No `apikey` request header or url param was found.' }));
+        send(
+          res,
+          401,
+          JSON.stringify({ message: 'No API key found in request', hint: 'No `apikey` request header or url param was found.' }),
+        );
         return;
       }
       if (!knownApiKeys.has(apikey)) {
-        send(res, 401, JSON.stringify({ message: 'Invalid API key', hint: 'Double check your Supabase `anon` or `service_role` API key.' }));
+        send(
+          res,
+          401,
+          JSON.stringify({ message: 'Invalid API key', hint: 'Double check your Supabase `anon` or `service_role` API key.' }),
+        );
         return;
       }
       await route({ req, res, method, path, rawQuery, newFormat });
@@ -1104,7 +1117,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         return;
       }
       if (!quiet) console.error('[auth-stand-in] unexpected error:', e);
-      sendError(res, new ApiError(500, 'unexpected_failure', 'Unexpected failure, please check server logs for more information'), newFormat);
+      sendError(
+        res,
+        new ApiError(500, 'unexpected_failure', 'Unexpected failure, please check server logs for more information'),
+        newFormat,
+      );
     }
   }
 

@@ -216,7 +216,9 @@ function leastTs(a: string | null, b: string | null): string | null {
 
 /** SHA-256 based obfuscation exactly like GoTrue's soft delete (`obfuscateValue`). */
 export function obfuscateValue(id: string, value: string): string {
-  return createHash('sha256').update(id + value).digest('base64url');
+  return createHash('sha256')
+    .update(id + value)
+    .digest('base64url');
 }
 
 function identityJson(i: StoredIdentity): IdentityJson {
@@ -533,10 +535,11 @@ export class Store {
 
   revokeTokenFamily(sessionId: string): void {
     const set = this.tokensBySession.get(sessionId);
-    if (set) for (const t of set) {
-      const rt = this.refreshTokens.get(t);
-      if (rt) rt.revoked = true;
-    }
+    if (set)
+      for (const t of set) {
+        const rt = this.refreshTokens.get(t);
+        if (rt) rt.revoked = true;
+      }
     this.schedulePersist();
   }
 
@@ -547,7 +550,7 @@ export class Store {
     try {
       state = JSON.parse(readFileSync(path, 'utf8')) as PersistedState;
     } catch (e) {
-      throw new Error(`auth stand-in: cannot read state file ${path}: ${(e as Error).message}`);
+      throw new Error(`auth stand-in: cannot read state file ${path}: ${(e as Error).message}`, { cause: e });
     }
     if (!state || state.version !== 1) throw new Error(`auth stand-in: unsupported state file ${path}`);
     for (const u of state.users ?? []) {
@@ -582,7 +585,7 @@ export class Store {
     if (this.persistTimer || this.persistRunning) return; // a running loop picks it up
     this.persistTimer = setTimeout(() => {
       this.persistTimer = null;
-      this.startPersistLoop();
+      void this.startPersistLoop();
     }, 25);
   }
 

@@ -22,10 +22,12 @@ export class AuditService {
 
   /** Writes the event through `sql`: pass a transaction to make it part of the change it records. */
   async record(sql: Sql, event: AuditRecord): Promise<void> {
-    await sql.execute(
-      'INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)',
-      [event.userId, event.subjectId, event.type, JSON.stringify(event.details ?? {})],
-    );
+    await sql.execute('INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)', [
+      event.userId,
+      event.subjectId,
+      event.type,
+      JSON.stringify(event.details ?? {}),
+    ]);
   }
 
   /**

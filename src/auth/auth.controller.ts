@@ -30,11 +30,13 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Mirror the signed-in user (call after each Supabase sign-in)',
-    description: "Reads the caller from Supabase's admin API (the authority), writes the mirror row (only a newer version wins) and makes the profile on first sight.",
+    description:
+      "Reads the caller from Supabase's admin API (the authority), writes the mirror row (only a newer version wins) and makes the profile on first sight.",
   })
   @ApiOkResponse({
     type: SyncUserResponse,
-    description: 'The mirrored user and profile; `created` is true for the one call that made the row, `source` says where the data came from',
+    description:
+      'The mirrored user and profile; `created` is true for the one call that made the row, `source` says where the data came from',
   })
   @ApiErrors('invalid_token', 'user_deleted', 'anonymous_user')
   sync(@CurrentUser() caller: AuthenticatedUser): Promise<SyncUserResponse> {
@@ -45,9 +47,14 @@ export class AuthController {
   @Public()
   @ApiOperation({
     summary: 'Create a user in Supabase and the mirror, atomically (a saga with compensation)',
-    description: 'With email confirmation on (SIGNUP_EMAIL_CONFIRMATION), Supabase sends the confirmation email; the link leads to `redirectTo`.',
+    description:
+      'With email confirmation on (SIGNUP_EMAIL_CONFIRMATION), Supabase sends the confirmation email; the link leads to `redirectTo`.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the first result (8 to 200 of A-Z a-z 0-9 . _ : -)' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A retry with the same key returns the first result (8 to 200 of A-Z a-z 0-9 . _ : -)',
+  })
   @ApiCreatedResponse({ type: SignupResponse, description: 'The new user and profile; `session` when the email needs no confirmation' })
   @ApiErrors(
     'validation_failed',
@@ -70,8 +77,19 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Password sign-in through Supabase; refuses unconfirmed emails; mirrors the user' })
-  @ApiOkResponse({ type: LoginResponse, description: 'The session (use `session.accessToken` as the bearer token), the mirrored user and profile' })
-  @ApiErrors('validation_failed', 'invalid_credentials', 'user_deleted', 'email_not_confirmed', 'user_banned', 'rate_limited', 'supabase_unavailable')
+  @ApiOkResponse({
+    type: LoginResponse,
+    description: 'The session (use `session.accessToken` as the bearer token), the mirrored user and profile',
+  })
+  @ApiErrors(
+    'validation_failed',
+    'invalid_credentials',
+    'user_deleted',
+    'email_not_confirmed',
+    'user_banned',
+    'rate_limited',
+    'supabase_unavailable',
+  )
   login(@Body() request: LoginRequest, @Ip() ip: string): Promise<LoginResponse> {
     return this.sessions.login(request.email, request.password, ip);
   }

@@ -44,7 +44,10 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
 
   /** ANONYMOUS_USERS decides, unless the route says otherwise (@AllowAnonymous, @RefuseAnonymous). */
   private refuseAnonymousUnlessAllowed(context: ExecutionContext): void {
-    const route = this.reflector.getAllAndOverride<'allow' | 'refuse' | undefined>(ANONYMOUS_USERS, [context.getHandler(), context.getClass()]);
+    const route = this.reflector.getAllAndOverride<'allow' | 'refuse' | undefined>(ANONYMOUS_USERS, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if ((route ?? this.config.anonymousUsers) === 'allow') return;
     throw new ApiError(403, 'anonymous_user', 'Anonymous users cannot use this route: sign up or sign in with an email or phone first');
   }

@@ -70,7 +70,12 @@ export class ReauthenticationService {
     const rightPassword = checked.kind === 'refused' && (checked.code === 'email_not_confirmed' || checked.code === 'phone_not_confirmed');
     if (rightPassword) return;
     if (checked.kind === 'refused' && checked.status !== 429) {
-      await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: `${action}_refused`, details: { reason: checked.code ?? 'refused' } });
+      await this.audit.recordDetached({
+        userId: caller.id,
+        subjectId: caller.id,
+        type: `${action}_refused`,
+        details: { reason: checked.code ?? 'refused' },
+      });
     }
     throw remoteError(checked, new ApiError(401, 'invalid_credentials', 'The password is wrong'));
   }

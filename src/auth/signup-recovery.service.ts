@@ -91,14 +91,24 @@ export class SignupRecoveryService implements OnModuleInit {
    */
   async recoverSoon(sagaId: string, inMs = SOON_MS): Promise<void> {
     await this.sagas.recoverIn(sagaId, inMs);
-    await this.jobs.add(this.prisma.sql, SIGNUP_RECOVERY_TASK, {}, { jobKey: 'signup-recovery-soon', runAt: new Date(Date.now() + inMs), keepRunAt: true });
+    await this.jobs.add(
+      this.prisma.sql,
+      SIGNUP_RECOVERY_TASK,
+      {},
+      { jobKey: 'signup-recovery-soon', runAt: new Date(Date.now() + inMs), keepRunAt: true },
+    );
   }
 
   /** Runs again when the next open saga falls due (the minutely schedule is only a safety net). */
   private async runAgainWhenDue(): Promise<void> {
     const next = await this.sagas.nextDue();
     if (!next) return;
-    await this.jobs.add(this.prisma.sql, SIGNUP_RECOVERY_TASK, {}, { jobKey: 'signup-recovery-next', runAt: new Date(Math.max(next.getTime(), Date.now() + 1_000)) });
+    await this.jobs.add(
+      this.prisma.sql,
+      SIGNUP_RECOVERY_TASK,
+      {},
+      { jobKey: 'signup-recovery-next', runAt: new Date(Math.max(next.getTime(), Date.now() + 1_000)) },
+    );
   }
 
   private async recover(saga: SignupSagaRow): Promise<Outcome> {
@@ -142,7 +152,10 @@ export class SignupRecoveryService implements OnModuleInit {
   }
 
   private async giveUp(saga: SignupSagaRow): Promise<Outcome> {
-    this.logger.error({ sagaId: saga.id, userId: saga.user_id, state: saga.state }, 'signup recovery gave up after a day; check this user in Supabase');
+    this.logger.error(
+      { sagaId: saga.id, userId: saga.user_id, state: saga.state },
+      'signup recovery gave up after a day; check this user in Supabase',
+    );
     return this.end(saga, 'failed', 'gave_up');
   }
 
@@ -153,7 +166,7 @@ export class SignupRecoveryService implements OnModuleInit {
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

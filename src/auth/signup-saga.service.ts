@@ -90,13 +90,15 @@ export class SignupSagaService {
     const made = first.response ? await this.users.getMe(first.response.userId).catch(nothingIfRefused) : null;
     // An open saga still holds its email; an ended one is compared through the mirrored user.
     const keptEmail = first.email ?? made?.user.email ?? undefined;
-    if (keptEmail !== undefined && keptEmail !== email) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for another signup');
+    if (keptEmail !== undefined && keptEmail !== email)
+      throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for another signup');
     if (first.state === 'completed') {
       if (!made?.profile) throw new ApiError(410, 'user_deleted', 'The user this signup made has been deleted since');
       return { user: made.user, profile: made.profile };
     }
     if (first.state === 'failed' && first.error_code) throw refusal(first.error_code);
-    if (first.state === 'compensated') throw new ApiError(409, 'signup_failed', 'The signup with this Idempotency-Key failed and was undone; use a new key');
+    if (first.state === 'compensated')
+      throw new ApiError(409, 'signup_failed', 'The signup with this Idempotency-Key failed and was undone; use a new key');
     throw new ApiError(409, 'signup_in_progress', 'A signup with this Idempotency-Key is in progress');
   }
 
@@ -153,7 +155,11 @@ export class SignupSagaService {
         const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user), sql);
         if (applied.status === 'deleted') throw new Error('the new user is a tombstone: deleted already');
         if (applied.user.phone_conflict !== null) throw new PhoneTakenMeanwhile();
-        const ensured = await this.profiles.ensureProfile(applied.user.id, { displayName: saga.display_name, firstName: null, lastName: null }, sql);
+        const ensured = await this.profiles.ensureProfile(
+          applied.user.id,
+          { displayName: saga.display_name, firstName: null, lastName: null },
+          sql,
+        );
         if (!ensured) throw new Error('the profile could not be created');
         await this.audit.record(sql, { userId: applied.user.id, subjectId: applied.user.id, type: 'user.signed_up', details: {} });
         await this.sagas.advance(saga.id, 'completed', { userId: applied.user.id }, sql);
@@ -173,11 +179,15 @@ export class SignupSagaService {
     if (!(await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs }))) return true;
     const found = await this.supabase.getUserById(saga.user_id);
     if (found.kind === 'found' && found.user.last_sign_in_at != null) {
-      this.logger.warn({ sagaId: saga.id, userId: saga.user_id, reason }, 'signup not completed, but its user has signed in: kept, not deleted');
+      this.logger.warn(
+        { sagaId: saga.id, userId: saga.user_id, reason },
+        'signup not completed, but its user has signed in: kept, not deleted',
+      );
       await this.sagas.advance(saga.id, 'failed', { errorCode: reason });
       return true;
     }
-    const deleted = found.kind === 'not_found' ? { kind: 'ok' as const } : found.kind === 'found' ? await this.supabase.deleteUser(saga.user_id) : found;
+    const deleted =
+      found.kind === 'not_found' ? { kind: 'ok' as const } : found.kind === 'found' ? await this.supabase.deleteUser(saga.user_id) : found;
     if (deleted.kind !== 'ok') {
       this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');
       return false;

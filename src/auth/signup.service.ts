@@ -62,7 +62,11 @@ export class SignupService {
     } catch (error) {
       if (!(error instanceof OutcomeUnknown)) throw error;
       await this.recovery.recoverSoon(saga.id);
-      throw new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached. The signup may still complete: retry with the same Idempotency-Key, or sign in shortly.');
+      throw new ApiError(
+        503,
+        'supabase_unavailable',
+        'Supabase Auth could not be reached. The signup may still complete: retry with the same Idempotency-Key, or sign in shortly.',
+      );
     }
     try {
       return await this.saga.completeLocal(saga, user);
@@ -83,13 +87,19 @@ export class SignupService {
    */
   private async sendConfirmation(email: string, redirectTo: string | undefined, clientIp: string): Promise<void> {
     const sent = await this.supabaseAuth.sendSignupConfirmation(email, redirectTo, clientIp);
-    if (sent.kind !== 'ok') this.logger.warn({ reason: sent.kind === 'refused' ? sent.code : sent.reason }, 'signup confirmation email not sent; the user can ask for it again');
+    if (sent.kind !== 'ok')
+      this.logger.warn(
+        { reason: sent.kind === 'refused' ? sent.code : sent.reason },
+        'signup confirmation email not sent; the user can ask for it again',
+      );
   }
 
   private validate(request: SignupRequest): SignupInput {
     const phone = request.phone === undefined ? null : toE164(request.phone);
     if (request.phone !== undefined && phone === null) {
-      throw new ApiError(400, 'validation_failed', 'The request is not valid', [{ field: 'phone', problems: ['phone must be a valid phone number'] }]);
+      throw new ApiError(400, 'validation_failed', 'The request is not valid', [
+        { field: 'phone', problems: ['phone must be a valid phone number'] },
+      ]);
     }
     const { passwordMinLength, passwordRequireMixed } = this.config.signup;
     const reasons = weakPasswordReasons(request.password, { minLength: passwordMinLength, requireMixed: passwordRequireMixed });

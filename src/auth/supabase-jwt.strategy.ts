@@ -21,7 +21,7 @@ function decodeHeader(token: string): JwtHeader | null {
   if (dot <= 0) return null;
   try {
     const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null ? (header as JwtHeader) : null;
+    return typeof header === 'object' && header !== null ? header : null;
   } catch {
     return null;
   }

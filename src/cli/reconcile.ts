@@ -49,7 +49,8 @@ function parse(argv: string[]): Args | 'help' {
   let perPage = 1000;
   if (values['per-page'] !== undefined) {
     perPage = Number(values['per-page']);
-    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 10_000) throw new UsageError('--per-page must be an integer between 1 and 10000');
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 10_000)
+      throw new UsageError('--per-page must be an integer between 1 and 10000');
   }
   return { dryRun: values['dry-run'] ?? false, perPage, json: values.json ?? false };
 }

@@ -34,10 +34,27 @@ function fromPrisma(error: { code?: unknown; name?: unknown }): ErrorBody | null
 }
 
 const OUTAGE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'P1001', 'P1002', 'P1017', 'P2024',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'P1001',
+  'P1002',
+  'P1017',
+  'P2024',
 ]);
-const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/;
+const OUTAGE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/;
 
 /** Postgres cannot be reached or is shutting down: 503, so that a sender retries later. */
 function fromDatabaseOutage(error: { code?: unknown; message?: unknown; cause?: unknown }, depth = 0): ErrorBody | null {
@@ -88,9 +105,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const requestId = requestIdOf(request);
     const body = this.toBody(exception, requestId);
     if (reply.sent) return;
-    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) reply.header('retry-after', String(exception.retryAfterSeconds));
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(exception.retryAfterSeconds));
     if (body.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
-    reply.status(body.statusCode).header('x-request-id', requestId).send({ ...body, requestId });
+    reply
+      .status(body.statusCode)
+      .header('x-request-id', requestId)
+      .send({ ...body, requestId });
   }
 
   private toBody(exception: unknown, requestId: string): ErrorBody {

@@ -23,7 +23,13 @@ export function ApiErrors(...entries: ErrorCode[]): MethodDecorator & ClassDecor
         examples: Object.fromEntries(
           group.map((entry) => {
             const { message, ...rest } = ERROR_CODES[entry] as { message: string; details?: unknown };
-            const value = { statusCode: status, code: codeOf(entry), message, ...('details' in rest ? { details: rest.details } : {}), requestId: EXAMPLE_REQUEST_ID };
+            const value = {
+              statusCode: status,
+              code: codeOf(entry),
+              message,
+              ...('details' in rest ? { details: rest.details } : {}),
+              requestId: EXAMPLE_REQUEST_ID,
+            };
             return [entry, { summary: codeOf(entry), value }];
           }),
         ),

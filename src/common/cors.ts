@@ -17,7 +17,8 @@ export function corsOptions(config: AppConfig): CorsOptions {
   const allowed = (origin: string): boolean =>
     listed.has('*') || listed.has(origin) || (config.corsOrigins === null && LOCAL_ORIGIN.test(origin));
   return {
-    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) => callback(null, origin !== undefined && allowed(origin)),
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
+      callback(null, origin !== undefined && allowed(origin)),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
@@ -28,7 +29,9 @@ export function corsOptions(config: AppConfig): CorsOptions {
 
 /** One line for the start-up log: which origins may call. */
 export function describeCors(config: AppConfig): string {
-  if (config.corsOrigins === null) return 'CORS: browsers may call from http://localhost:* and http://127.0.0.1:* (development default; set CORS_ORIGINS for others)';
-  if (config.corsOrigins.length === 0) return 'CORS: no browser origin may call this API (set CORS_ORIGINS to the origins of your frontends)';
+  if (config.corsOrigins === null)
+    return 'CORS: browsers may call from http://localhost:* and http://127.0.0.1:* (development default; set CORS_ORIGINS for others)';
+  if (config.corsOrigins.length === 0)
+    return 'CORS: no browser origin may call this API (set CORS_ORIGINS to the origins of your frontends)';
   return `CORS: browsers may call from ${config.corsOrigins.join(', ')}`;
 }

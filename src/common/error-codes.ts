@@ -3,7 +3,11 @@
  * as each status's examples (ApiErrors), so a client sees the codes it must handle.
  */
 export const ERROR_CODES = {
-  validation_failed: { status: 400, message: 'The request is not valid', details: [{ field: 'email', problems: ['email must be a valid email address'] }] },
+  validation_failed: {
+    status: 400,
+    message: 'The request is not valid',
+    details: [{ field: 'email', problems: ['email must be a valid email address'] }],
+  },
   invalid_json: { status: 400, message: 'The request body is not valid JSON' },
   invalid_payload: { status: 400, message: 'The delivery is not a Supabase user event: user.id is not a user id' },
   invalid_token: { status: 401, message: 'The access token is invalid, expired or not a user token' },
@@ -20,9 +24,17 @@ export const ERROR_CODES = {
   email_exists: { status: 409, message: 'A user with this email address already exists' },
   phone_exists: { status: 409, message: 'A user with this phone number already exists' },
   signup_in_progress: { status: 409, message: 'A signup with this Idempotency-Key is in progress' },
-  signup_failed_replay: { status: 409, code: 'signup_failed', message: 'The signup with this Idempotency-Key failed and was undone; use a new key' },
+  signup_failed_replay: {
+    status: 409,
+    code: 'signup_failed',
+    message: 'The signup with this Idempotency-Key failed and was undone; use a new key',
+  },
   user_deleted_since: { status: 410, code: 'user_deleted', message: 'The user this signup made has been deleted since' },
-  weak_password: { status: 422, message: 'The password is too weak (at least 8 characters, with lower- and upper-case letters and a digit)', details: { reasons: ['length', 'characters'] } },
+  weak_password: {
+    status: 422,
+    message: 'The password is too weak (at least 8 characters, with lower- and upper-case letters and a digit)',
+    details: { reasons: ['length', 'characters'] },
+  },
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used for another signup' },
   password_check_unavailable: { status: 422, message: 'This account has no email or phone to check a password against' },
   rate_limited: { status: 429, message: 'Too many requests; try again in 12 s' },

@@ -12,7 +12,8 @@ export class ErrorResponse {
   message: string;
 
   @ApiPropertyOptional({
-    description: 'Per-field problems for `validation_failed` (`[{ field, problems }]`), or other structured context (e.g. `{ reasons }` for `weak_password`)',
+    description:
+      'Per-field problems for `validation_failed` (`[{ field, problems }]`), or other structured context (e.g. `{ reasons }` for `weak_password`)',
     oneOf: [
       {
         type: 'array',
@@ -23,6 +24,9 @@ export class ErrorResponse {
   })
   details?: unknown;
 
-  @ApiProperty({ description: 'Id of the request, also in the `X-Request-Id` header and on every log line of the request', example: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11' })
+  @ApiProperty({
+    description: 'Id of the request, also in the `X-Request-Id` header and on every log line of the request',
+    example: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11',
+  })
   requestId: string;
 }

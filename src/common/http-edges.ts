@@ -42,7 +42,7 @@ export function registerBodyParsers(app: NestFastifyApplication): void {
     if (readsRawBody(request)) return done(null, body);
     const text = decodeUtf8(body as Buffer);
     if (text === null) return done(new ApiError(400, 'invalid_json', 'The request body is not valid UTF-8'), undefined);
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {
     if (!readsRawBody(request)) {

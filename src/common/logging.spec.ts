@@ -15,14 +15,20 @@ function readableLines(write: (logger: pino.Logger) => void): string[] {
 describe('readable development logs', () => {
   it('writes a request as one line: method, path, status and time', () => {
     const [line] = readableLines((logger) =>
-      logger.info({ req: { id: 'r1', method: 'POST', url: '/auth/users/sync' }, res: { statusCode: 200 }, responseTime: 12.4 }, 'request completed'),
+      logger.info(
+        { req: { id: 'r1', method: 'POST', url: '/auth/users/sync' }, res: { statusCode: 200 }, responseTime: 12.4 },
+        'request completed',
+      ),
     );
     expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: POST \/auth\/users\/sync -> 200 in 12 ms$/);
   });
 
   it('names the context, keeps other fields on the same line, and shows redacted values redacted', () => {
     const lines = readableLines((logger) =>
-      logger.warn({ context: 'WebhooksService', outcome: 'refused', detail: 'Key (phone)=(+447700900123)', token: 'secret-token' }, 'delivery refused'),
+      logger.warn(
+        { context: 'WebhooksService', outcome: 'refused', detail: 'Key (phone)=(+447700900123)', token: 'secret-token' },
+        'delivery refused',
+      ),
     );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('WARN: [WebhooksService] delivery refused');

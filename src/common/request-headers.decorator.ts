@@ -11,7 +11,9 @@ function headerOf(context: ExecutionContext, name: string): string | undefined {
 }
 
 /** The `Idempotency-Key` header, if sent (document it with @ApiHeader, required: false). */
-export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, context: ExecutionContext) => headerOf(context, 'idempotency-key'));
+export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  headerOf(context, 'idempotency-key'),
+);
 
 /** The bearer token of a guarded route (the guard has checked it). */
 export const BearerToken = createParamDecorator((_data: unknown, context: ExecutionContext): string => {

@@ -11,5 +11,5 @@ export function generateRequestId(request: IncomingMessage): string {
 
 /** The id Fastify gave this request (see `genReqId` in app.ts). */
 export function requestIdOf(request: { id?: unknown }): string {
-  return typeof request.id === 'string' ? request.id : String(request.id ?? 'unknown');
+  return typeof request.id === 'string' ? request.id : typeof request.id === 'number' ? String(request.id) : 'unknown';
 }

@@ -23,7 +23,12 @@ export function setupSwagger(app: NestFastifyApplication): void {
       .setTitle('authmirror')
       .setDescription(DESCRIPTION)
       .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Supabase access token (`session.accessToken` of POST /auth/login)' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A Supabase access token (`session.accessToken` of POST /auth/login)',
+      })
       .build(),
     { extraModels: [ErrorResponse] },
   );
@@ -40,17 +45,30 @@ function addCommonAnswers(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const operation of Object.values(item)) {
       if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
-      const responses = operation.responses as Record<string, { description?: string; headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, unknown> }> }>;
+      const responses = (operation as { responses: unknown }).responses as Record<
+        string,
+        { description?: string; headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, unknown> }> }
+      >;
       if (!WITHOUT_DATABASE.has(path)) {
         const unavailable = (responses[status] ??= { description: '', content: { 'application/json': { examples: {} } } });
-        const json = (unavailable.content ??= {})['application/json'] ??= {};
+        const json = ((unavailable.content ??= {})['application/json'] ??= {});
         (json as { schema?: unknown }).schema ??= { $ref: '#/components/schemas/ErrorResponse' };
-        json.examples = { ...json.examples, database_unavailable: { summary: 'database_unavailable', value: { statusCode: status, code: 'database_unavailable', message, requestId: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11' } } };
+        json.examples = {
+          ...json.examples,
+          database_unavailable: {
+            summary: 'database_unavailable',
+            value: { statusCode: status, code: 'database_unavailable', message, requestId: '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11' },
+          },
+        };
         unavailable.description = [unavailable.description, '`database_unavailable`'].filter(Boolean).join(', ');
       }
       for (const [code, response] of Object.entries(responses)) {
-        response.headers = { ...response.headers, 'X-Request-Id': { description: 'The request id (yours, if you sent one)', schema: { type: 'string' } } };
-        if (code === '429' || code === '503') response.headers['Retry-After'] = { description: 'Seconds to wait before trying again', schema: { type: 'integer' } };
+        response.headers = {
+          ...response.headers,
+          'X-Request-Id': { description: 'The request id (yours, if you sent one)', schema: { type: 'string' } },
+        };
+        if (code === '429' || code === '503')
+          response.headers['Retry-After'] = { description: 'Seconds to wait before trying again', schema: { type: 'integer' } };
       }
     }
   }

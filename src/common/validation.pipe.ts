@@ -24,7 +24,9 @@ class StorableValidationPipe extends ValidationPipe {
     if (metadata.type !== 'custom') {
       const field = unstorableTextAt(value);
       if (field !== null) {
-        throw new ApiError(400, 'validation_failed', 'The request is not valid', [{ field: field || metadata.data || metadata.type, problems: [UNSTORABLE_TEXT] }]);
+        throw new ApiError(400, 'validation_failed', 'The request is not valid', [
+          { field: field || metadata.data || metadata.type, problems: [UNSTORABLE_TEXT] },
+        ]);
       }
     }
     return super.transform(value, metadata);
@@ -37,7 +39,6 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) =>
-      new ApiError(400, 'validation_failed', 'The request is not valid', flatten(errors)),
+    exceptionFactory: (errors) => new ApiError(400, 'validation_failed', 'The request is not valid', flatten(errors)),
   });
 }

@@ -69,7 +69,10 @@ describe('loadConfig', () => {
   it('reads CORS_ORIGINS: the local default in development, none in production, listed origins as given', () => {
     expect(loadConfig(valid).corsOrigins).toBeNull();
     expect(loadConfig({ ...valid, NODE_ENV: 'production' }).corsOrigins).toEqual([]);
-    expect(loadConfig({ ...valid, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ ...valid, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
     expect(loadConfig({ ...valid, CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
     expect(failure({ ...valid, CORS_ORIGINS: 'https://app.example.com/' })).toContain('CORS_ORIGINS must list origins');
     expect(failure({ ...valid, CORS_ORIGINS: 'app.example.com' })).toContain('CORS_ORIGINS must list origins');

@@ -157,7 +157,10 @@ function trustProxy(raw: string | undefined): AppConfig['trustProxy'] {
 /** Comma-separated origins (or `*`); unset: the local default in development, none in production. */
 function corsOrigins(raw: string | undefined, nodeEnv: string): string[] | null {
   if (raw === undefined) return nodeEnv === 'production' ? [] : null;
-  const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
   for (const origin of origins) {
     if (origin === '*') continue;
     let parsed: URL | null = null;
@@ -167,7 +170,9 @@ function corsOrigins(raw: string | undefined, nodeEnv: string): string[] | null 
       // refused below
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
-      throw new ConfigError(`CORS_ORIGINS must list origins such as https://app.example.com (scheme, host and port, no path or trailing slash), got "${origin}"`);
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins such as https://app.example.com (scheme, host and port, no path or trailing slash), got "${origin}"`,
+      );
     }
   }
   return origins;

@@ -54,7 +54,14 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     await sql.query(
       `SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3::int, job_key => $4::text, run_at => $5::timestamptz,
          job_key_mode => $6::text)::text`,
-      [task, JSON.stringify(payload), options.maxAttempts ?? 10, options.jobKey ?? null, options.runAt ?? null, options.keepRunAt ? 'preserve_run_at' : 'replace'],
+      [
+        task,
+        JSON.stringify(payload),
+        options.maxAttempts ?? 10,
+        options.jobKey ?? null,
+        options.runAt ?? null,
+        options.keepRunAt ? 'preserve_run_at' : 'replace',
+      ],
     );
   }
 

@@ -46,7 +46,12 @@ export class ProfileMetadataService implements OnModuleInit {
 
   /** Queues the push of the user's profile through `sql`: pass the transaction of the profile write. */
   async enqueue(sql: Sql, userId: string): Promise<void> {
-    await this.jobs.add(sql, PUSH_PROFILE_METADATA_TASK, { userId }, { jobKey: `profile-metadata:${userId}`, maxAttempts: PUSH_MAX_ATTEMPTS });
+    await this.jobs.add(
+      sql,
+      PUSH_PROFILE_METADATA_TASK,
+      { userId },
+      { jobKey: `profile-metadata:${userId}`, maxAttempts: PUSH_MAX_ATTEMPTS },
+    );
   }
 
   /**

@@ -20,7 +20,8 @@ export class ProfilesController {
   @Patch('me')
   @ApiOperation({
     summary: "Change the caller's profile",
-    description: 'Only the fields given change; at least one is required. `displayName`, `industry`, `jobTitle` and `emailConsent` are then pushed to Supabase `user_metadata` in the background (the token shows them after a refresh).',
+    description:
+      'Only the fields given change; at least one is required. `displayName`, `industry`, `jobTitle` and `emailConsent` are then pushed to Supabase `user_metadata` in the background (the token shows them after a refresh).',
   })
   @ApiOkResponse({ type: MyProfileResponse, description: 'The profile as it now stands' })
   @ApiErrors('validation_failed', 'invalid_token', 'user_deleted', 'anonymous_user', 'profile_not_found')
@@ -35,7 +36,8 @@ export class ProfilesController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Complete onboarding',
-    description: 'Records the answers and sets `onboardingCompleted`. Idempotent: onboarding again answers 200, replaces the answers and keeps the first `onboardedAt` (no 409). `onboarding_completed`, `industry`, `job_title` and `email_consent` are then pushed to Supabase `user_metadata` in the background.',
+    description:
+      'Records the answers and sets `onboardingCompleted`. Idempotent: onboarding again answers 200, replaces the answers and keeps the first `onboardedAt` (no 409). `onboarding_completed`, `industry`, `job_title` and `email_consent` are then pushed to Supabase `user_metadata` in the background.',
   })
   @ApiOkResponse({ type: MyProfileResponse, description: 'The profile as it now stands' })
   @ApiErrors('validation_failed', 'invalid_token', 'user_deleted', 'anonymous_user', 'profile_not_found')

@@ -17,6 +17,6 @@ function expandIPv6(ip: string): string[] {
   const [head, tail] = ip.split('%')[0].split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return groups.map((group) => (Number.parseInt(group, 16) || 0).toString(16));
 }

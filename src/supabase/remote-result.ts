@@ -20,12 +20,21 @@ export function remoteFailure(error: unknown): Exclude<RemoteResult<never>, { ki
     };
   }
   if (isAuthError(error) && error.name === 'AuthWeakPasswordError') {
-    return { kind: 'refused', status: 422, code: 'weak_password', message: error.message, reasons: (error as { reasons?: string[] }).reasons ?? [] };
+    return {
+      kind: 'refused',
+      status: 422,
+      code: 'weak_password',
+      message: error.message,
+      reasons: (error as { reasons?: string[] }).reasons ?? [],
+    };
   }
   if (isAuthError(error) && error.name === 'AuthSessionMissingError') {
     return { kind: 'refused', status: 403, code: 'session_not_found', message: error.message };
   }
-  return { kind: 'unavailable', reason: isAuthError(error) ? `${error.name} ${error.status ?? ''}`.trim() : (error as Error)?.message ?? 'unknown' };
+  return {
+    kind: 'unavailable',
+    reason: isAuthError(error) ? `${error.name} ${error.status ?? ''}`.trim() : ((error as Error)?.message ?? 'unknown'),
+  };
 }
 
 /** 503 `supabase_unavailable`: Supabase Auth could not be reached or answered 5xx. */
@@ -45,6 +54,7 @@ const SUPABASE_RETRY_AFTER_SECONDS = 5;
  */
 export function remoteError(result: Exclude<RemoteResult<unknown>, { kind: 'ok' }>, refusal: ApiError): ApiError {
   if (result.kind === 'unavailable') return supabaseUnavailable();
-  if (result.status === 429) return rateLimited(SUPABASE_RETRY_AFTER_SECONDS, 'Supabase Auth is rate-limiting these requests; try again shortly');
+  if (result.status === 429)
+    return rateLimited(SUPABASE_RETRY_AFTER_SECONDS, 'Supabase Auth is rate-limiting these requests; try again shortly');
   return refusal;
 }

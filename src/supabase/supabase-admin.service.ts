@@ -1,29 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createClient, isAuthApiError, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient, isAuthApiError } from '@supabase/supabase-js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { remoteFailure, type RemoteResult } from './remote-result.js';
 import type { SupabaseUser } from './supabase-user.js';
 
-export type UserLookup =
-  | { kind: 'found'; user: SupabaseUser }
-  | { kind: 'not_found' }
-  | { kind: 'unavailable'; reason: string };
+export type UserLookup = { kind: 'found'; user: SupabaseUser } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
 
-export type MetadataUpdate =
-  | { kind: 'updated' }
-  | { kind: 'not_found' }
-  | { kind: 'unavailable'; reason: string };
+export type MetadataUpdate = { kind: 'updated' } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
 
-export type UserPage =
-  | { kind: 'page'; users: SupabaseUser[]; total: number | null }
-  | { kind: 'unavailable'; reason: string };
+export type UserPage = { kind: 'page'; users: SupabaseUser[]; total: number | null } | { kind: 'unavailable'; reason: string };
 
 /** The Supabase admin API, through supabase-js with the service-role key (server side only). */
 @Injectable()
 export class SupabaseAdminService {
   private readonly logger = new Logger(SupabaseAdminService.name);
-  private readonly client: SupabaseClient;
+  private readonly client: ReturnType<typeof createClient>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const timeoutMs = config.supabase.adminTimeoutMs;
@@ -39,7 +31,7 @@ export class SupabaseAdminService {
   async getUserById(id: string): Promise<UserLookup> {
     try {
       const { data, error } = await this.client.auth.admin.getUserById(id);
-      if (!error) return { kind: 'found', user: data.user as SupabaseUser };
+      if (!error) return { kind: 'found', user: data.user };
       if (isAuthApiError(error) && error.status === 404) return { kind: 'not_found' };
       this.logger.warn({ status: error.status, code: error.code }, 'Supabase admin API refused getUserById');
       return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
@@ -77,7 +69,7 @@ export class SupabaseAdminService {
       const { data, error } = await this.client.auth.admin.listUsers({ page, perPage });
       if (!error) {
         const total = (data as { total?: number }).total;
-        return { kind: 'page', users: data.users as SupabaseUser[], total: typeof total === 'number' && total > 0 ? total : null };
+        return { kind: 'page', users: data.users, total: typeof total === 'number' && total > 0 ? total : null };
       }
       this.logger.warn({ status: error.status, code: error.code, page }, 'Supabase admin API refused listUsers');
       return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
@@ -104,8 +96,8 @@ export class SupabaseAdminService {
         ...(attributes.phone ? { phone: attributes.phone, phone_confirm: false } : {}),
         email_confirm: attributes.emailConfirm,
         user_metadata: attributes.userMetadata,
-      } as Parameters<SupabaseClient['auth']['admin']['createUser']>[0]);
-      return error ? remoteFailure(error) : { kind: 'ok', value: data.user as SupabaseUser };
+      });
+      return error ? remoteFailure(error) : { kind: 'ok', value: data.user };
     } catch (error) {
       return remoteFailure(error);
     }

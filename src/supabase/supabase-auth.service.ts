@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createClient, type Session, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient, type Session } from '@supabase/supabase-js';
 import { isIP } from 'node:net';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -22,7 +22,7 @@ export class SupabaseAuthService {
    * which GoTrue uses instead when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on
    * (supabase/auth internal/sbff/sbff.go, internal/api/middleware.go performRateLimiting).
    */
-  private client(clientIp?: string): SupabaseClient {
+  private client(clientIp?: string): ReturnType<typeof createClient> {
     const timeoutMs = this.config.supabase.adminTimeoutMs;
     return createClient(this.config.supabase.url, this.config.supabase.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -42,7 +42,7 @@ export class SupabaseAuthService {
     try {
       const { data, error } = await this.client(clientIp).auth.signInWithPassword({ ...identity, password });
       if (error) return remoteFailure(error);
-      return { kind: 'ok', value: { session: data.session, user: data.user as SupabaseUser } };
+      return { kind: 'ok', value: { session: data.session, user: data.user } };
     } catch (error) {
       return remoteFailure(error);
     }
@@ -55,7 +55,11 @@ export class SupabaseAuthService {
    */
   async sendSignupConfirmation(email: string, redirectTo: string | undefined, clientIp?: string): Promise<RemoteResult<null>> {
     try {
-      const { error } = await this.client(clientIp).auth.resend({ type: 'signup', email, options: redirectTo ? { emailRedirectTo: redirectTo } : undefined });
+      const { error } = await this.client(clientIp).auth.resend({
+        type: 'signup',
+        email,
+        options: redirectTo ? { emailRedirectTo: redirectTo } : undefined,
+      });
       return error ? remoteFailure(error) : { kind: 'ok', value: null };
     } catch (error) {
       return remoteFailure(error);

@@ -105,10 +105,14 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
   return `
   WITH ${claim ? `claim AS (${claim}), ` : ''}input AS (
     SELECT * FROM ${snapshotInput('e')}${claim ? '\n    WHERE EXISTS (SELECT 1 FROM claim)' : ''}
-  ), ${probe ? `candidates AS (
+  ), ${
+    probe
+      ? `candidates AS (
     SELECT i.* FROM input i
     WHERE coalesce((SELECT c.deleted_at IS NULL AND ${snapshotIsNewer('c', 'i')} FROM users c WHERE c.id = i.id), true)
-  ), ` : ''}phone_ranks AS (
+  ), `
+      : ''
+  }phone_ranks AS (
     SELECT p.id, row_number() OVER (PARTITION BY p.phone ORDER BY p.holds DESC, p.created_at NULLS LAST, p.id) AS phone_rank
     FROM (SELECT i.id, i.phone, i.created_at, coalesce((SELECT c.phone FROM users c WHERE c.id = i.id) = i.phone, false) AS holds
           FROM ${candidates} i WHERE i.phone IS NOT NULL) AS p

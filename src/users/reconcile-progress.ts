@@ -66,7 +66,9 @@ export function formatSummary(summary: ReconcileSummary): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const title = summary.dryRun ? 'reconcile (dry run, nothing written)' : 'reconcile';
   const status = summary.complete
-    ? summary.failed === 0 ? 'complete' : 'complete, with failures'
+    ? summary.failed === 0
+      ? 'complete'
+      : 'complete, with failures'
     : `INCOMPLETE, nothing swept${summary.error ? `: ${summary.error}` : ''}`;
   return [`${title}: ${status}`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value.padStart(8)}`)].join('\n') + '\n';
 }

@@ -128,6 +128,6 @@ export class ReconcileRepository {
        ) AS compared`,
       [uuidArray(entries.map((entry) => entry.id)), timestampArray(entries.map((entry) => entry.updatedAt))],
     );
-    return row!;
+    return row;
   }
 }

@@ -90,8 +90,19 @@ export class ReconcileService implements OnModuleInit {
     const perPage = options.perPage ?? DEFAULT_PER_PAGE;
     if (!Number.isInteger(perPage) || perPage < 1) throw new RangeError('perPage must be a positive integer');
     const summary: ReconcileSummary = {
-      created: 0, updated: 0, unchanged: 0, deleted: 0, keptDeleted: 0, failed: 0,
-      pages: 0, seen: 0, failedPages: [], complete: false, error: null, durationMs: 0, dryRun,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      keptDeleted: 0,
+      failed: 0,
+      pages: 0,
+      seen: 0,
+      failedPages: [],
+      complete: false,
+      error: null,
+      durationMs: 0,
+      dryRun,
     };
 
     const client = await this.prisma.pool.connect();

@@ -82,7 +82,7 @@ export function isTimestamp(text: string): boolean {
   const day = twoDigits(text, 8);
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return false;
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return false;
   if (twoDigits(text, 11) > 23 || twoDigits(text, 14) > 59 || twoDigits(text, 17) > 59) return false;
   if (text.endsWith('Z')) return true;
   const sign = Math.max(text.lastIndexOf('+'), text.lastIndexOf('-'));
@@ -104,13 +104,17 @@ function object(raw: unknown): Record<string, unknown> {
 function storableObject(raw: unknown, field: string): Record<string, unknown> {
   const value = object(raw);
   const at = unstorableTextAt(value);
-  if (at !== null) throw new InvalidSnapshotError(`${field}${at ? `.${at}` : ''} holds text Postgres cannot store (a NUL character or an unpaired surrogate) or nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (at !== null)
+    throw new InvalidSnapshotError(
+      `${field}${at ? `.${at}` : ''} holds text Postgres cannot store (a NUL character or an unpaired surrogate) or nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
   return value;
 }
 
 /** Text as Postgres can store it, or an error naming the field. */
 function storableText<T extends string | null>(value: T, field: string): T {
-  if (value !== null && !isStorableString(value)) throw new InvalidSnapshotError(`${field} holds text Postgres cannot store (a NUL character or an unpaired surrogate)`);
+  if (value !== null && !isStorableString(value))
+    throw new InvalidSnapshotError(`${field} holds text Postgres cannot store (a NUL character or an unpaired surrogate)`);
   return value;
 }
 
@@ -136,7 +140,8 @@ export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
 }
 
 function storableEmail(email: string | null): string | null {
-  if (email !== null && email.length > MAX_EMAIL_LENGTH) throw new InvalidSnapshotError(`email is longer than ${MAX_EMAIL_LENGTH} characters`);
+  if (email !== null && email.length > MAX_EMAIL_LENGTH)
+    throw new InvalidSnapshotError(`email is longer than ${MAX_EMAIL_LENGTH} characters`);
   return storableText(email, 'email');
 }
 

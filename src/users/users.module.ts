@@ -10,7 +10,15 @@ import { UsersService } from './users.service.js';
 
 @Module({
   controllers: [UsersController],
-  providers: [UsersService, UsersRepository, PhoneLookupService, DeletedUsersRegistry, UserCleanerRegistry, ReconcileService, ReconcileRepository],
+  providers: [
+    UsersService,
+    UsersRepository,
+    PhoneLookupService,
+    DeletedUsersRegistry,
+    UserCleanerRegistry,
+    ReconcileService,
+    ReconcileRepository,
+  ],
   exports: [UsersService, UserCleanerRegistry, ReconcileService],
 })
 export class UsersModule {}

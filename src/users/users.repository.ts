@@ -132,12 +132,18 @@ export class UsersRepository {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const batch = snapshots.slice(start, start + BATCH_LIMIT);
-      const [counts] = await this.retryingPhoneRace(sql, () => sql.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)));
+      const [counts] = await this.retryingPhoneRace(sql, () =>
+        sql.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)),
+      );
       // Rows another writer committed while the statement ran (a user listed on two pages applied
       // at once, a sync): counted once they are in sight (see withUnseenRowsRead).
       if (counts.unseen.length > 0 && attempt < UNSEEN_ROW_ATTEMPTS) {
         const unseen = new Set(counts.unseen);
-        const again = await this.upsertCounting(batch.filter((snapshot) => unseen.has(snapshot.id)), sql, attempt + 1);
+        const again = await this.upsertCounting(
+          batch.filter((snapshot) => unseen.has(snapshot.id)),
+          sql,
+          attempt + 1,
+        );
         counts.missing -= unseen.size;
         addCounts(counts, again);
       }
@@ -178,7 +184,9 @@ export class UsersRepository {
   }
 
   async findLiveIdByEmail(email: string): Promise<string | null> {
-    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email]);
+    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [
+      email,
+    ]);
     return rows[0]?.id ?? null;
   }
 

@@ -31,8 +31,7 @@ export interface PhoneConflict {
 }
 
 export type ApplyOutcome =
-  | { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow }
-  | { status: 'deleted'; user: null };
+  { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow } | { status: 'deleted'; user: null };
 
 /**
  * The mirror of Supabase users. `applyUserSnapshot` is the only way a mirror row is written;
@@ -164,7 +163,9 @@ export class UsersService implements OnModuleInit {
    * null, the number kept as `phone`): for operators to resolve. Keyset pages in id order; the
    * list empties as later snapshots find the numbers free.
    */
-  async phoneConflicts(options: { after?: string | null; limit?: number } = {}): Promise<{ items: PhoneConflict[]; nextCursor: string | null }> {
+  async phoneConflicts(
+    options: { after?: string | null; limit?: number } = {},
+  ): Promise<{ items: PhoneConflict[]; nextCursor: string | null }> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const rows = await this.users.phoneConflicts(options.after ?? null, limit);
     const items = rows.map((row) => ({ id: row.id, phone: row.phone_conflict, updatedAt: row.updated_at?.toISOString() ?? null }));
@@ -191,7 +192,6 @@ export class UsersService implements OnModuleInit {
       profile: found.profile ? toProfileResponse(found.profile) : null,
     };
   }
-
 }
 
 function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {

@@ -1,5 +1,14 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/public.decorator.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
@@ -25,7 +34,11 @@ export class WebhooksController {
   })
   @ApiHeader({ name: 'webhook-id', required: false, description: 'Signed form: the delivery id' })
   @ApiHeader({ name: 'webhook-timestamp', required: false, description: 'Signed form: Unix seconds (5-minute tolerance)' })
-  @ApiHeader({ name: 'webhook-signature', required: false, description: 'Signed form: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, several separated by spaces' })
+  @ApiHeader({
+    name: 'webhook-signature',
+    required: false,
+    description: 'Signed form: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, several separated by spaces',
+  })
   @ApiOkResponse({ type: DeliveryResponse, description: 'Applied, or already applied (`duplicate`: a repeat changes nothing)' })
   @ApiAcceptedResponse({ type: DeliveryResponse, description: 'Accepted but ignored: another table or an unknown event type' })
   @ApiErrors('invalid_payload', 'invalid_signature')

@@ -16,7 +16,9 @@ export async function compileInto(name: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   await writeFile(`${outDir}/package.json`, '{"type":"module"}\n');
   // tsc emits even when another file of the tree has a type error; only the output matters here.
-  await promisify(execFile)('node', [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`, '--outDir', outDir], { cwd: root }).catch(() => undefined);
+  await promisify(execFile)('node', [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`, '--outDir', outDir], {
+    cwd: root,
+  }).catch(() => undefined);
   return outDir;
 }
 

@@ -56,11 +56,7 @@ export default async function globalSetup(): Promise<void> {
 }
 
 async function recreateTemplate(baseUrl: string): Promise<void> {
-  await admin(
-    baseUrl,
-    `DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`,
-    `CREATE DATABASE ${TEMPLATE_DATABASE}`,
-  );
+  await admin(baseUrl, `DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`, `CREATE DATABASE ${TEMPLATE_DATABASE}`);
 }
 
 async function admin(baseUrl: string, ...statements: string[]): Promise<void> {

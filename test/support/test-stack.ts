@@ -33,7 +33,11 @@ export interface TestStack {
    */
   secondInstance(): Promise<{ url: string; app: NestFastifyApplication }>;
   /** Signs a new user up (confirmed) and signs in; returns the session's access token and the user id. */
-  signedInUser(options?: { email?: string; password?: string; data?: Record<string, unknown> }): Promise<{ id: string; email: string; accessToken: string }>;
+  signedInUser(options?: {
+    email?: string;
+    password?: string;
+    data?: Record<string, unknown>;
+  }): Promise<{ id: string; email: string; accessToken: string }>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { useState, type FormEvent } from 'react';
 import { API_URL, MAILBOX_URL, SUPABASE_URL } from './config';
-import { ApiError, useAuthmirror } from './useAuthmirror';
+import { ApiError, readAnswer, useAuthmirror } from './useAuthmirror';
 
 const LOCAL = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(SUPABASE_URL);
 
@@ -10,8 +10,7 @@ function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  const run = (action: () => Promise<string | void>) => async (event?: FormEvent) => {
-    event?.preventDefault();
+  const perform = async (action: () => Promise<string | void>) => {
     setBusy(true);
     setError(null);
     setNote(null);
@@ -24,6 +23,10 @@ function useAction() {
       setBusy(false);
     }
   };
+  const run = (action: () => Promise<string | void>) => (event?: FormEvent) => {
+    event?.preventDefault();
+    void perform(action);
+  };
   const feedback = (
     <>
       {error && (
@@ -31,7 +34,11 @@ function useAction() {
           <code>{error.code}</code> {error.message}
         </p>
       )}
-      {note && <p className="note" role="status">{note}</p>}
+      {note && (
+        <p className="note" role="status">
+          {note}
+        </p>
+      )}
     </>
   );
   return { busy, run, feedback };
@@ -39,7 +46,10 @@ function useAction() {
 
 function field(form: FormEvent): (name: string) => string {
   const data = new FormData(form.currentTarget as HTMLFormElement);
-  return (name) => String(data.get(name) ?? '');
+  return (name) => {
+    const value = data.get(name);
+    return typeof value === 'string' ? value : '';
+  };
 }
 
 export function App({ supabase }: { supabase: SupabaseClient }) {
@@ -75,17 +85,27 @@ function SignedOut({ supabase }: { supabase: SupabaseClient }) {
               const response = await fetch(`${API_URL}/auth/signup`, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ email: get('email'), password: get('password'), displayName: get('displayName') || undefined, redirectTo }),
+                body: JSON.stringify({
+                  email: get('email'),
+                  password: get('password'),
+                  displayName: get('displayName') || undefined,
+                  redirectTo,
+                }),
               });
-              const body = await response.json();
-              if (!response.ok) throw new ApiError(response.status, body.code, body.message, body.requestId);
+              await readAnswer(response);
               return 'Check your email: the confirmation link signs you in.';
             })(event);
           }}
         >
-          <label>Email <input name="email" type="email" required autoComplete="username" /></label>
-          <label>Password <input name="password" type="password" required autoComplete="new-password" /></label>
-          <label>Display name <input name="displayName" /></label>
+          <label>
+            Email <input name="email" type="email" required autoComplete="username" />
+          </label>
+          <label>
+            Password <input name="password" type="password" required autoComplete="new-password" />
+          </label>
+          <label>
+            Display name <input name="displayName" />
+          </label>
           <button disabled={signup.busy}>Sign up</button>
         </form>
         {signup.feedback}
@@ -106,8 +126,12 @@ function SignedOut({ supabase }: { supabase: SupabaseClient }) {
             })(event);
           }}
         >
-          <label>Email <input name="email" type="email" required autoComplete="username" /></label>
-          <label>Password <input name="password" type="password" required autoComplete="current-password" /></label>
+          <label>
+            Email <input name="email" type="email" required autoComplete="username" />
+          </label>
+          <label>
+            Password <input name="password" type="password" required autoComplete="current-password" />
+          </label>
           <button disabled={signin.busy}>Sign in</button>
         </form>
         {signin.feedback}
@@ -125,7 +149,9 @@ function SignedOut({ supabase }: { supabase: SupabaseClient }) {
             })(event);
           }}
         >
-          <label>Email <input name="email" type="email" required /></label>
+          <label>
+            Email <input name="email" type="email" required />
+          </label>
           <button disabled={forgot.busy}>Send a reset link</button>
         </form>
         {forgot.feedback}
@@ -149,7 +175,9 @@ function NewPassword({ supabase, done }: { supabase: SupabaseClient; done: () =>
           })(event);
         }}
       >
-        <label>New password <input name="password" type="password" required autoComplete="new-password" /></label>
+        <label>
+          New password <input name="password" type="password" required autoComplete="new-password" />
+        </label>
         <button disabled={action.busy}>Set password</button>
       </form>
       {action.feedback}
@@ -171,7 +199,9 @@ function SignedIn({ supabase, mirror }: { supabase: SupabaseClient; mirror: Retu
           <dt>Email</dt>
           <dd data-testid="email">{user.email}</dd>
           <dt>Id</dt>
-          <dd><code>{user.id}</code></dd>
+          <dd>
+            <code>{user.id}</code>
+          </dd>
           <dt>Email confirmed</dt>
           <dd>{user.emailConfirmedAt ? 'yes' : 'no'}</dd>
           <dt>Display name</dt>
@@ -192,7 +222,9 @@ function SignedIn({ supabase, mirror }: { supabase: SupabaseClient; mirror: Retu
             })(event);
           }}
         >
-          <label>Display name <input name="displayName" defaultValue={profile.displayName ?? ''} required /></label>
+          <label>
+            Display name <input name="displayName" defaultValue={profile.displayName ?? ''} required />
+          </label>
           <button disabled={profileAction.busy}>Save</button>
         </form>
         {profileAction.feedback}
@@ -204,13 +236,23 @@ function SignedIn({ supabase, mirror }: { supabase: SupabaseClient; mirror: Retu
             onSubmit={(event) => {
               const get = field(event);
               return onboarding.run(async () => {
-                await mirror.completeOnboarding({ industry: get('industry'), jobTitle: get('jobTitle'), emailConsent: get('emailConsent') === 'on' });
+                await mirror.completeOnboarding({
+                  industry: get('industry'),
+                  jobTitle: get('jobTitle'),
+                  emailConsent: get('emailConsent') === 'on',
+                });
               })(event);
             }}
           >
-            <label>Industry <input name="industry" required /></label>
-            <label>Job title <input name="jobTitle" required /></label>
-            <label><input name="emailConsent" type="checkbox" style={{ width: 'auto' }} /> Email me news</label>
+            <label>
+              Industry <input name="industry" required />
+            </label>
+            <label>
+              Job title <input name="jobTitle" required />
+            </label>
+            <label>
+              <input name="emailConsent" type="checkbox" style={{ width: 'auto' }} /> Email me news
+            </label>
             <button disabled={onboarding.busy}>Finish onboarding</button>
           </form>
           {onboarding.feedback}
@@ -227,7 +269,9 @@ function SignedIn({ supabase, mirror }: { supabase: SupabaseClient; mirror: Retu
             })(event);
           }}
         >
-          <label>Password (if you signed in a while ago) <input name="password" type="password" autoComplete="current-password" /></label>
+          <label>
+            Password (if you signed in a while ago) <input name="password" type="password" autoComplete="current-password" />
+          </label>
           <button disabled={account.busy}>Delete my account</button>
         </form>
         {account.feedback}

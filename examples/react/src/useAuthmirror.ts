@@ -56,15 +56,24 @@ export interface AuthmirrorState {
   recovering: boolean;
 }
 
-const SIGNED_OUT: AuthmirrorState = { session: null, user: null, profile: null, created: false, syncing: false, error: null, recovering: false };
+const SIGNED_OUT: AuthmirrorState = {
+  session: null,
+  user: null,
+  profile: null,
+  created: false,
+  syncing: false,
+  error: null,
+  recovering: false,
+};
 /** Tokens with less life left than this are refreshed before they are sent. */
 const MIN_TOKEN_LIFE_MS = 30_000;
 /** 401 codes that a fresh token cures. */
 const RETRY_WITH_FRESH_TOKEN = new Set(['invalid_token', 'token_stale']);
 
-async function readAnswer<T>(response: Response): Promise<T> {
+/** An API answer's body, or its error (the one error shape) as an ApiError. */
+export async function readAnswer<T>(response: Response): Promise<T> {
   if (response.status === 204) return undefined as T;
-  const body = await response.json().catch(() => null);
+  const body = (await response.json().catch(() => null)) as { code?: string; message?: string; requestId?: string } | null;
   if (response.ok) return body as T;
   throw new ApiError(response.status, body?.code ?? 'unknown_error', body?.message ?? response.statusText, body?.requestId);
 }
@@ -100,8 +109,11 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
       if (!current) throw new ApiError(401, 'signed_out', 'Sign in first');
       let response = await call(current.access_token, method, path, body);
       if (response.status === 401) {
-        const refusal = await response.clone().json().catch(() => null);
-        if (RETRY_WITH_FRESH_TOKEN.has(refusal?.code)) {
+        const refusal = (await response
+          .clone()
+          .json()
+          .catch(() => null)) as { code?: string } | null;
+        if (RETRY_WITH_FRESH_TOKEN.has(refusal?.code ?? '')) {
           const refreshed = (await supabase.auth.refreshSession()).data.session;
           if (refreshed) response = await call(refreshed.access_token, method, path, body);
         }
@@ -124,10 +136,16 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
         }
         setState((s) => ({ ...s, session: signedIn, syncing: true, error: null }));
         try {
-          const synced = await readAnswer<{ user: MirroredUser; profile: Profile; created: boolean }>(await call(token, 'POST', '/auth/users/sync'));
+          const synced = await readAnswer<{ user: MirroredUser; profile: Profile; created: boolean }>(
+            await call(token, 'POST', '/auth/users/sync'),
+          );
           setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
         } catch (error) {
-          setState((s) => ({ ...s, syncing: false, error: error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error)) }));
+          setState((s) => ({
+            ...s,
+            syncing: false,
+            error: error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error)),
+          }));
         }
       })();
       syncs.current.set(token, running);

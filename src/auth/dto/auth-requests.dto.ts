@@ -38,7 +38,10 @@ export class SignupRequest {
    * Where the confirmation email's link leads once followed (your app's page). It must be in the
    * Supabase project's redirect allow list; otherwise Supabase uses its site URL.
    */
-  @ApiPropertyOptional({ example: 'http://localhost:5173/', description: "Where the confirmation link leads (must be in the project's redirect allow list)" })
+  @ApiPropertyOptional({
+    example: 'http://localhost:5173/',
+    description: "Where the confirmation link leads (must be in the project's redirect allow list)",
+  })
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'redirectTo must be an http(s) URL' })
   @MaxLength(2048)

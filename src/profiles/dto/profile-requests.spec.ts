@@ -10,20 +10,28 @@ const pipe = createValidationPipe();
 const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
 
 async function problems(promise: Promise<unknown>): Promise<unknown> {
-  const error = await promise.then(() => null, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return (error as ApiError).details;
 }
 
 describe('profile request DTOs', () => {
   it('trims text and keeps only the fields given', async () => {
-    const update = (await pipe.transform({ displayName: '  Ada  ', emailConsent: false }, body(UpdateProfileRequest))) as UpdateProfileRequest;
+    const update = (await pipe.transform(
+      { displayName: '  Ada  ', emailConsent: false },
+      body(UpdateProfileRequest),
+    )) as UpdateProfileRequest;
     expect(update).toEqual({ displayName: 'Ada', emailConsent: false });
     expect(changedFields(update)).toEqual(['displayName', 'emailConsent']);
   });
 
   it('refuses null, blank and over-long text in an update, naming each field', async () => {
-    const details = await problems(pipe.transform({ firstName: null, lastName: ' ', jobTitle: 'x'.repeat(101) }, body(UpdateProfileRequest)));
+    const details = await problems(
+      pipe.transform({ firstName: null, lastName: ' ', jobTitle: 'x'.repeat(101) }, body(UpdateProfileRequest)),
+    );
     expect((details as Array<{ field: string }>).map((problem) => problem.field).sort()).toEqual(['firstName', 'jobTitle', 'lastName']);
   });
 

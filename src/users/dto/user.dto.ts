@@ -29,11 +29,21 @@ export class UserResponse {
   isAnonymous: boolean;
 
   /** Admin-only Supabase metadata (provider, tier, role…). */
-  @ApiProperty({ type: 'object', properties: {}, description: "Supabase `app_metadata` (only the service role writes it)", example: { provider: 'email', providers: ['email'] } })
+  @ApiProperty({
+    type: 'object',
+    properties: {},
+    description: 'Supabase `app_metadata` (only the service role writes it)',
+    example: { provider: 'email', providers: ['email'] },
+  })
   appMetadata: Record<string, unknown>;
 
   /** User-editable Supabase metadata. */
-  @ApiProperty({ type: 'object', properties: {}, description: 'Supabase `user_metadata` (the user may write it)', example: { display_name: 'Ada Lovelace', onboarding_completed: false } })
+  @ApiProperty({
+    type: 'object',
+    properties: {},
+    description: 'Supabase `user_metadata` (the user may write it)',
+    example: { display_name: 'Ada Lovelace', onboarding_completed: false },
+  })
   userMetadata: Record<string, unknown>;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })

@@ -13,7 +13,12 @@ export class DatabaseWebhookBody {
 
   @ApiPropertyOptional({
     description: 'The row after the change (`auth.users` column names: `raw_user_meta_data`, `deleted_at`, …); null for DELETE',
-    example: { id: '2f1c7a3e-4b7d-4c1e-9a1f-6d2b8e9c0a11', email: 'ada@example.com', updated_at: '2026-11-30T10:00:00.123456+00:00', deleted_at: null },
+    example: {
+      id: '2f1c7a3e-4b7d-4c1e-9a1f-6d2b8e9c0a11',
+      email: 'ada@example.com',
+      updated_at: '2026-11-30T10:00:00.123456+00:00',
+      deleted_at: null,
+    },
   })
   record: Record<string, unknown> | null;
 

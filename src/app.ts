@@ -19,13 +19,21 @@ function assignRequestId(request: IncomingMessage): string {
   return id;
 }
 
+/**
+ * A hop count trusts the nearest `hops` addresses of the chain (the TCP peer, then X-Forwarded-For
+ * from the right): Fastify 5.12 trusts nothing for a bare number (it cannot tell a proxy from a
+ * client that connects directly), so the count is applied here, as TRUST_PROXY documents.
+ */
+function trustedProxies(setting: AppConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 /** Builds the application (not listening yet): Fastify, pino logs, one error shape, validation, Swagger. */
 export async function createApp(config: AppConfig, options: { logDestination?: Writable } = {}): Promise<NestFastifyApplication> {
-  // Fastify takes a hop count too; the adapter's option type leaves numbers out.
   const adapter = new FastifyAdapter({
     genReqId: assignRequestId,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy as string | boolean | string[],
+    trustProxy: trustedProxies(config.trustProxy),
     frameworkErrors,
     clientErrorHandler,
     // On close, requests still arriving on open connections are answered as usual, then their
@@ -52,12 +60,13 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
   }
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
+  // On send, so that answers made before any route (CORS preflights, Fastify's refusals) carry it too.
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
+    .addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
-      done();
+      done(null, payload);
     });
   setupSwagger(app);
   return app;

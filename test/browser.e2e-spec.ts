@@ -4,36 +4,25 @@
 // go to .data/screenshots, or with UPDATE_SCREENSHOTS=1 to docs/images, which the README shows
 // (a run does not rewrite tracked files unless asked).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, serveStatic } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import { hasText, launchChromium, section, servedExample, watchedPage } from './support/browser.js';
+import { root } from './support/compiled.js';
 import { newWebhookSecret } from './support/deliveries.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const images = join(root, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/images' : '.data/screenshots');
 const secret = newWebhookSecret();
 let stack: TestStack;
 let browser: Browser;
 let app: { url: string; close(): Promise<void> };
-let buildDir: string;
 
 beforeAll(async () => {
   stack = await startTestStack({ auth: { autoconfirm: false }, env: { SUPABASE_WEBHOOK_SECRET: secret } });
   stack.auth.deliveries.configure({ url: `${stack.url}/webhooks/supabase`, form: 'signed', secret, backoffMs: 10 });
-  buildDir = await mkdtemp(join(tmpdir(), 'authmirror-example-'));
-  // The example as a user would build it for this stack (Vite inlines VITE_* at build time).
-  await promisify(execFile)('npm', ['--prefix', 'examples/react', 'run', 'build', '--', '--outDir', buildDir, '--emptyOutDir'], {
-    cwd: root,
-    env: { ...process.env, VITE_API_URL: stack.url, VITE_SUPABASE_URL: stack.auth.url },
-  });
-  app = await serveStatic(buildDir);
+  app = await servedExample(stack.url, stack.auth.url);
   browser = await launchChromium();
   await mkdir(images, { recursive: true });
 }, 120_000);
@@ -42,36 +31,7 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
   await stack?.close();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
-
-/** A page that records every console error and every request that failed outright. */
-async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
-  return { page, problems };
-}
-
-/** Waits until the element shows exactly `expected` (a failing sync or save shows its error instead). */
-async function hasText(locator: Locator, expected: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  let seen: string | null = null;
-  while (Date.now() < deadline) {
-    seen = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '').trim() : null;
-    if (seen === expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  expect(seen).toBe(expected);
-}
-
-function section(page: Page, name: string) {
-  return page.locator('section', { has: page.getByRole('heading', { name }) });
-}
 
 /** The link of the newest email of this kind to `to`, as the local mailbox holds it. */
 function mailedLink(to: string, kind: 'signup' | 'recovery'): string {
@@ -82,7 +42,7 @@ function mailedLink(to: string, kind: 'signup' | 'recovery'): string {
 
 describe('the React example in Chromium, at another origin', () => {
   it('signs up, confirms, syncs, edits, onboards, signs out, resets a forgotten password, and deletes the account: no console error, no failed request', async () => {
-    const { page, problems } = await watchedPage();
+    const { page, problems } = await watchedPage(browser);
     const email = `browser-${randomUUID().slice(0, 8)}@example.com`;
     await page.goto(app.url);
 
@@ -146,7 +106,7 @@ describe('Swagger UI in Chromium', () => {
     await stack.admin.auth.admin.createUser({ email, password: 'Correct-Horse-42', email_confirm: true });
     const token = (await stack.request('POST', '/auth/login', { body: { email, password: 'Correct-Horse-42' } })).body.session
       .accessToken as string;
-    const { page } = await watchedPage();
+    const { page } = await watchedPage(browser);
     await page.goto(`${stack.url}/docs`);
 
     await page.locator('.btn.authorize').first().click();

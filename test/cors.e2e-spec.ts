@@ -33,6 +33,21 @@ describe('CORS with no CORS_ORIGINS in development', () => {
     for (const header of ['authorization', 'content-type', 'idempotency-key', 'x-request-id']) expect(allowed).toContain(header);
     expect(Number(answer.headers.get('access-control-max-age'))).toBeGreaterThan(0);
     expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(answer.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('answers an OPTIONS without Access-Control-Request-Method as a preflight, never in plain text', async () => {
+    const answer = await fetch(`${local.url}/auth/users/sync`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173' } });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(answer.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('allows [::1] too, and no https or other host by default', async () => {
+    expect((await preflight(local, 'http://[::1]:5173')).headers.get('access-control-allow-origin')).toBe('http://[::1]:5173');
+    for (const origin of ['https://localhost:5173', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example:5173', 'null']) {
+      expect([origin, (await preflight(local, origin)).headers.get('access-control-allow-origin')]).toEqual([origin, null]);
+    }
   });
 
   it('lets the answer itself be read: Access-Control-Allow-Origin, and X-Request-Id and Retry-After exposed', async () => {

@@ -35,12 +35,28 @@ describe('POST /auth/signup and the confirmation email', () => {
     const email = `confirm-${randomUUID()}@example.com`;
     const answer = await stack.request('POST', '/auth/signup', { body: { email, password, redirectTo: app } });
     expect(answer.status).toBe(201);
+    expect(answer.body.confirmationEmail).toBe('sent');
     const refused = await stack.request('POST', '/auth/login', { body: { email, password } });
     expect([refused.status, refused.body.code]).toEqual([403, 'email_not_confirmed']);
 
     const [mail] = stack.auth.mailbox.list(email);
     expect(mail).toMatchObject({ kind: 'signup', to: email });
     expect((await follow(mail.link)).get('type')).toBe('signup');
+    expect((await stack.request('POST', '/auth/login', { body: { email, password } })).status).toBe(200);
+  });
+});
+
+describe('a confirmation email Supabase does not send', () => {
+  it('is said in the answer (not_sent); the user exists and asks again with resend', async () => {
+    // Supabase's hourly email budget spent (GOTRUE_RATE_LIMIT_EMAIL_SENT).
+    stack.auth.faults.add({ method: 'POST', path: /\/resend/, status: 429, code: 'over_email_send_rate_limit', times: 1 });
+    const email = `unsent-${randomUUID()}@example.com`;
+    const answer = await stack.request('POST', '/auth/signup', { body: { email, password, redirectTo: app } });
+    expect([answer.status, answer.body.confirmationEmail]).toEqual([201, 'not_sent']);
+    expect(stack.auth.mailbox.list(email)).toEqual([]);
+
+    expect((await stack.anon().auth.resend({ type: 'signup', email, options: { emailRedirectTo: app } })).error).toBeNull();
+    expect((await follow(stack.auth.mailbox.list(email)[0].link)).get('type')).toBe('signup');
     expect((await stack.request('POST', '/auth/login', { body: { email, password } })).status).toBe(200);
   });
 });

@@ -36,13 +36,21 @@ interface OneTimeToken {
   sentAt: number;
 }
 
-/** The redirect_to GoTrue would take: the site URL unless the link's is allowed (any local origin here). */
+/**
+ * The redirect_to GoTrue would take: the site URL unless the link's is allowed (any local origin
+ * here). Go's url.Parse refuses control characters (so does GoTrue's isRedirectURLValid, which
+ * then takes the site URL); a URL with other characters outside ASCII is sent percent-encoded,
+ * as a Location header must be.
+ */
 function allowedRedirect(raw: string | null, siteUrl: string): string {
-  if (!raw) return siteUrl;
+  // eslint-disable-next-line no-control-regex -- the control characters are what Go refuses
+  if (!raw || /[\x00-\x1f\x7f]/.test(raw)) return siteUrl;
   try {
     const url = new URL(raw);
     const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && (local || url.origin === new URL(siteUrl).origin)) return raw;
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && (local || url.origin === new URL(siteUrl).origin)) {
+      return /^[\x21-\x7e]*$/.test(raw) ? raw : url.href;
+    }
   } catch {
     // not a URL: the site URL instead
   }
@@ -145,15 +153,16 @@ export function emailFlows(options: EmailFlowOptions) {
       const query = queryParams(ctx.rawQuery);
       const redirect = allowedRedirect(query.get('redirect_to'), options.siteUrl);
       const type = query.get('type') ?? '';
-      let fragment: URLSearchParams;
+      let location: string;
       try {
         const user = redeem(
           tokens.has(query.get('token') ?? '') ? [query.get('token')!, tokens.get(query.get('token')!)!] : undefined,
           verifyKind(type),
         );
         const session = JSON.parse(options.signIn(user, 'otp')) as Record<string, string | number>;
-        // AccessTokenResponse.AsRedirectURL (internal/tokens/service.go).
-        fragment = new URLSearchParams({
+        // AccessTokenResponse.AsRedirectURL (internal/tokens/service.go): appended after a '#',
+        // even to a redirect_to that has a fragment of its own.
+        const fragment = new URLSearchParams({
           access_token: String(session.access_token),
           expires_at: String(session.expires_at),
           expires_in: String(session.expires_in),
@@ -162,12 +171,21 @@ export function emailFlows(options: EmailFlowOptions) {
           token_type: 'bearer',
           type,
         });
+        location = `${redirect}#${fragment.toString()}`;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        // prepErrorRedirectURL: the error in the fragment, never a JSON answer to a browser.
-        fragment = new URLSearchParams({ error: 'access_denied', error_code: error.code, error_description: error.message, sb: '' });
+        // prepErrorRedirectURL (internal/api/verify.go): the error replaces the fragment, never a
+        // JSON answer to a browser.
+        const url = new URL(redirect);
+        url.hash = new URLSearchParams({
+          error: 'access_denied',
+          error_code: error.code,
+          error_description: error.message,
+          sb: '',
+        }).toString();
+        location = url.href;
       }
-      ctx.res.writeHead(303, { Location: `${redirect}#${fragment.toString()}` });
+      ctx.res.writeHead(303, { Location: location });
       ctx.res.end();
     },
 
@@ -186,8 +204,6 @@ export function emailFlows(options: EmailFlowOptions) {
       const user = redeem(found, kind);
       send(ctx.res, 200, options.signIn(user, 'otp'));
     },
-
-    page: () => mailbox.page(),
   };
 }
 

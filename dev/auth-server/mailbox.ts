@@ -2,6 +2,7 @@
 // password recovery links, one-time codes) lands here, as Supabase's local stack puts it in its
 // mail catcher. Served at /mailbox (a page) and /mailbox/messages (JSON), for development only.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type MailKind = 'signup' | 'recovery';
 
@@ -41,7 +42,26 @@ export class Mailbox {
     return wanted ? this.messages.filter((message) => message.to === wanted) : [...this.messages];
   }
 
-  page(): string {
+  /**
+   * GET /mailbox (the page) and /mailbox/messages (JSON). The messages are working sign-in links
+   * and codes, so only this machine may read them: no CORS headers (another origin's page cannot
+   * read them) and a loopback Host only (nor can a DNS-rebound name that points at 127.0.0.1).
+   */
+  serve(req: IncomingMessage, res: ServerResponse, path: string, to: string | null): void {
+    const answer = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store' });
+      res.end(body);
+    };
+    if (!isLoopbackHost(req.headers.host)) {
+      answer(403, 'application/json', JSON.stringify({ message: 'The local mailbox answers at 127.0.0.1, localhost or [::1] only' }));
+    } else if (path === '/mailbox') {
+      answer(200, 'text/html; charset=utf-8', this.page());
+    } else {
+      answer(200, 'application/json', JSON.stringify({ messages: this.list(to) }));
+    }
+  }
+
+  private page(): string {
     const rows = this.messages
       .map(
         (m) =>
@@ -60,4 +80,9 @@ ${rows || '<tr><td colspan="5">No email yet.</td></tr>'}
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** `127.0.0.1`, `localhost` or `[::1]`, with any port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i.test(host);
 }

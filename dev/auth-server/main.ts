@@ -5,7 +5,9 @@
 // AUTH_DELIVERY_FORM (database|signed; default database), AUTH_DELIVERY_SECRET (signed form,
 // "v1,whsec_<base64>"), AUTH_DELIVERY_DB_TOKEN (database form bearer token).
 // GoTrue settings: AUTH_RATE_LIMIT_TOKEN_REFRESH (POST /token per 5 minutes per address; default
-// 150, 0 = off), AUTH_SB_FORWARDED_FOR (true: limit by the Sb-Forwarded-For address).
+// 150, 0 = off), AUTH_RATE_LIMIT_VERIFY (/verify; default 30), AUTH_RATE_LIMIT_OTP (/signup,
+// /recover, /resend, PUT /user, each; default 30), AUTH_SB_FORWARDED_FOR (true: limit by the
+// Sb-Forwarded-For address).
 import { startAuthServer, type DeliveryTarget } from './server.js';
 
 function deliveryTarget(): DeliveryTarget | undefined {
@@ -27,6 +29,14 @@ function envBool(name: string): boolean | undefined {
   return /^(1|true|yes|on)$/i.test(v);
 }
 
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of requests, got "${v}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const signing = process.env.AUTH_SIGNING?.toLowerCase();
   if (signing && signing !== 'es256' && signing !== 'hs256') {
@@ -42,7 +52,9 @@ async function main(): Promise<void> {
     persistPath: process.env.AUTH_PERSIST_PATH || undefined,
     quiet: envBool('AUTH_QUIET') ?? false,
     deliveries: deliveryTarget(),
-    rateLimitTokenRefresh: process.env.AUTH_RATE_LIMIT_TOKEN_REFRESH ? Number(process.env.AUTH_RATE_LIMIT_TOKEN_REFRESH) : undefined,
+    rateLimitTokenRefresh: envNumber('AUTH_RATE_LIMIT_TOKEN_REFRESH'),
+    rateLimitVerify: envNumber('AUTH_RATE_LIMIT_VERIFY'),
+    rateLimitOtp: envNumber('AUTH_RATE_LIMIT_OTP'),
     sbForwardedFor: envBool('AUTH_SB_FORWARDED_FOR') ?? false,
   });
   console.log(`local Supabase Auth stand-in (development only) listening on ${server.url}`);

@@ -29,7 +29,7 @@ import {
 import { JwtError, JwtKeys, type SigningMode } from './jwt.js';
 import { emailFlows } from './email-flows.js';
 import { Mailbox, type MailMessage } from './mailbox.js';
-import { TokenRateLimit } from './token-rate-limit.js';
+import { AddressRateLimit } from './address-rate-limit.js';
 import {
   Store,
   hashPassword,
@@ -73,6 +73,10 @@ export interface AuthServerOptions {
   deliveries?: DeliveryTarget;
   /** GOTRUE_RATE_LIMIT_TOKEN_REFRESH: POST /token calls per 5 minutes per address, bursts of 30; default 150, 0 = off. */
   rateLimitTokenRefresh?: number;
+  /** GOTRUE_RATE_LIMIT_VERIFY: GET and POST /verify per 5 minutes per address, bursts of 30; default 30, 0 = off. */
+  rateLimitVerify?: number;
+  /** GOTRUE_RATE_LIMIT_OTP: /signup, /recover, /resend and PUT /user, each per 5 minutes per address; default 30, 0 = off. */
+  rateLimitOtp?: number;
   /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED: rate-limit by the Sb-Forwarded-For address; default false. */
   sbForwardedFor?: boolean;
   /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL, in seconds; default 10. */
@@ -200,10 +204,17 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     signIn: (user, method) => signIn(user, method),
     confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now())),
   });
-  const tokenRateLimit = new TokenRateLimit({
-    perFiveMinutes: options.rateLimitTokenRefresh ?? 150,
-    sbForwardedFor: options.sbForwardedFor ?? false,
-  });
+  const perAddress = (perFiveMinutes: number) => new AddressRateLimit({ perFiveMinutes, sbForwardedFor: options.sbForwardedFor ?? false });
+  const otpRate = options.rateLimitOtp ?? 30;
+  // One limiter per route, as GoTrue's limiterOpts (internal/api/apilimiter/apilimiter.go).
+  const limits = {
+    token: perAddress(options.rateLimitTokenRefresh ?? 150),
+    verify: perAddress(options.rateLimitVerify ?? 30),
+    signup: perAddress(otpRate),
+    recover: perAddress(otpRate),
+    resend: perAddress(otpRate),
+    user: perAddress(otpRate),
+  };
   const reuseIntervalMs = (options.refreshTokenReuseIntervalSeconds ?? 10) * 1000;
   const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
   if (options.deliveries) deliveries.configure(options.deliveries);
@@ -415,6 +426,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       if (!password) throw new ApiError(422, 'anonymous_provider_disabled', 'Anonymous sign-ins are disabled');
       throw validationFailed('To signup, please provide your email or phone number');
     }
+    limits.signup.take(ctx.req); // after the anonymous branch, as internal/api/api.go
     if (!password) throw validationFailed('Signup requires a valid password');
     checkPassword(password);
     const provider = email ? 'email' : 'phone';
@@ -468,7 +480,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   async function handleToken(ctx: Ctx): Promise<void> {
     const grant = queryParams(ctx.rawQuery).get('grant_type') ?? '';
     if (grant !== 'password' && grant !== 'refresh_token') throw new ApiError(400, 'invalid_credentials', 'unsupported_grant_type');
-    tokenRateLimit.take(ctx.req);
+    limits.token.take(ctx.req);
     const body = await readJson(ctx);
     if (grant === 'password') {
       const email = getString(body, 'email');
@@ -557,6 +569,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   async function handlePutUser(ctx: Ctx): Promise<void> {
     const { user } = authenticate(ctx);
+    limits.user.take(ctx.req);
     const body = await readJson(ctx);
     const email = getString(body, 'email');
     const phone = getString(body, 'phone');
@@ -929,13 +942,22 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         if (method === 'POST') return handleLogout(ctx);
         break;
       case '/recover':
-        if (method === 'POST') return emailFlow.recover(ctx);
+        if (method === 'POST') {
+          limits.recover.take(ctx.req);
+          return emailFlow.recover(ctx);
+        }
         break;
       case '/resend':
-        if (method === 'POST') return emailFlow.resend(ctx);
+        if (method === 'POST') {
+          limits.resend.take(ctx.req);
+          return emailFlow.resend(ctx);
+        }
         break;
       case '/verify':
-        if (method === 'POST') return emailFlow.verifyCode(ctx);
+        if (method === 'POST') {
+          limits.verify.take(ctx.req);
+          return emailFlow.verifyCode(ctx);
+        }
         break;
       case '/settings':
         if (method === 'GET') {
@@ -1043,12 +1065,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         return;
       }
       if (method === 'GET' && (fullPath === '/mailbox' || fullPath === '/mailbox/messages')) {
-        if (fullPath === '/mailbox') {
-          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-          res.end(emailFlow.page());
-        } else {
-          send(res, 200, JSON.stringify({ messages: mailbox.list(queryParams(rawQuery).get('to')) }));
-        }
+        mailbox.serve(req, res, fullPath, queryParams(rawQuery).get('to'));
         return;
       }
       if (fullPath !== PREFIX && !fullPath.startsWith(PREFIX + '/')) {
@@ -1078,6 +1095,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         }
         // Email links are followed by a browser, with no apikey (an open route of the gateway).
         if (path === '/verify') {
+          limits.verify.take(req);
           emailFlow.verifyLink({ req, res, method, path, rawQuery, newFormat });
           return;
         }

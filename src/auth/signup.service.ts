@@ -47,8 +47,7 @@ export class SignupService {
     if (!saga) return (await this.saga.replay(idempotencyKey as string, input.email))!;
     const result = await this.complete(saga, input.password);
     if (this.config.signup.emailConfirmation) {
-      await this.sendConfirmation(input.email, request.redirectTo, clientIp);
-      return result;
+      return { ...result, confirmationEmail: await this.sendConfirmation(input.email, request.redirectTo, clientIp) };
     }
     const signedIn = await this.supabaseAuth.signInWithPassword({ email: input.email }, input.password, clientIp);
     return signedIn.kind === 'ok' ? { ...result, session: toSessionResponse(signedIn.value.session) } : result;
@@ -83,15 +82,16 @@ export class SignupService {
 
   /**
    * The confirmation email, through Supabase. The user exists either way: when Supabase refuses
-   * (its email rate limit), the client asks again with supabase.auth.resend.
+   * (its email rate limit), the answer says so and the client asks again with supabase.auth.resend.
    */
-  private async sendConfirmation(email: string, redirectTo: string | undefined, clientIp: string): Promise<void> {
+  private async sendConfirmation(email: string, redirectTo: string | undefined, clientIp: string): Promise<'sent' | 'not_sent'> {
     const sent = await this.supabaseAuth.sendSignupConfirmation(email, redirectTo, clientIp);
-    if (sent.kind !== 'ok')
-      this.logger.warn(
-        { reason: sent.kind === 'refused' ? sent.code : sent.reason },
-        'signup confirmation email not sent; the user can ask for it again',
-      );
+    if (sent.kind === 'ok') return 'sent';
+    this.logger.warn(
+      { reason: sent.kind === 'refused' ? sent.code : sent.reason },
+      'signup confirmation email not sent; the user can ask for it again',
+    );
+    return 'not_sent';
   }
 
   private validate(request: SignupRequest): SignupInput {

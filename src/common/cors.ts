@@ -24,6 +24,9 @@ export function corsOptions(config: AppConfig): CorsOptions {
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
     credentials: false,
     maxAge: 600,
+    // An OPTIONS without Access-Control-Request-Method is answered as a preflight too, rather than
+    // with @fastify/cors's plain-text 400 outside the error shape.
+    strictPreflight: false,
   };
 }
 

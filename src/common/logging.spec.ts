@@ -1,13 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { REDACTED_PATHS, readableLogStream } from './logging.js';
+import { REDACTED_PATHS, readableLogStream, serializeError } from './logging.js';
 
 function readableLines(write: (logger: pino.Logger) => void): string[] {
   const output = new PassThrough();
   const chunks: string[] = [];
   output.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  const logger = pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, readableLogStream(output, false));
+  const logger = pino(
+    { redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } },
+    readableLogStream(output, false),
+  );
   write(logger);
   return chunks.join('').split('\n').filter(Boolean);
 }
@@ -41,5 +44,15 @@ describe('readable development logs', () => {
     const [line] = readableLines((logger) => logger.error({ err: { message: 'unique', detail: 'Key (phone)=(+447700900123)' } }, 'failed'));
     expect(line).toContain('ERROR: failed');
     expect(line).not.toContain('+447700900123');
+  });
+
+  it('censors secret fields of an error however deep the driver nests them', () => {
+    const error = Object.assign(new Error('Unique constraint failed'), {
+      meta: { driverAdapterError: { cause: { kind: 'postgres', detail: 'Key (phone)=(+447700900123) already exists.' } } },
+    });
+    const written = readableLines((logger) => logger.error({ err: error }, 'write failed')).join('\n');
+    expect(written).toContain('Unique constraint failed');
+    expect(written).toContain('postgres');
+    expect(written).not.toContain('+447700900123');
   });
 });

@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { Writable } from 'node:stream';
+import { stdSerializers } from 'pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/config.js';
 
@@ -34,6 +35,26 @@ export const REDACTED_PATHS = [
   ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ];
 
+const SECRET_FIELD_NAMES = new Set(SECRET_FIELDS);
+
+/**
+ * Errors as pino writes them, with every secret field censored however deep: a driver error
+ * nests Postgres' `detail` several objects down (meta.driverAdapterError.cause.detail), past what
+ * redact paths reach.
+ */
+export function serializeError(error: unknown): unknown {
+  const serialized: unknown = error instanceof Error ? stdSerializers.err(error) : error;
+  return censorDeep(serialized, 0);
+}
+
+function censorDeep(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 10) return value;
+  if (Array.isArray(value)) return value.map((item) => censorDeep(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, SECRET_FIELD_NAMES.has(key) ? '[redacted]' : censorDeep(item, depth + 1)]),
+  );
+}
+
 /** pino-http options; `destination` replaces stdout (tests read the log lines from it). */
 export function loggerOptions(config: AppConfig, destination?: Writable): Params {
   const options: Exclude<Params['pinoHttp'], unknown[]> = {
@@ -44,6 +65,7 @@ export function loggerOptions(config: AppConfig, destination?: Writable): Params
     customLogLevel: (_request, response, error) =>
       error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
+      err: serializeError,
       req: (request: { id: string; method: string; url: string }) => ({
         id: request.id,
         method: request.method,
@@ -51,7 +73,7 @@ export function loggerOptions(config: AppConfig, destination?: Writable): Params
       }),
     },
   };
-  destination ??= readableOnTerminal(config.logFormat);
+  destination ??= readableOnTerminal(config);
   return {
     pinoHttp: destination ? [options, destination] : options,
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
@@ -66,9 +88,9 @@ interface LogEntry {
   responseTime?: number;
 }
 
-/** Pretty lines on stdout when asked for, or when `auto` and stdout is a terminal. */
-function readableOnTerminal(format: AppConfig['logFormat']): Writable | undefined {
-  if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return undefined;
+/** Pretty lines on stdout when asked for, or when `auto`, in development, and stdout is a terminal. */
+function readableOnTerminal({ logFormat, nodeEnv }: AppConfig): Writable | undefined {
+  if (logFormat === 'json' || (logFormat === 'auto' && (!process.stdout.isTTY || nodeEnv === 'production'))) return undefined;
   return readableLogStream(1, process.stdout.isTTY === true);
 }
 

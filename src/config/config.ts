@@ -8,7 +8,7 @@ export interface AppConfig {
   port: number;
   host: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** `auto`: one colored line per entry when stdout is a terminal, JSON lines otherwise. */
+  /** `auto`: one colored line per entry when stdout is a terminal in development, JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty';
   databaseUrl: string;
   databasePoolSize: number;

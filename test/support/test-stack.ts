@@ -61,10 +61,18 @@ export async function startTestStack(
   } = {},
 ): Promise<TestStack> {
   const database = options.database ?? (await createTestDatabase());
-  // GoTrue's per-address limit on POST /token and its hourly email budget are off unless a test
-  // asks for them: every call of a test file comes from one address, and most files sign in (and
-  // sign up) far more than 30 times.
-  const auth = await startAuthServer({ autoconfirm: true, quiet: true, rateLimitTokenRefresh: 0, rateLimitEmailSent: 0, ...options.auth });
+  // GoTrue's per-address limits (POST /token, /verify, /signup, /recover, /resend, PUT /user)
+  // and its hourly email budget are off unless a test asks for them: every call of a test file
+  // comes from one address, and most files sign in (and sign up) far more than 30 times.
+  const auth = await startAuthServer({
+    autoconfirm: true,
+    quiet: true,
+    rateLimitTokenRefresh: 0,
+    rateLimitVerify: 0,
+    rateLimitOtp: 0,
+    rateLimitEmailSent: 0,
+    ...options.auth,
+  });
   const config = loadConfig({
     DATABASE_URL: database.url,
     SUPABASE_URL: auth.url,

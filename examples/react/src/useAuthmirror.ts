@@ -2,10 +2,12 @@
 //
 // - On every sign-in (and each refreshed token, and a session found at load) it calls
 //   POST /auth/users/sync once per access token, so React strict mode's doubled effects and
-//   repeated events cost one call.
-// - It never sends a token that is about to expire: it refreshes first.
-// - `api()` calls the API with the current token; a 401 that says the token is no good
-//   (`invalid_token`, `token_stale`) is retried once with a refreshed token.
+//   repeated events cost one call; a failed sync can be tried again (`resync`).
+// - It never sends a token that is about to expire: it refreshes first, once (a token that is
+//   still "expiring" after a refresh is sent: this device's clock is off, the API's decides).
+// - An answer that arrives after its user signed out, or after another user signed in, is dropped.
+// - `api()` calls the API with the current token; a 401 `invalid_token` is retried once with a
+//   refreshed token; a 401 `user_deleted` (the account was deleted elsewhere) signs out.
 // - Errors keep the API's `code` (branch on it) and `message` (show it).
 import type { Session, SupabaseClient } from '@supabase/supabase-js';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -67,8 +69,14 @@ const SIGNED_OUT: AuthmirrorState = {
 };
 /** Tokens with less life left than this are refreshed before they are sent. */
 const MIN_TOKEN_LIFE_MS = 30_000;
-/** 401 codes that a fresh token cures. */
-const RETRY_WITH_FRESH_TOKEN = new Set(['invalid_token', 'token_stale']);
+/** The 401 code of a user deleted meanwhile (elsewhere, or in another tab): the session is forgotten. */
+const USER_DELETED = 'user_deleted';
+/** The 401 code that a fresh token cures. */
+const RETRY_WITH_FRESH_TOKEN = 'invalid_token';
+
+function expiring(session: Session): boolean {
+  return (session.expires_at ?? 0) * 1000 - Date.now() <= MIN_TOKEN_LIFE_MS;
+}
 
 /** An API answer's body, or its error (the one error shape) as an ApiError. */
 export async function readAnswer<T>(response: Response): Promise<T> {
@@ -83,6 +91,8 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
   const session = useRef<Session | null>(null);
   // One sync per access token, whoever asks (a ref survives strict mode's remount).
   const syncs = useRef(new Map<string, Promise<void>>());
+  // The token the last refresh of ours brought: sent even if it looks expiring (clock skew).
+  const refreshed = useRef<string | null>(null);
 
   const call = useCallback(
     (token: string, method: string, path: string, body?: unknown) =>
@@ -94,13 +104,25 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
     [apiUrl],
   );
 
-  /** The current session, refreshed first when its token is about to expire; null when signed out. */
+  /** Forgets the session of a user that no longer exists, without asking Supabase. */
+  const forget = useCallback(() => {
+    localStorage.removeItem((supabase.auth as unknown as { storageKey: string }).storageKey);
+    session.current = null;
+    setState(SIGNED_OUT);
+  }, [supabase]);
+
+  const refresh = useCallback(async (): Promise<Session | null> => {
+    const next = (await supabase.auth.refreshSession()).data.session;
+    refreshed.current = next?.access_token ?? null;
+    return next;
+  }, [supabase]);
+
+  /** The current session, refreshed first (once) when its token is about to expire; null when signed out. */
   const freshSession = useCallback(async (): Promise<Session | null> => {
     const current = session.current ?? (await supabase.auth.getSession()).data.session;
-    if (!current) return null;
-    if ((current.expires_at ?? 0) * 1000 - Date.now() > MIN_TOKEN_LIFE_MS) return current;
-    return (await supabase.auth.refreshSession()).data.session;
-  }, [supabase]);
+    if (!current || !expiring(current) || refreshed.current === current.access_token) return current;
+    return refresh();
+  }, [supabase, refresh]);
 
   /** Calls the API as the signed-in user; retried once with a refreshed token when the API asks for one. */
   const api = useCallback(
@@ -113,14 +135,19 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
           .clone()
           .json()
           .catch(() => null)) as { code?: string } | null;
-        if (RETRY_WITH_FRESH_TOKEN.has(refusal?.code ?? '')) {
-          const refreshed = (await supabase.auth.refreshSession()).data.session;
-          if (refreshed) response = await call(refreshed.access_token, method, path, body);
+        if (refusal?.code === RETRY_WITH_FRESH_TOKEN) {
+          const next = await refresh();
+          if (next) response = await call(next.access_token, method, path, body);
         }
       }
-      return readAnswer<T>(response);
+      try {
+        return await readAnswer<T>(response);
+      } catch (error) {
+        if (error instanceof ApiError && error.code === USER_DELETED) forget();
+        throw error;
+      }
     },
-    [call, freshSession, supabase],
+    [call, freshSession, refresh, forget],
   );
 
   const sync = useCallback(
@@ -128,10 +155,12 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
       const token = signedIn.access_token;
       let running = syncs.current.get(token);
       if (running) return running;
+      // Only while the same user is signed in does an answer still describe them.
+      const stillSignedIn = () => session.current?.user.id === signedIn.user.id;
       running = (async () => {
         // An expiring token is refreshed instead; the refreshed one arrives as TOKEN_REFRESHED.
-        if ((signedIn.expires_at ?? 0) * 1000 - Date.now() <= MIN_TOKEN_LIFE_MS) {
-          await supabase.auth.refreshSession();
+        if (expiring(signedIn) && refreshed.current !== token) {
+          await refresh();
           return;
         }
         setState((s) => ({ ...s, session: signedIn, syncing: true, error: null }));
@@ -139,28 +168,35 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
           const synced = await readAnswer<{ user: MirroredUser; profile: Profile; created: boolean }>(
             await call(token, 'POST', '/auth/users/sync'),
           );
-          setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
+          if (stillSignedIn())
+            setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
         } catch (error) {
-          setState((s) => ({
-            ...s,
-            syncing: false,
-            error: error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error)),
-          }));
+          if (error instanceof ApiError && error.code === USER_DELETED) return forget();
+          syncs.current.delete(token); // not done: the next event, or resync(), tries again
+          if (stillSignedIn())
+            setState((s) => ({
+              ...s,
+              syncing: false,
+              error: error instanceof ApiError ? error : new ApiError(0, 'network_error', String(error)),
+            }));
         }
       })();
       syncs.current.set(token, running);
       return running;
     },
-    [call, supabase],
+    [call, refresh, forget],
   );
 
   useEffect(() => {
     const { data } = supabase.auth.onAuthStateChange((event, next) => {
+      const previous = session.current;
       session.current = next;
       if (!next) {
         setState(SIGNED_OUT);
         return;
       }
+      // Another user: nothing of the previous one may stay on screen while this one syncs.
+      if (previous?.user.id !== next.user.id) setState({ ...SIGNED_OUT, session: next });
       if (event === 'PASSWORD_RECOVERY') setState((s) => ({ ...s, recovering: true }));
       // Other Supabase calls must not run inside this callback (supabase-js would deadlock): defer.
       setTimeout(() => void sync(next), 0);
@@ -187,25 +223,22 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
 
   /**
    * Deletes the account (with the password, or none within a few minutes of signing in). The
-   * user is then gone from Supabase too, so there is no session left to end there: it is only
-   * forgotten here.
+   * user is gone from Supabase too, so its session is only forgotten here (signOut would ask
+   * Supabase, which answers 403 for a user that no longer exists). Other tabs forget it at their
+   * next API answer (401 user_deleted) or refresh.
    */
   const deleteAccount = useCallback(
     async (password?: string) => {
       await api<void>('DELETE', '/users/me', password ? { password } : {});
-      localStorage.removeItem(storageKeyOf(supabase));
-      session.current = null;
-      setState(SIGNED_OUT);
+      forget();
     },
-    [api, supabase],
+    [api, forget],
   );
+
+  /** Tries the sync again after it failed (`error`). */
+  const resync = useCallback(() => (session.current ? sync(session.current) : Promise.resolve()), [sync]);
 
   const passwordSet = useCallback(() => setState((s) => ({ ...s, recovering: false })), []);
 
-  return { ...state, api, updateProfile, completeOnboarding, deleteAccount, passwordSet };
-}
-
-/** Where supabase-js keeps the session (main.tsx sets it, so it is known here). */
-function storageKeyOf(supabase: SupabaseClient): string {
-  return (supabase.auth as unknown as { storageKey: string }).storageKey;
+  return { ...state, api, updateProfile, completeOnboarding, deleteAccount, resync, passwordSet };
 }

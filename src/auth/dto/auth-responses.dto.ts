@@ -13,6 +13,14 @@ export class SignupResponse {
   /** Present when the email needs no confirmation (and not on an Idempotency-Key replay). */
   @ApiPropertyOptional({ type: SessionResponse })
   session?: SessionResponse;
+
+  /**
+   * With email confirmation on: whether Supabase sent the confirmation email. `not_sent` when it
+   * refused (its email rate limit, or it could not be reached): the user exists, and the client
+   * asks for the email again with supabase.auth.resend({ type: 'signup', email }).
+   */
+  @ApiPropertyOptional({ enum: ['sent', 'not_sent'] })
+  confirmationEmail?: 'sent' | 'not_sent';
 }
 
 export class LoginResponse {

@@ -1,9 +1,9 @@
-// GoTrue's limit on POST /token (password and refresh grants): a token bucket per client address,
-// `perFiveMinutes` requests per 5 minutes with bursts of 30 (supabase/auth
-// internal/api/apilimiter/apilimiter.go: tollbooth.NewLimiter(RateLimitTokenRefresh/(60*5)).SetBurst(30);
-// internal/api/token.go applies it before the grant). The address is the leftmost Sb-Forwarded-For
-// value when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on and it parses as an IP
-// (internal/sbff/sbff.go), otherwise the connecting address, as hosted Supabase's gateway passes it.
+// GoTrue's per-address limits (supabase/auth internal/api/apilimiter/apilimiter.go): a token bucket
+// per client address, `perFiveMinutes` requests per 5 minutes with bursts of 30, one set of buckets
+// per limited route (tollbooth.NewLimiter(rate/(60*5)).SetBurst(30); internal/api/api.go applies
+// them with limitHandler, internal/api/token.go before the grant). The address is the leftmost
+// Sb-Forwarded-For value when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on and it parses as an
+// IP (internal/sbff/sbff.go), otherwise the connecting address, as hosted Supabase's gateway passes it.
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { ApiError } from './errors.js';
@@ -11,18 +11,18 @@ import { ApiError } from './errors.js';
 const BURST = 30;
 const MAX_BUCKETS = 100_000;
 
-export interface TokenRateLimitOptions {
-  /** GOTRUE_RATE_LIMIT_TOKEN_REFRESH: requests per 5 minutes per address (default 150); 0 = no limit. */
+export interface AddressRateLimitOptions {
+  /** Requests per 5 minutes per address (GOTRUE_RATE_LIMIT_TOKEN_REFRESH, _VERIFY, _OTP); 0 = no limit. */
   perFiveMinutes: number;
   /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED (default false, as in GoTrue). */
   sbForwardedFor: boolean;
 }
 
-export class TokenRateLimit {
+export class AddressRateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly perMs: number;
 
-  constructor(private readonly options: TokenRateLimitOptions) {
+  constructor(private readonly options: AddressRateLimitOptions) {
     this.perMs = options.perFiveMinutes / (5 * 60_000);
   }
 

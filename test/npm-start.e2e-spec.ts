@@ -1,0 +1,117 @@
+// `npm start` as a developer runs it (compiled, its own process, its own embedded Postgres and
+// stand-in), stopped by each signal a terminal sends while requests are in flight: every request
+// it took is answered (never a 5xx), nothing is logged at warn or above, and no Postgres is left.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../dev/postgres.js';
+import { compileInto } from './support/compiled.js';
+import { eventually } from './support/eventually.js';
+
+const IN_FLIGHT = 40;
+let outDir: string;
+let dataDir: string;
+let running: ChildProcess | null = null;
+
+beforeAll(async () => {
+  outDir = await compileInto('npm-start-test');
+  dataDir = await mkdtemp(join(tmpdir(), 'authmirror-npm-start-'));
+  await chmod(dataDir, 0o755); // as root, the embedded server runs as the `postgres` user
+}, 120_000);
+
+afterAll(async () => {
+  running?.kill('SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  api: string;
+  postgresPort: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function npmStart(): Promise<Started> {
+  const [apiPort, authPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
+  // cwd outside the project: a developer's .env must not reach this process.
+  const child = spawn(process.execPath, [join(outDir, 'dev/start.js')], {
+    cwd: dataDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      LOCAL_AUTH_PORT: String(authPort),
+      LOCAL_POSTGRES_PORT: String(postgresPort),
+      LOCAL_DATA_DIR: dataDir,
+      LOG_FORMAT: 'json',
+      // Behind one proxy: each signup comes from an address of its own (X-Forwarded-For), for the
+      // API's limits and, through Sb-Forwarded-For, the stand-in's.
+      TRUST_PROXY: '1',
+      // No confirmation emails: Supabase sends 30 an hour in all (GOTRUE_RATE_LIMIT_EMAIL_SENT).
+      SIGNUP_EMAIL_CONFIRMATION: 'false',
+    },
+  });
+  running = child;
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await eventually(
+    () => output,
+    (text) => text.includes('authmirror is running') || child.exitCode !== null,
+    60_000,
+  );
+  if (!output.includes('authmirror is running')) throw new Error(`npm start did not start:\n${output}`);
+  return { child, api: `http://127.0.0.1:${apiPort}`, postgresPort, output: () => output, exited };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(!socket.destroy()));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('stopping npm start', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    'on %s: answers what it took, logs no error, and leaves no Postgres behind',
+    async (signal, exitCode) => {
+      const started = await npmStart();
+      const signups = Array.from({ length: IN_FLIGHT }, (_, i) =>
+        fetch(`${started.api}/auth/signup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i + 1}` },
+          body: JSON.stringify({ email: `stop-${randomUUID()}@example.com`, password: 'Correct-horse-9' }),
+        }).then(
+          (answer) => answer.status,
+          () => 'not taken' as const, // a connection the closing server no longer accepted
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      started.child.kill(signal);
+
+      const statuses = await Promise.all(signups);
+      expect(await started.exited).toBe(exitCode);
+      running = null;
+      expect(statuses.filter((status) => status !== 201 && status !== 'not taken')).toEqual([]);
+      expect(statuses).toContain(201);
+
+      const lines = started.output().split('\n');
+      const logged = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect(logged.filter((entry) => entry.level >= 40)).toEqual([]);
+      expect(lines.filter((line) => !line.startsWith('{') && /error|terminating/i.test(line))).toEqual([]);
+      expect(await accepts(started.postgresPort)).toBe(false);
+    },
+    90_000,
+  );
+});

@@ -1,6 +1,6 @@
 // Swagger a person can use: the rules below hold for every operation of /docs-json.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ERROR_CODES } from '../src/common/error-codes.js';
+import { ERROR_CODES } from '../src/common/errors.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 let stack: TestStack;

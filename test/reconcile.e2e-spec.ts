@@ -384,8 +384,8 @@ describe('reconcile', () => {
     started = performance.now();
     for (let page = 1; ; page++) {
       const result = await admin.listUsers(page, 1000);
-      if (result.kind !== 'page') throw new Error(result.reason);
-      if (result.users.length < 1000) break;
+      if (result.kind !== 'ok') throw new Error(result.reason);
+      if (result.value.users.length < 1000) break;
     }
     timings.pagingOnly = performance.now() - started;
     if (process.env.RECONCILE_TIMINGS) process.stderr.write(`reconcile timings (ms): ${JSON.stringify(timings)}\n`);

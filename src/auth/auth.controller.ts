@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiError } from '../common/api-error.js';
+import { validationFailed } from '../common/errors.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { BearerToken, IdempotencyKeyHeader } from '../common/request-headers.decorator.js';
 import { AllowAnonymous } from './anonymous-users.decorator.js';
@@ -61,7 +61,6 @@ export class AuthController {
     'email_exists',
     'phone_exists',
     'signup_in_progress',
-    'signup_failed_replay',
     'user_deleted_since',
     'weak_password',
     'idempotency_key_reused',
@@ -119,7 +118,7 @@ export class AuthController {
 function validIdempotencyKey(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (!IDEMPOTENCY_KEY.test(value)) {
-    throw new ApiError(400, 'validation_failed', 'The request is not valid', [
+    throw validationFailed([
       { field: 'Idempotency-Key', problems: ['Idempotency-Key must be 8 to 200 characters of A-Z a-z 0-9 . _ : -'] },
     ]);
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiError } from '../common/api-error.js';
+import { apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
@@ -49,7 +49,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
       context.getClass(),
     ]);
     if ((route ?? this.config.anonymousUsers) === 'allow') return;
-    throw new ApiError(403, 'anonymous_user', 'Anonymous users cannot use this route: sign up or sign in with an email or phone first');
+    throw apiError('anonymous_user');
   }
 
   override getAuthenticateOptions() {
@@ -60,11 +60,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     if (user && this.users.isDeleted((user as unknown as AuthenticatedUser).id)) throw userDeleted();
     if (error || !user) {
       const missing = info instanceof Error && info.message === 'No auth token';
-      throw new ApiError(
-        401,
-        'invalid_token',
-        missing ? 'A bearer access token is required' : 'The access token is invalid, expired or not a user token',
-      );
+      throw apiError('invalid_token', { message: missing ? 'A bearer access token is required' : undefined });
     }
     return user;
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/api-error.js';
+import { apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
@@ -50,17 +50,15 @@ export class ReauthenticationService {
     const signedInAt = lastSignInMs(caller.claims);
     // A window of 0 means the password, always.
     if (windowMs > 0 && signedInAt !== null && Date.now() - signedInAt <= windowMs) return;
-    throw new ApiError(
-      403,
-      'reauthentication_required',
-      `Sign in again (a sign-in within the last ${this.config.reauthenticationWindowMinutes} minutes counts), or send your password`,
-    );
+    throw apiError('reauthentication_required', {
+      message: `Sign in again (a sign-in within the last ${this.config.reauthenticationWindowMinutes} minutes counts), or send your password`,
+    });
   }
 
   private async checkPassword(caller: AuthenticatedUser, password: string, clientIp: string, action: string): Promise<void> {
     const { user } = await this.users.getMe(caller.id);
     const identity = user.email ? { email: user.email } : user.phone ? { phone: user.phone } : null;
-    if (!identity) throw new ApiError(422, 'password_check_unavailable', 'This account has no email or phone to check a password against');
+    if (!identity) throw apiError('password_check_unavailable');
     const failures = this.limits.failedPasswordChecksOf(caller.id);
     await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
     const checked = await this.supabaseAuth.signInWithPassword(identity, password, clientIp);
@@ -77,6 +75,6 @@ export class ReauthenticationService {
         details: { reason: checked.code ?? 'refused' },
       });
     }
-    throw remoteError(checked, new ApiError(401, 'invalid_credentials', 'The password is wrong'));
+    throw remoteError(checked, apiError('invalid_credentials', { message: 'The password is wrong' }));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/api-error.js';
+import { type ApiError, apiError } from '../common/errors.js';
 import { ProfilesService, namesFromMetadata } from '../profiles/profiles.service.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import { remoteError } from '../supabase/remote-result.js';
@@ -12,7 +12,7 @@ import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js
 import { toSessionResponse } from './dto/session.dto.js';
 
 function userBanned(): ApiError {
-  return new ApiError(403, 'user_banned', 'This account is banned');
+  return apiError('user_banned');
 }
 
 /** Password sign-in, refresh and logout through Supabase Auth, answered in this API's error shape. */
@@ -47,11 +47,11 @@ export class SessionsService {
     if (signedIn.kind !== 'ok') {
       if (signedIn.kind === 'refused') await this.recordFailure(email, signedIn.code ?? 'refused');
       if (signedIn.kind === 'refused' && signedIn.code === 'email_not_confirmed') {
-        throw new ApiError(403, 'email_not_confirmed', 'Confirm your email address first: follow the link in the email we sent');
+        throw apiError('email_not_confirmed');
       }
       // Supabase says so before it checks the password (anyone can ask it directly): no secret to keep.
       if (signedIn.kind === 'refused' && signedIn.code === 'user_banned') throw userBanned();
-      throw remoteError(signedIn, new ApiError(401, 'invalid_credentials', 'The email or password is wrong'));
+      throw remoteError(signedIn, apiError('invalid_credentials'));
     }
     const { session, user } = signedIn.value;
     const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user));
@@ -66,7 +66,7 @@ export class SessionsService {
     const refreshed = await this.supabaseAuth.refresh(refreshToken, clientIp);
     if (refreshed.kind !== 'ok') {
       if (refreshed.kind === 'refused' && refreshed.code === 'user_banned') throw userBanned();
-      throw remoteError(refreshed, new ApiError(401, 'invalid_refresh_token', 'The refresh token is invalid, used or expired'));
+      throw remoteError(refreshed, apiError('invalid_refresh_token'));
     }
     if (this.users.isDeleted(refreshed.value.user.id)) throw userDeleted();
     return { session: toSessionResponse(refreshed.value) };
@@ -76,7 +76,7 @@ export class SessionsService {
     const done = await this.supabaseAuth.logout(accessToken, scope);
     // A session Supabase no longer has is already logged out.
     if (done.kind === 'ok' || (done.kind === 'refused' && [401, 403, 404].includes(done.status))) return;
-    throw remoteError(done, new ApiError(400, 'logout_failed', 'Supabase refused the logout'));
+    throw remoteError(done, apiError('logout_failed'));
   }
 
   /** Audits a refused sign-in: the reason and the user's id when the email is known, never the email. */

@@ -116,16 +116,16 @@ export class SignupRecoveryService implements OnModuleInit {
       const age = Date.now() - saga.created_at.getTime();
       if (age > GIVE_UP_AFTER_MS) return this.giveUp(saga);
       const found = await this.supabase.getUserById(saga.user_id);
-      if (found.kind === 'unavailable') return this.retryIn(saga, RETRY_MS);
-      if (found.kind === 'not_found') {
+      if (found.kind !== 'ok') return this.retryIn(saga, RETRY_MS);
+      if (!found.value) {
         if (saga.state === 'compensating') return this.end(saga, 'compensated', saga.error_code ?? 'abandoned');
         // A create whose answer was lost may still land: look again before giving it up.
         if (age < NOT_FOUND_GRACE_MS) return this.retryIn(saga, NOT_FOUND_GRACE_MS - age + 1_000);
         return this.end(saga, 'failed', saga.error_code ?? 'abandoned');
       }
-      const signedIn = found.user.last_sign_in_at != null;
+      const signedIn = found.value.last_sign_in_at != null;
       if (saga.state === 'compensating' && !signedIn) return this.compensate(saga, saga.error_code ?? 'local_write_failed');
-      return await this.rollForward(saga, found.user);
+      return await this.rollForward(saga, found.value);
     } catch (error) {
       this.logger.error({ err: error, sagaId: saga.id }, 'signup recovery failed; retried later');
       return this.retryIn(saga, RETRY_MS);

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/api-error.js';
+import { ApiError, apiError, type ErrorCode } from '../common/errors.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { ProfilesService } from '../profiles/profiles.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
@@ -20,19 +20,30 @@ export interface SignupInput {
   displayName: string | null;
 }
 
-const REFUSALS: Record<string, { status: number; message: string }> = {
-  email_exists: { status: 409, message: 'A user with this email address already exists' },
-  user_already_exists: { status: 409, message: 'A user with this email address already exists' },
-  phone_exists: { status: 409, message: 'A user with this phone number already exists' },
-  weak_password: { status: 422, message: 'The password is too weak' },
-  validation_failed: { status: 400, message: 'Supabase refused the signup data' },
+/** Supabase's refusals of a signup, as this API's codes; others keep Supabase's code, as a 400. */
+const REFUSALS: Record<string, { entry: ErrorCode; message?: string }> = {
+  email_exists: { entry: 'email_exists' },
+  user_already_exists: { entry: 'email_exists' },
+  phone_exists: { entry: 'phone_exists' },
+  weak_password: { entry: 'weak_password', message: 'The password is too weak' },
+  validation_failed: { entry: 'validation_failed', message: 'Supabase refused the signup data' },
 };
 
 /** The answer for a signup Supabase (or this mirror) refused, by Supabase's code. */
 export function refusal(code: string, reasons?: string[]): ApiError {
-  const known = REFUSALS[code] ?? { status: 400, message: 'Supabase refused the signup' };
-  const stable = code === 'user_already_exists' ? 'email_exists' : code;
-  return new ApiError(known.status, stable, known.message, reasons ? { reasons } : undefined);
+  const known = REFUSALS[code];
+  const details = reasons ? { reasons } : undefined;
+  return known
+    ? apiError(known.entry, { message: known.message, details })
+    : new ApiError(400, code, 'Supabase refused the signup', details);
+}
+
+/** Why a saga ended that is no refusal of Supabase's: a fault here, or recovery gave it up. */
+const INTERNAL_REASONS = new Set(['local_write_failed', 'abandoned', 'gave_up']);
+
+/** What an ended saga answered: Supabase's refusal, or 503 `signup_failed` when it was undone for a fault. */
+function endedWith(errorCode: string | null): ApiError {
+  return errorCode !== null && !INTERNAL_REASONS.has(errorCode) ? refusal(errorCode) : apiError('signup_failed');
 }
 
 /** Another signup took the phone number between the check and the local write. */
@@ -90,16 +101,14 @@ export class SignupSagaService {
     const made = first.response ? await this.users.getMe(first.response.userId).catch(nothingIfRefused) : null;
     // An open saga still holds its email; an ended one is compared through the mirrored user.
     const keptEmail = first.email ?? made?.user.email ?? undefined;
-    if (keptEmail !== undefined && keptEmail !== email)
-      throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for another signup');
+    if (keptEmail !== undefined && keptEmail !== email) throw apiError('idempotency_key_reused');
     if (first.state === 'completed') {
-      if (!made?.profile) throw new ApiError(410, 'user_deleted', 'The user this signup made has been deleted since');
+      if (!made?.profile) throw apiError('user_deleted_since');
       return { user: made.user, profile: made.profile };
     }
-    if (first.state === 'failed' && first.error_code) throw refusal(first.error_code);
-    if (first.state === 'compensated')
-      throw new ApiError(409, 'signup_failed', 'The signup with this Idempotency-Key failed and was undone; use a new key');
-    throw new ApiError(409, 'signup_in_progress', 'A signup with this Idempotency-Key is in progress');
+    // An ended signup is answered as it was the first time.
+    if (first.state === 'failed' || first.state === 'compensated') throw endedWith(first.error_code);
+    throw apiError('signup_in_progress');
   }
 
   /**
@@ -126,8 +135,8 @@ export class SignupSagaService {
       if (created.kind === 'ok') return this.created(saga, created.value);
       if (created.kind === 'refused' && !answerLost) return this.refused(saga, created.code, created.reasons);
       const found = await this.supabase.getUserById(saga.user_id);
-      if (found.kind === 'found') return this.created(saga, found.user);
-      if (created.kind === 'refused' && found.kind === 'not_found') return this.refused(saga, created.code, created.reasons);
+      if (found.kind === 'ok' && found.value) return this.created(saga, found.value);
+      if (created.kind === 'refused' && found.kind === 'ok') return this.refused(saga, created.code, created.reasons);
       answerLost = true;
     }
     throw new OutcomeUnknown(`Supabase did not say whether it created the user of saga ${saga.id}`);
@@ -178,7 +187,7 @@ export class SignupSagaService {
   async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>, reason: string, retryInMs: number): Promise<boolean> {
     if (!(await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs }))) return true;
     const found = await this.supabase.getUserById(saga.user_id);
-    if (found.kind === 'found' && found.user.last_sign_in_at != null) {
+    if (found.kind === 'ok' && found.value?.last_sign_in_at != null) {
       this.logger.warn(
         { sagaId: saga.id, userId: saga.user_id, reason },
         'signup not completed, but its user has signed in: kept, not deleted',
@@ -186,8 +195,7 @@ export class SignupSagaService {
       await this.sagas.advance(saga.id, 'failed', { errorCode: reason });
       return true;
     }
-    const deleted =
-      found.kind === 'not_found' ? { kind: 'ok' as const } : found.kind === 'found' ? await this.supabase.deleteUser(saga.user_id) : found;
+    const deleted = found.kind !== 'ok' ? found : found.value ? await this.supabase.deleteUser(saga.user_id) : { kind: 'ok' as const };
     if (deleted.kind !== 'ok') {
       this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');
       return false;

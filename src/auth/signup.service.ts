@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ApiError } from '../common/api-error.js';
+import { apiError, supabaseUnavailable, validationFailed } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
@@ -61,9 +61,7 @@ export class SignupService {
     } catch (error) {
       if (!(error instanceof OutcomeUnknown)) throw error;
       await this.recovery.recoverSoon(saga.id);
-      throw new ApiError(
-        503,
-        'supabase_unavailable',
+      throw supabaseUnavailable(
         'Supabase Auth could not be reached. The signup may still complete: retry with the same Idempotency-Key, or sign in shortly.',
       );
     }
@@ -76,7 +74,7 @@ export class SignupService {
       }
       this.logger.error({ err: error, sagaId: saga.id }, 'signup failed after the Supabase user was created; compensating');
       await this.saga.compensate(saga, 'local_write_failed', COMPENSATION_RETRY_MS);
-      throw new ApiError(503, 'signup_failed', 'The signup could not be completed and was undone; try again shortly.');
+      throw apiError('signup_failed');
     }
   }
 
@@ -97,15 +95,16 @@ export class SignupService {
   private validate(request: SignupRequest): SignupInput {
     const phone = request.phone === undefined ? null : toE164(request.phone);
     if (request.phone !== undefined && phone === null) {
-      throw new ApiError(400, 'validation_failed', 'The request is not valid', [
-        { field: 'phone', problems: ['phone must be a valid phone number'] },
-      ]);
+      throw validationFailed([{ field: 'phone', problems: ['phone must be a valid phone number'] }]);
     }
     const { passwordMinLength, passwordRequireMixed } = this.config.signup;
     const reasons = weakPasswordReasons(request.password, { minLength: passwordMinLength, requireMixed: passwordRequireMixed });
     if (reasons.length > 0) {
       const mixed = passwordRequireMixed ? ', with lower- and upper-case letters and a digit' : '';
-      throw new ApiError(422, 'weak_password', `The password is too weak (at least ${passwordMinLength} characters${mixed})`, { reasons });
+      throw apiError('weak_password', {
+        message: `The password is too weak (at least ${passwordMinLength} characters${mixed})`,
+        details: { reasons },
+      });
     }
     return { email: request.email, password: request.password, phone, displayName: request.displayName ?? null };
   }

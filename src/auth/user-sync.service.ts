@@ -36,13 +36,13 @@ export class UserSyncService {
 
   private async applyCaller(caller: AuthenticatedUser): Promise<{ outcome: ApplyOutcome; source: SyncSource }> {
     const lookup = await this.supabase.getUserById(caller.id);
-    if (lookup.kind === 'not_found') {
+    if (lookup.kind === 'ok' && !lookup.value) {
       await this.users.deleteUser(caller.id, { source: 'sync' });
       return { outcome: { status: 'deleted', user: null }, source: 'admin_api' };
     }
-    if (lookup.kind === 'found') {
+    if (lookup.kind === 'ok' && lookup.value) {
       try {
-        return { outcome: await this.users.applyUserSnapshot(snapshotFromSupabase(lookup.user)), source: 'admin_api' };
+        return { outcome: await this.users.applyUserSnapshot(snapshotFromSupabase(lookup.value)), source: 'admin_api' };
       } catch (error) {
         if (!(error instanceof InvalidSnapshotError)) throw error;
         this.logger.warn({ userId: caller.id, reason: error.message }, 'Supabase returned an unusable user; using token claims');

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ERROR_CODES, codeOf, type ErrorCode } from './error-codes.js';
+import { codeOf, ERROR_CODES, type ErrorCode } from './errors.js';
 import { ErrorResponse } from './error-response.dto.js';
 
 /** The request id of every example: the same value as the `x-request-id` header. */

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { errorCodes, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { ApiError } from './api-error.js';
+import { apiError } from './errors.js';
 import { requestIdOf } from './request-id.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -41,7 +41,7 @@ export function registerBodyParsers(app: NestFastifyApplication): void {
     (request as typeof request & { rawBody: Buffer }).rawBody = body as Buffer;
     if (readsRawBody(request)) return done(null, body);
     const text = decodeUtf8(body as Buffer);
-    if (text === null) return done(new ApiError(400, 'invalid_json', 'The request body is not valid UTF-8'), undefined);
+    if (text === null) return done(apiError('invalid_json', { message: 'The request body is not valid UTF-8' }), undefined);
     void parseJson(request, text, done);
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (request, body, done) => {

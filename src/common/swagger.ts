@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { ERROR_CODES } from './error-codes.js';
+import { ERROR_CODES } from './errors.js';
 import { ErrorResponse } from './error-response.dto.js';
 
 const DESCRIPTION = `A local Postgres mirror of a Supabase project's users.

@@ -1,11 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { ApiError } from './api-error.js';
+import { type FieldProblem, validationFailed } from './errors.js';
 import { UNSTORABLE_TEXT, unstorableTextAt } from './storable-text.js';
-
-export interface FieldProblem {
-  field: string;
-  problems: string[];
-}
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((error) => {
@@ -24,9 +19,7 @@ class StorableValidationPipe extends ValidationPipe {
     if (metadata.type !== 'custom') {
       const field = unstorableTextAt(value);
       if (field !== null) {
-        throw new ApiError(400, 'validation_failed', 'The request is not valid', [
-          { field: field || metadata.data || metadata.type, problems: [UNSTORABLE_TEXT] },
-        ]);
+        throw validationFailed([{ field: field || metadata.data || metadata.type, problems: [UNSTORABLE_TEXT] }]);
       }
     }
     return super.transform(value, metadata);
@@ -39,6 +32,6 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => new ApiError(400, 'validation_failed', 'The request is not valid', flatten(errors)),
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 }

@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, PrismaHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
-import { ApiError } from '../common/api-error.js';
+import { apiError } from '../common/errors.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 
@@ -27,7 +27,7 @@ export class HealthController {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       // Terminus' answer carries the driver's own error text: the body says only what is down.
-      throw new ApiError(503, 'unhealthy', 'Postgres does not answer', { database: { status: 'down' } });
+      throw apiError('unhealthy', { details: { database: { status: 'down' } } });
     }
   }
 }

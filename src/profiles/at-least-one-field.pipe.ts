@@ -1,6 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { ApiError } from '../common/api-error.js';
-import type { FieldProblem } from '../common/validation.pipe.js';
+import { type FieldProblem, validationFailed } from '../common/errors.js';
 
 /**
  * Refuses a body that sets none of its fields (a PATCH with nothing to change), with the same
@@ -14,6 +13,6 @@ export class AtLeastOneFieldPipe implements PipeTransform<object, object> {
     const record = value as Record<string, unknown>;
     if (this.fields.some((field) => record[field] !== undefined)) return value;
     const details: FieldProblem[] = [{ field: 'body', problems: [`at least one of ${this.fields.join(', ')} is required`] }];
-    throw new ApiError(400, 'validation_failed', 'The request is not valid', details);
+    throw validationFailed(details);
   }
 }

@@ -69,8 +69,8 @@ export class ProfileMetadataService implements OnModuleInit {
         return;
       }
       const result = await this.supabase.updateUserMetadata(userId, { ...metadata });
-      if (result.kind === 'unavailable') throw new Error(`Supabase did not take the profile metadata (${result.reason})`);
-      if (result.kind === 'not_found') this.logger.log({ userId }, 'profile metadata not pushed: Supabase has no such user');
+      if (result.kind !== 'ok') throw new Error(`Supabase did not take the profile metadata (${result.reason})`);
+      if (!result.value) this.logger.log({ userId }, 'profile metadata not pushed: Supabase has no such user');
     });
   }
 }

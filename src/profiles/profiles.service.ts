@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/api-error.js';
+import { type ApiError, apiError } from '../common/errors.js';
 import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
 import type { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';
 import type { ProfileResponse } from './dto/profile.dto.js';
@@ -91,7 +91,7 @@ const COMPLETE_ONBOARDING = `
 const PUSHED_FIELDS: ReadonlySet<keyof UpdateProfileRequest> = new Set(['displayName', 'industry', 'jobTitle', 'emailConsent']);
 
 function profileNotFound(): ApiError {
-  return new ApiError(404, 'profile_not_found', 'This user has no profile yet: call POST /auth/users/sync first');
+  return apiError('profile_not_found');
 }
 
 @Injectable()

@@ -1,11 +1,14 @@
 import { isAuthApiError, isAuthError } from '@supabase/supabase-js';
-import { ApiError, rateLimited } from '../common/api-error.js';
+import { type ApiError, apiError, supabaseUnavailable } from '../common/errors.js';
 
 /** The outcome of a call to Supabase Auth: done, refused with a status and code, or not reachable. */
 export type RemoteResult<T> =
   | { kind: 'ok'; value: T }
   | { kind: 'refused'; status: number; code: string | null; message: string; reasons?: string[] }
   | { kind: 'unavailable'; reason: string };
+
+/** A read of Supabase's: done, or not now (no refusal of a read is one a caller could act on). */
+export type RemoteRead<T> = Exclude<RemoteResult<T>, { kind: 'refused' }>;
 
 /** Turns a supabase-js error into a RemoteResult; 5xx and network errors are "unavailable". */
 export function remoteFailure(error: unknown): Exclude<RemoteResult<never>, { kind: 'ok' }> {
@@ -37,11 +40,6 @@ export function remoteFailure(error: unknown): Exclude<RemoteResult<never>, { ki
   };
 }
 
-/** 503 `supabase_unavailable`: Supabase Auth could not be reached or answered 5xx. */
-export function supabaseUnavailable(): ApiError {
-  return new ApiError(503, 'supabase_unavailable', 'Supabase Auth could not be reached; try again shortly');
-}
-
 /**
  * Supabase gives no hint of when to come back from a 429 (GoTrue's limiter sends no Retry-After);
  * its default token bucket refills one request every 2 s (internal/api/apilimiter/apilimiter.go).
@@ -55,6 +53,9 @@ const SUPABASE_RETRY_AFTER_SECONDS = 5;
 export function remoteError(result: Exclude<RemoteResult<unknown>, { kind: 'ok' }>, refusal: ApiError): ApiError {
   if (result.kind === 'unavailable') return supabaseUnavailable();
   if (result.status === 429)
-    return rateLimited(SUPABASE_RETRY_AFTER_SECONDS, 'Supabase Auth is rate-limiting these requests; try again shortly');
+    return apiError('rate_limited', {
+      message: 'Supabase Auth is rate-limiting these requests; try again shortly',
+      retryAfterSeconds: SUPABASE_RETRY_AFTER_SECONDS,
+    });
   return refusal;
 }

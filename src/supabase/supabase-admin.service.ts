@@ -2,14 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createClient, isAuthApiError } from '@supabase/supabase-js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { remoteFailure, type RemoteResult } from './remote-result.js';
+import { remoteFailure, type RemoteRead, type RemoteResult } from './remote-result.js';
 import type { SupabaseUser } from './supabase-user.js';
 
-export type UserLookup = { kind: 'found'; user: SupabaseUser } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
+export interface UserPage {
+  users: SupabaseUser[];
+  /** X-Total-Count; null when Supabase sent none. */
+  total: number | null;
+}
 
-export type MetadataUpdate = { kind: 'updated' } | { kind: 'not_found' } | { kind: 'unavailable'; reason: string };
-
-export type UserPage = { kind: 'page'; users: SupabaseUser[]; total: number | null } | { kind: 'unavailable'; reason: string };
+type Unavailable = Extract<RemoteRead<never>, { kind: 'unavailable' }>;
 
 /** The Supabase admin API, through supabase-js with the service-role key (server side only). */
 @Injectable()
@@ -27,34 +29,31 @@ export class SupabaseAdminService {
     });
   }
 
-  /** The authoritative user, or why it could not be had. Never throws. */
-  async getUserById(id: string): Promise<UserLookup> {
+  /** The authoritative user; `null` when Supabase has no such user, `unavailable` for any other failure. Never throws. */
+  async getUserById(id: string): Promise<RemoteRead<SupabaseUser | null>> {
     try {
       const { data, error } = await this.client.auth.admin.getUserById(id);
-      if (!error) return { kind: 'found', user: data.user };
-      if (isAuthApiError(error) && error.status === 404) return { kind: 'not_found' };
-      this.logger.warn({ status: error.status, code: error.code }, 'Supabase admin API refused getUserById');
-      return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+      if (!error) return { kind: 'ok', value: data.user };
+      if (isAuthApiError(error) && error.status === 404) return { kind: 'ok', value: null };
+      return this.unavailable('getUserById', error);
     } catch (error) {
-      this.logger.warn({ reason: (error as Error).message }, 'Supabase admin API unreachable');
-      return { kind: 'unavailable', reason: 'unreachable' };
+      return this.unreachable(error);
     }
   }
 
   /**
    * Merges `metadata` into the user's `user_metadata`: Supabase replaces the top-level keys given
-   * and keeps the others (a key set to null is removed). Never throws.
+   * and keeps the others (a key set to null is removed). `false` when Supabase has no such user.
+   * Never throws.
    */
-  async updateUserMetadata(id: string, metadata: Record<string, unknown>): Promise<MetadataUpdate> {
+  async updateUserMetadata(id: string, metadata: Record<string, unknown>): Promise<RemoteRead<boolean>> {
     try {
       const { error } = await this.client.auth.admin.updateUserById(id, { user_metadata: metadata });
-      if (!error) return { kind: 'updated' };
-      if (isAuthApiError(error) && error.status === 404) return { kind: 'not_found' };
-      this.logger.warn({ status: error.status, code: error.code }, 'Supabase admin API refused updateUserById');
-      return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+      if (!error) return { kind: 'ok', value: true };
+      if (isAuthApiError(error) && error.status === 404) return { kind: 'ok', value: false };
+      return this.unavailable('updateUserById', error);
     } catch (error) {
-      this.logger.warn({ reason: (error as Error).message }, 'Supabase admin API unreachable');
-      return { kind: 'unavailable', reason: 'unreachable' };
+      return this.unreachable(error);
     }
   }
 
@@ -64,18 +63,14 @@ export class SupabaseAdminService {
    * itself (keep going while a page is full): supabase-js's `nextPage` is truncated to one digit
    * for pages ≥ 10 (reference/supabase-auth.md §3.7). Never throws.
    */
-  async listUsers(page: number, perPage: number): Promise<UserPage> {
+  async listUsers(page: number, perPage: number): Promise<RemoteRead<UserPage>> {
     try {
       const { data, error } = await this.client.auth.admin.listUsers({ page, perPage });
-      if (!error) {
-        const total = (data as { total?: number }).total;
-        return { kind: 'page', users: data.users, total: typeof total === 'number' && total > 0 ? total : null };
-      }
-      this.logger.warn({ status: error.status, code: error.code, page }, 'Supabase admin API refused listUsers');
-      return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+      if (error) return this.unavailable('listUsers', error, page);
+      const total = (data as { total?: number }).total;
+      return { kind: 'ok', value: { users: data.users, total: typeof total === 'number' && total > 0 ? total : null } };
     } catch (error) {
-      this.logger.warn({ reason: (error as Error).message, page }, 'Supabase admin API unreachable');
-      return { kind: 'unavailable', reason: 'unreachable' };
+      return this.unreachable(error, page);
     }
   }
 
@@ -112,5 +107,16 @@ export class SupabaseAdminService {
     } catch (error) {
       return remoteFailure(error);
     }
+  }
+
+  /** Any error of a read but a missing user is "not now". */
+  private unavailable(call: string, error: { status?: number; code?: string }, page?: number): Unavailable {
+    this.logger.warn({ status: error.status, code: error.code, page }, `Supabase admin API refused ${call}`);
+    return { kind: 'unavailable', reason: error.code ?? `status ${error.status ?? 'unknown'}` };
+  }
+
+  private unreachable(error: unknown, page?: number): Unavailable {
+    this.logger.warn({ reason: (error as Error).message, page }, 'Supabase admin API unreachable');
+    return { kind: 'unavailable', reason: 'unreachable' };
   }
 }

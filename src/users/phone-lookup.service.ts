@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiError } from '../common/api-error.js';
+import { apiError } from '../common/errors.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import type { PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import { toStoredPhone } from './phone-number.js';
@@ -26,7 +26,7 @@ export class PhoneLookupService {
     await this.limits.take(this.limits.lookupsBy(callerId), this.limits.lookupsFrom(clientIp));
     const phone = toStoredPhone(raw);
     const holder = phone === null ? null : await this.users.findLiveByPhone(phone);
-    if (!holder) throw new ApiError(404, 'user_not_found', 'No user has this phone number');
+    if (!holder) throw apiError('user_not_found', { message: 'No user has this phone number' });
     return { id: holder.id, displayName: holder.display_name };
   }
 }

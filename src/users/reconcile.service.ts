@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
-import { SupabaseAdminService, type UserPage } from '../supabase/supabase-admin.service.js';
+import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
@@ -205,7 +205,7 @@ export class ReconcileService implements OnModuleInit {
    */
   private async fetchAndRead(page: number, perPage: number, options: ReconcileOptions): Promise<ReadResult> {
     const result = await this.fetchPage(page, perPage, options);
-    return result.kind === 'page' ? { ...result, users: readPage(result.users) } : result;
+    return result.kind === 'ok' ? { kind: 'page', users: readPage(result.value.users), total: result.value.total } : result;
   }
 
   /** One page, retried with back-off. Never throws. */
@@ -214,7 +214,7 @@ export class ReconcileService implements OnModuleInit {
     let delay = options.retryBackoffMs ?? 500;
     for (let attempt = 1; ; attempt++) {
       const result = await this.supabase.listUsers(page, perPage);
-      if (result.kind === 'page' || attempt >= attempts) return result;
+      if (result.kind === 'ok' || attempt >= attempts) return result;
       this.logger.warn({ page, attempt, reason: result.reason }, 'listUsers failed; retrying');
       await sleep(delay);
       delay *= 2;
@@ -336,16 +336,16 @@ export class ReconcileService implements OnModuleInit {
   private async confirmCandidate(id: string, state: RunState): Promise<void> {
     const summary = state.summary;
     const lookup = await this.supabase.getUserById(id);
-    if (lookup.kind === 'unavailable') {
+    if (lookup.kind !== 'ok') {
       count(summary, 'failed');
       return;
     }
-    if (lookup.kind === 'not_found') {
+    if (!lookup.value) {
       if (summary.dryRun) count(summary, 'deleted');
       else count(summary, (await this.users.deleteUser(id, { source: 'reconcile' })).deleted ? 'deleted' : 'unchanged');
       return;
     }
-    await this.applyRead(readPage([lookup.user]), state);
+    await this.applyRead(readPage([lookup.value]), state);
   }
 
   private progress(state: RunState, phase: ReconcileProgress['phase']): void {
@@ -368,7 +368,7 @@ interface ReadPage {
   unusable: Array<{ userId: string | null; reason: string }>;
 }
 
-type ReadResult = Exclude<UserPage, { kind: 'page' }> | (Omit<Extract<UserPage, { kind: 'page' }>, 'users'> & { users: ReadPage });
+type ReadResult = { kind: 'unavailable'; reason: string } | { kind: 'page'; users: ReadPage; total: number | null };
 
 /** Checks and normalises every listed user (snapshotFromSupabase); the last of an id listed twice wins. */
 function readPage(listed: readonly SupabaseUser[]): ReadPage {

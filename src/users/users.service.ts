@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/api-error.js';
+import { type ApiError, apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
@@ -185,7 +185,7 @@ export class UsersService implements OnModuleInit {
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */
   async getMe(id: string): Promise<{ user: UserResponse; profile: ProfileResponse | null }> {
     const found = await this.users.findWithProfile(id);
-    if (!found) throw new ApiError(404, 'user_not_found', 'This user is not mirrored yet: call POST /auth/users/sync first');
+    if (!found) throw apiError('user_not_found');
     if (found.user.deleted_at) throw userDeleted();
     return {
       user: toUserResponse(found.user),
@@ -203,5 +203,5 @@ function outcomeOf(row: UpsertedRow | undefined): ApplyOutcome {
 }
 
 export function userDeleted(): ApiError {
-  return new ApiError(401, 'user_deleted', 'This user has been deleted');
+  return apiError('user_deleted');
 }

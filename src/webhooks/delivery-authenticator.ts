@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { ApiError } from '../common/api-error.js';
+import { type ApiError, apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 
@@ -24,7 +24,7 @@ function sha256(value: string | Buffer): Buffer {
 }
 
 function invalidSignature(message: string): ApiError {
-  return new ApiError(401, 'invalid_signature', message);
+  return apiError('invalid_signature', { message });
 }
 
 const MAX_ID_LENGTH = 200;

@@ -1,4 +1,4 @@
-import { ApiError } from '../common/api-error.js';
+import { type ApiError, apiError } from '../common/errors.js';
 import { decodeUtf8 } from '../common/http-edges.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { InvalidSnapshotError, isTimestamp, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
@@ -13,7 +13,7 @@ export type DeliveryAction =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalidPayload(message: string): ApiError {
-  return new ApiError(400, 'invalid_payload', message);
+  return apiError('invalid_payload', { message });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ArgumentMetadata } from '@nestjs/common';
-import { ApiError } from '../../common/api-error.js';
+import { ApiError } from '../../common/errors.js';
 import { createValidationPipe } from '../../common/validation.pipe.js';
 import { AtLeastOneFieldPipe } from '../at-least-one-field.pipe.js';
 import { CompleteOnboardingRequest } from './complete-onboarding.dto.js';

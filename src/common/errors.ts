@@ -1,3 +1,5 @@
+import { HttpException } from '@nestjs/common';
+
 /**
  * Every error code the API answers with, its status and a typical message: what Swagger shows
  * as each status's examples (ApiErrors), so a client sees the codes it must handle.
@@ -9,6 +11,7 @@ export const ERROR_CODES = {
     details: [{ field: 'email', problems: ['email must be a valid email address'] }],
   },
   invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  logout_failed: { status: 400, message: 'Supabase refused the logout' },
   invalid_payload: { status: 400, message: 'The delivery is not a Supabase user event: user.id is not a user id' },
   invalid_token: { status: 401, message: 'The access token is invalid, expired or not a user token' },
   user_deleted: { status: 401, message: 'This user has been deleted' },
@@ -24,11 +27,6 @@ export const ERROR_CODES = {
   email_exists: { status: 409, message: 'A user with this email address already exists' },
   phone_exists: { status: 409, message: 'A user with this phone number already exists' },
   signup_in_progress: { status: 409, message: 'A signup with this Idempotency-Key is in progress' },
-  signup_failed_replay: {
-    status: 409,
-    code: 'signup_failed',
-    message: 'The signup with this Idempotency-Key failed and was undone; use a new key',
-  },
   user_deleted_since: { status: 410, code: 'user_deleted', message: 'The user this signup made has been deleted since' },
   weak_password: {
     status: 422,
@@ -39,7 +37,10 @@ export const ERROR_CODES = {
   password_check_unavailable: { status: 422, message: 'This account has no email or phone to check a password against' },
   rate_limited: { status: 429, message: 'Too many requests; try again in 12 s' },
   supabase_unavailable: { status: 503, message: 'Supabase Auth could not be reached; try again shortly' },
-  signup_failed: { status: 503, message: 'The signup could not be completed and was undone; try again shortly.' },
+  signup_failed: {
+    status: 503,
+    message: 'The signup could not be completed and was undone; try again shortly (with a new Idempotency-Key if you sent one)',
+  },
   database_unavailable: { status: 503, message: 'The database is not reachable; try again shortly' },
   unhealthy: { status: 503, message: 'Postgres does not answer', details: { database: { status: 'down' } } },
 } as const satisfies Record<string, { status: number; message: string; code?: string; details?: unknown }>;
@@ -50,4 +51,47 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export function codeOf(entry: ErrorCode): string {
   const found = ERROR_CODES[entry] as { code?: string };
   return found.code ?? entry;
+}
+
+/**
+ * An error with a stable machine-readable `code` (snake_case) and a message for people.
+ * The global filter turns it into the one error shape (`{ statusCode, code, message, details?, requestId }`).
+ */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    /** Sent as the Retry-After header (429, 503). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message, status);
+  }
+}
+
+/** The error of a catalog entry: its status and code, its message unless another is given. */
+export function apiError(entry: ErrorCode, overrides: { message?: string; details?: unknown; retryAfterSeconds?: number } = {}): ApiError {
+  const { status, message } = ERROR_CODES[entry];
+  return new ApiError(status, codeOf(entry), overrides.message ?? message, overrides.details, overrides.retryAfterSeconds);
+}
+
+export interface FieldProblem {
+  field: string;
+  problems: string[];
+}
+
+/** 400 `validation_failed` naming each field and what is wrong with it. */
+export function validationFailed(details: FieldProblem[]): ApiError {
+  return apiError('validation_failed', { details });
+}
+
+/** 503 `supabase_unavailable`: Supabase Auth could not be reached or answered 5xx. */
+export function supabaseUnavailable(message?: string): ApiError {
+  return apiError('supabase_unavailable', { message });
+}
+
+/** 429 `rate_limited`, with how long to wait. */
+export function rateLimited(retryAfterSeconds: number): ApiError {
+  return apiError('rate_limited', { message: `Too many requests; try again in ${retryAfterSeconds} s`, retryAfterSeconds });
 }

@@ -37,11 +37,20 @@ function unprefixProfile(row: PrefixedProfile): ProfileRow {
   };
 }
 
-const FIND_WITH_PROFILE = prepared(
+/** The `GET /users/me` read: the user's row (tombstone included) with the profile's columns prefixed `p_`. */
+export const FIND_WITH_PROFILE = prepared(
   'mirror_find_with_profile',
   `SELECT ${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}
    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1::uuid`,
 );
+
+/** A row of FIND_WITH_PROFILE. */
+export type UserWithProfileRow = MirrorUserRow & PrefixedProfile;
+
+/** A FIND_WITH_PROFILE row as the user and their profile (null when the user has none yet). */
+export function splitUserWithProfile(row: UserWithProfileRow): { user: MirrorUserRow; profile: ProfileRow | null } {
+  return { user: row, profile: row.p_updated_at === null ? null : unprefixProfile(row) };
+}
 
 /** A live user found by phone: what a lookup may tell another user, and nothing more. */
 export interface PhoneHolder {
@@ -226,10 +235,8 @@ export class UsersRepository {
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */
   async findWithProfile(id: string): Promise<{ user: MirrorUserRow; profile: ProfileRow | null } | null> {
-    const rows = await this.prisma.sql.query<MirrorUserRow & PrefixedProfile>(FIND_WITH_PROFILE, [id]);
-    const row = rows[0];
-    if (!row) return null;
-    return { user: row, profile: row.p_updated_at === null ? null : unprefixProfile(row) };
+    const rows = await this.prisma.sql.query<UserWithProfileRow>(FIND_WITH_PROFILE, [id]);
+    return rows[0] ? splitUserWithProfile(rows[0]) : null;
   }
 
   /**

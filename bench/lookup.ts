@@ -20,8 +20,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { cpuSnapshot, type CpuRoles } from './cpu.js';
 import { summarise, type Measurement } from './measure.js';
-import { BENCH_DIST, spawnNode } from './processes.js';
-import { waitForLine } from './reconcile.js';
+import { BENCH_DIST, spawnNode, waitForLine } from './processes.js';
 import type { BenchUser } from './users.js';
 
 export interface LookupOptions {

@@ -106,4 +106,33 @@ export async function waitForOk(url: string, child: Child, timeoutMs = 30_000): 
   throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms (${last}):\n${child.output()}`);
 }
 
+/** Waits for `child` to print a line matching `pattern` on stdout (a "ready" line); fails if it exits first. */
+export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = pattern.exec(seen);
+      if (match) finish(null, match[0]);
+    };
+    const onExit = () =>
+      finish(
+        new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`),
+      );
+    const finish = (error: Error | null, line?: string) => {
+      clearTimeout(timer);
+      child.process.stdout!.off('data', onData);
+      child.process.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(line!);
+    };
+    child.process.stdout!.on('data', onData);
+    child.process.once('exit', onExit);
+  });
+}
+
 export { freePort } from '../dev/postgres.js';

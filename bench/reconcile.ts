@@ -21,13 +21,14 @@
 // more against a second stand-in that answers every listUsers request BENCH_RECONCILE_LATENCY_MS
 // late (default 20 ms), as a real project does across a network: there a page costs a round trip,
 // which paging alone waits for page after page.
-import { createClient } from '@supabase/supabase-js';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import pg from 'pg';
-import { cpuSnapshot, type CpuRoles } from './cpu.js';
-import type { ExitStats } from './exit-stats.js';
-import { BENCH_DIST, freePort, spawnNode, type Child } from './processes.js';
+//
+// Here: the rounds and the result; (a) and the pre-filled stand-in are in reconcile-paging.ts,
+// (b1) and (b2), runs of the CLI, in reconcile-cli.ts.
+import { existsSync } from 'node:fs';
+import type { CpuRoles } from './cpu.js';
+import { freePort, type Child } from './processes.js';
+import { checkRun, liveUsers, reconcileCli, runCli, type ReconcileRun } from './reconcile-cli.js';
+import { pagingPasses, startPrefilledAuth, type PagingPass } from './reconcile-paging.js';
 
 export interface ReconcileOptions {
   root: string;
@@ -48,37 +49,6 @@ export interface ReconcileOptions {
   log: (message: string) => void;
   /** Vacuums the mirror databases at `written` and waits for Postgres to be idle (see settle.ts): before each measured pass and run. */
   settle: (written?: readonly string[]) => Promise<void>;
-}
-
-export interface ReconcileRun {
-  /** The CLI's JSON summary (null when it printed none). */
-  summary: ReconcileSummaryJson | null;
-  exitCode: number | null;
-  /** The run itself, from the summary (no process start-up). */
-  durationMs: number;
-  /** Spawn to exit, Node and Nest start-up included. */
-  wallMs: number;
-  peakRssMb: number | null;
-  /** Where the peak came from: exit-stats (VmHWM at exit) or polling (VmRSS every 50 ms). */
-  peakRssSource: 'VmHWM at exit' | 'VmRSS polling' | 'none';
-  usersPerSecond: number;
-  /** CPU time during the run, ms: the reconcile process, the auth stand-in, Postgres. */
-  cpuMs: { reconcile: number | null; auth: number; postgres: number };
-}
-
-export interface ReconcileSummaryJson {
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  failed: number;
-  pages: number;
-  seen: number;
-  durationMs: number;
-  dryRun: boolean;
-  complete?: boolean;
-  keptDeleted?: number;
-  error?: string | null;
 }
 
 export interface ReconcileResult {
@@ -114,10 +84,6 @@ export interface ReconcileResult {
 }
 
 export type ReconcileOutcome = ReconcileResult | { skipped: string };
-
-export function reconcileCli(root: string): string {
-  return join(root, 'dist', 'src', 'cli', 'reconcile.js');
-}
 
 export async function measureReconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
   const cli = reconcileCli(options.root);
@@ -191,39 +157,10 @@ async function measureAgainst(
   authUrl: string,
   { rounds: roundCount, label, name, problems }: { rounds: number; label: string; name: string; problems: string[] },
 ) {
-  const supabase = createClient(authUrl, options.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  });
-  const listPage = async (page: number) => {
-    const { data, error } = await supabase.auth.admin.listUsers({ page, perPage: options.perPage });
-    if (error) throw new Error(`listUsers page ${page} failed: ${error.message}`);
-    return data.users.length;
-  };
-  for (let page = 1; page <= 10; page++) await listPage(page); // warm-up
-  const pagingCpu: CpuRoles = { loadgen: () => [process.pid], auth: () => [auth.process.pid!] };
-  const pagingPass = async () => {
-    const cpuBefore = cpuSnapshot(pagingCpu);
-    const passStarted = performance.now();
-    let pages = 0;
-    let seen = 0;
-    for (let page = 1; ; page++) {
-      const count = await listPage(page);
-      pages++;
-      seen += count;
-      if (count < options.perPage) break;
-    }
-    const ms = performance.now() - passStarted;
-    const cpuAfter = cpuSnapshot(pagingCpu);
-    return {
-      ms,
-      pages,
-      seen,
-      cpuMs: { loadgen: Math.round(cpuAfter.loadgen - cpuBefore.loadgen), auth: Math.round(cpuAfter.auth - cpuBefore.auth) },
-    };
-  };
+  const pagingPass = await pagingPasses(auth, authUrl, options.serviceRoleKey, options.perPage);
 
   const cpuRoles: CpuRoles = { auth: () => [auth.process.pid!], postgres: options.postgresPids };
-  const passes: Array<Awaited<ReturnType<typeof pagingPass>>> = [];
+  const passes: PagingPass[] = [];
   const rounds: Array<{ first: ReconcileRun; second: ReconcileRun }> = [];
   const mirrorRows: number[] = [];
   // The mirror the round before wrote: vacuumed before the next run, not by autovacuum during it.
@@ -282,165 +219,4 @@ async function measureAgainst(
     })),
     mirrorRows,
   };
-}
-
-async function liveUsers(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ live: string }>('SELECT count(*) AS live FROM users WHERE deleted_at IS NULL');
-    return Number(rows[0].live);
-  } finally {
-    await client.end();
-  }
-}
-
-function checkRun(label: string, run: ReconcileRun, expected: Partial<ReconcileSummaryJson>, users: number, problems: string[]): void {
-  if (run.exitCode !== 0) problems.push(`${label}: the reconcile CLI exited with ${run.exitCode}`);
-  const summary = run.summary;
-  if (!summary) {
-    problems.push(`${label}: no JSON summary on stdout`);
-    return;
-  }
-  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0, ...expected };
-  for (const [key, value] of Object.entries(counts)) {
-    const actual = summary[key as keyof ReconcileSummaryJson];
-    if (actual !== value) problems.push(`${label}: ${key} = ${String(actual)}, expected ${value}`);
-  }
-  if (summary.seen !== users) problems.push(`${label}: seen = ${summary.seen}, expected ${users}`);
-  if (summary.complete === false) problems.push(`${label}: incomplete run (${summary.error ?? 'no reason given'})`);
-}
-
-/** Starts auth-with-users.js on `port` and waits for its "ready" line (bulk insertion done). */
-async function startPrefilledAuth(
-  options: ReconcileOptions,
-  port: number,
-  listDelayMs: number,
-): Promise<{ auth: Child; url: string; insertMs: number }> {
-  const auth = spawnNode('auth stand-in (pre-filled)', join(BENCH_DIST, 'auth-with-users.js'), {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BENCH_AUTH_USERS: String(options.users),
-    BENCH_AUTH_LIST_DELAY_MS: String(listDelayMs),
-  });
-  const line = await waitForLine(auth, /^\{"ready":true.*\}$/m, 120_000);
-  const ready = JSON.parse(line) as { url: string; users: number; insertMs: number };
-  if (ready.users !== options.users) throw new Error(`the auth stand-in holds ${ready.users} users, expected ${options.users}`);
-  options.log(`auth stand-in ready at ${ready.url}: ${ready.users} users inserted in ${ready.insertMs} ms`);
-  return { auth, url: ready.url, insertMs: ready.insertMs };
-}
-
-export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => finish(new Error(`${child.name} printed no ready line within ${timeoutMs} ms:\n${child.output()}`)),
-      timeoutMs,
-    );
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = pattern.exec(seen);
-      if (match) finish(null, match[0]);
-    };
-    const onExit = () =>
-      finish(
-        new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`),
-      );
-    const finish = (error: Error | null, line?: string) => {
-      clearTimeout(timer);
-      child.process.stdout!.off('data', onData);
-      child.process.off('exit', onExit);
-      if (error) reject(error);
-      else resolve(line!);
-    };
-    child.process.stdout!.on('data', onData);
-    child.process.once('exit', onExit);
-  });
-}
-
-/** One `reconcile --json` child process, to completion (10 minutes at most). */
-async function runCli(
-  options: ReconcileOptions,
-  cli: string,
-  env: Record<string, string>,
-  cpuRoles: CpuRoles,
-  label: string,
-): Promise<ReconcileRun> {
-  const statsFile = join(options.tempDir, `reconcile-${label}-exit-stats.json`);
-  rmSync(statsFile, { force: true });
-  const cpuBefore = cpuSnapshot(cpuRoles);
-  const started = performance.now();
-  const child = spawnNode(
-    `reconcile CLI (${label})`,
-    cli,
-    { ...env, BENCH_EXIT_STATS_FILE: statsFile },
-    ['--import', join(BENCH_DIST, 'exit-stats.js')],
-    false,
-    ['--json', '--per-page', String(options.perPage)],
-  );
-  let stdout = '';
-  child.process.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  let polledPeakKb = 0;
-  const pid = child.process.pid!;
-  const poll = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = /^VmHWM:\s+(\d+) kB/m.exec(status) ?? /^VmRSS:\s+(\d+) kB/m.exec(status);
-      if (rss) polledPeakKb = Math.max(polledPeakKb, Number(rss[1]));
-    } catch {
-      // exited
-    }
-  }, 50);
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`reconcile CLI (${label}) still running after 10 minutes:\n${child.output()}`)),
-      600_000,
-    );
-    // 'close': exited and its stdout read to the end.
-    child.process.once('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  }).finally(() => clearInterval(poll));
-  const wallMs = performance.now() - started;
-  const cpuAfter = cpuSnapshot(cpuRoles);
-  await child.stop();
-
-  const summary = lastJsonLine(stdout);
-  if (!summary) options.log(`reconcile CLI (${label}) printed no JSON summary; its output:\n${child.output()}`);
-  let stats: ExitStats | null = null;
-  try {
-    stats = JSON.parse(readFileSync(statsFile, 'utf8')) as ExitStats;
-  } catch {
-    // not written: polling only
-  }
-  const peakKb = stats ? (stats.vmHwmKb ?? stats.maxRssKb) : polledPeakKb || null;
-  const durationMs = summary?.durationMs ?? Math.round(wallMs);
-  return {
-    summary,
-    exitCode,
-    durationMs,
-    wallMs: Math.round(wallMs),
-    peakRssMb: peakKb === null ? null : Math.round(peakKb / 1024),
-    peakRssSource: stats ? 'VmHWM at exit' : polledPeakKb ? 'VmRSS polling' : 'none',
-    usersPerSecond: Math.round((summary?.seen ?? 0) / (durationMs / 1000)),
-    cpuMs: {
-      reconcile: stats ? stats.userCpuMs + stats.systemCpuMs : null,
-      auth: Math.round(cpuAfter.auth - cpuBefore.auth),
-      postgres: Math.round(cpuAfter.postgres - cpuBefore.postgres),
-    },
-  };
-}
-
-function lastJsonLine(text: string): ReconcileSummaryJson | null {
-  const lines = text.trim().split('\n').reverse();
-  for (const line of lines) {
-    try {
-      const parsed = JSON.parse(line) as unknown;
-      if (parsed && typeof parsed === 'object' && 'durationMs' in parsed) return parsed as ReconcileSummaryJson;
-    } catch {
-      // not JSON
-    }
-  }
-  return null;
 }

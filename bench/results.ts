@@ -1,0 +1,19 @@
+// What the sections found, filled in as they run; the report reads it (report/).
+import type { DeletionResult } from './deletion.js';
+import type { DeliveriesResult } from './deliveries.js';
+import type { LookupResult } from './lookup.js';
+import type { Measurement } from './measure.js';
+import type { ReconcileOutcome } from './reconcile.js';
+
+export interface Results {
+  measurements: Partial<Record<'apiMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries' | 'apiLookup' | 'apiSignup', Measurement>>;
+  deliveries: Omit<DeliveriesResult, 'measurement'> | null;
+  deletion: DeletionResult | null;
+  reconcile: ReconcileOutcome | null;
+  lookup: Omit<LookupResult, 'measurement'> | null;
+  signup: { non201: number } | null;
+}
+
+export function emptyResults(): Results {
+  return { measurements: {}, deliveries: null, deletion: null, reconcile: null, lookup: null, signup: null };
+}

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { loggerOptions } from './common/logging.js';
@@ -30,6 +31,7 @@ export class AppModule {
         RateLimitsModule,
         SupabaseModule,
         AuthModule,
+        AccountsModule,
         UsersModule,
         ProfilesModule,
         StorageModule,

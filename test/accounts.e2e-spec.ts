@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { SignupRecoveryService } from '../src/auth/signup-recovery.service.js';
-import { SignupSagaService } from '../src/auth/signup-saga.service.js';
+import { SignupRecoveryService } from '../src/accounts/signup/signup-recovery.service.js';
+import { SignupSagaService } from '../src/accounts/signup/signup-saga.service.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /** Recovery takes sagas due within this, so a test need not wait for their request's lease to end. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../dev/postgres.js';
-import { SignupRecoveryService } from '../src/auth/signup-recovery.service.js';
+import { SignupRecoveryService } from '../src/accounts/signup/signup-recovery.service.js';
 import { compileInto, root, stackEnv } from './support/compiled.js';
 import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';

@@ -3,8 +3,8 @@
 // what cannot be completed and was never used, and drains a backlog in seconds.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { SignupRecoveryService } from '../src/auth/signup-recovery.service.js';
-import { SignupSagaService } from '../src/auth/signup-saga.service.js';
+import { SignupRecoveryService } from '../src/accounts/signup/signup-recovery.service.js';
+import { SignupSagaService } from '../src/accounts/signup/signup-saga.service.js';
 import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 

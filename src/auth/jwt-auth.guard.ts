@@ -5,9 +5,9 @@ import { apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
-import { ANONYMOUS_USERS } from './anonymous-users.decorator.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { ANONYMOUS_USERS } from '../common/anonymous-users.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { IS_PUBLIC } from '../common/public.decorator.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { SUPABASE_JWT } from './supabase-jwt.strategy.js';
 

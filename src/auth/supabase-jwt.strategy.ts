@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.js';
+import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
 import { ASYMMETRIC_ALGORITHMS, SigningKeysService } from './signing-keys.service.js';
 
 export const SUPABASE_JWT = 'supabase-jwt';

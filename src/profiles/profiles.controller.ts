@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { AtLeastOneFieldPipe } from './at-least-one-field.pipe.js';
 import { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';

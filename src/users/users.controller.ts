@@ -1,8 +1,8 @@
 import { Controller, Get, Ip, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RefuseAnonymous } from '../auth/anonymous-users.decorator.js';
-import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { RefuseAnonymous } from '../common/anonymous-users.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PhoneLookupQuery, PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import { MeResponse } from './dto/user.dto.js';

@@ -10,7 +10,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DatabaseWebhookBody, SignedEventBody } from './dto/delivery-bodies.dto.js';
 import { DeliveryResponse } from './dto/delivery-response.dto.js';

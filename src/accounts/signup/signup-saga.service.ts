@@ -1,16 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuditService } from '../audit/audit.service.js';
-import { ApiError, apiError, type ErrorCode } from '../common/errors.js';
-import { PrismaService } from '../prisma/prisma.service.js';
-import { ProfilesService } from '../profiles/profiles.service.js';
-import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
-import type { SupabaseUser } from '../supabase/supabase-user.js';
-import { toUserResponse } from '../users/user-mapper.js';
-import { snapshotFromSupabase } from '../users/user-snapshot.js';
-import { isPhoneRace } from '../users/users.repository.js';
-import { UsersService } from '../users/users.service.js';
-import type { SignupResponse } from './dto/auth-responses.dto.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { ApiError, apiError, type ErrorCode } from '../../common/errors.js';
+import { PrismaService } from '../../prisma/prisma.service.js';
+import { ProfilesService } from '../../profiles/profiles.service.js';
+import { SupabaseAdminService } from '../../supabase/supabase-admin.service.js';
+import type { SupabaseUser } from '../../supabase/supabase-user.js';
+import { toUserResponse } from '../../users/user-mapper.js';
+import { snapshotFromSupabase } from '../../users/user-snapshot.js';
+import { isPhoneRace } from '../../users/users.repository.js';
+import { UsersService } from '../../users/users.service.js';
+import type { SignupResponse } from '../dto/auth-responses.dto.js';
 import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
 
 export interface SignupInput {

@@ -3,15 +3,15 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, Api
 import { validationFailed } from '../common/errors.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { BearerToken, IdempotencyKeyHeader } from '../common/request-headers.decorator.js';
-import { AllowAnonymous } from './anonymous-users.decorator.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
-import { CurrentUser } from './current-user.decorator.js';
+import { AllowAnonymous } from '../common/anonymous-users.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { LoginRequest, LogoutRequest, RefreshRequest, SignupRequest } from './dto/auth-requests.dto.js';
 import { LoginResponse, RefreshResponse, SignupResponse } from './dto/auth-responses.dto.js';
 import { SyncUserResponse } from './dto/sync-user-response.dto.js';
-import { Public } from './public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { SessionsService } from './sessions.service.js';
-import { SignupService } from './signup.service.js';
+import { SignupService } from './signup/signup.service.js';
 import { UserSyncService } from './user-sync.service.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,200}$/;

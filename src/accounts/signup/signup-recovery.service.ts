@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService } from '../prisma/prisma.service.js';
-import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
-import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { JobQueueService } from '../../jobs/job-queue.service.js';
+import { PrismaService } from '../../prisma/prisma.service.js';
+import { SupabaseAdminService } from '../../supabase/supabase-admin.service.js';
+import type { SupabaseUser } from '../../supabase/supabase-user.js';
 import { PhoneTakenMeanwhile, SignupSagaService } from './signup-saga.service.js';
 import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
 

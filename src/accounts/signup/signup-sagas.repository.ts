@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.js';
+import { PrismaService, type Sql } from '../../prisma/prisma.service.js';
 
 export type SagaState = 'pending' | 'remote_created' | 'completed' | 'compensating' | 'compensated' | 'failed';
 

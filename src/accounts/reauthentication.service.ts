@@ -7,7 +7,7 @@ import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import { remoteError } from '../supabase/remote-result.js';
 import { SupabaseAuthService } from '../supabase/supabase-auth.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.js';
+import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
 
 /** Sign-in methods that prove nothing new: a refreshed token keeps its session's first sign-in. */
 const NOT_A_SIGN_IN = new Set(['token_refresh']);

@@ -4,7 +4,7 @@ import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { toUserResponse } from '../users/user-mapper.js';
 import { InvalidSnapshotError, snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, userDeleted, type ApplyOutcome } from '../users/users.service.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
 
 /**

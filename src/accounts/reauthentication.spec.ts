@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AccessTokenClaims } from './authenticated-user.js';
+import type { AccessTokenClaims } from '../common/authenticated-user.js';
 import { lastSignInMs } from './reauthentication.service.js';
 
 const now = Date.UTC(2026, 10, 30, 12, 0, 0);

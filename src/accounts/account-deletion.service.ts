@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { ReauthenticationService } from './reauthentication.service.js';
 
 export const DELETE_SUPABASE_USER_TASK = 'delete_supabase_user';

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, HttpCode, Ip } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { AccountDeletionService } from './account-deletion.service.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
-import { CurrentUser } from './current-user.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { AccountDeletionRequest } from './dto/auth-requests.dto.js';
 
 @ApiTags('users')

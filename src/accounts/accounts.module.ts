@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { ProfilesModule } from '../profiles/profiles.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AccountDeletionService } from './account-deletion.service.js';
+import { AccountController } from './account.controller.js';
+import { AuthController } from './auth.controller.js';
+import { ReauthenticationService } from './reauthentication.service.js';
+import { SessionsService } from './sessions.service.js';
+import { SignupRecoveryService } from './signup/signup-recovery.service.js';
+import { SignupSagaService } from './signup/signup-saga.service.js';
+import { SignupSagasRepository } from './signup/signup-sagas.repository.js';
+import { SignupService } from './signup/signup.service.js';
+import { UserSyncService } from './user-sync.service.js';
+
+/** What a user does with their account: sync after sign-in, signup, login, refresh, logout, deletion. */
+@Module({
+  imports: [UsersModule, ProfilesModule],
+  controllers: [AuthController, AccountController],
+  providers: [
+    UserSyncService,
+    SignupService,
+    SignupSagasRepository,
+    SignupSagaService,
+    SignupRecoveryService,
+    SessionsService,
+    AccountDeletionService,
+    ReauthenticationService,
+  ],
+})
+export class AccountsModule {}

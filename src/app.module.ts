@@ -12,6 +12,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { RateLimitsModule } from './rate-limits/rate-limits.module.js';
+import { ReconcileModule } from './reconcile/reconcile.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { SupabaseModule } from './supabase/supabase.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         AuthModule,
         AccountsModule,
         UsersModule,
+        ReconcileModule,
         ProfilesModule,
         StorageModule,
         WebhooksModule,

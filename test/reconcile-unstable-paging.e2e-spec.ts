@@ -4,7 +4,7 @@
 // skipped new one is created by a later run, and a repeated one costs nothing (no failure).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ReconcileService } from '../src/users/reconcile.service.js';
+import { ReconcileService } from '../src/reconcile/reconcile.service.js';
 import { snapshotFromSupabase } from '../src/users/user-snapshot.js';
 import { UsersService } from '../src/users/users.service.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { SupabaseAdminService } from '../src/supabase/supabase-admin.service.js';
-import { ReconcileAlreadyRunningError, reconcileCron, type ReconcileSummary } from '../src/users/reconcile-run.js';
-import { ReconcileService } from '../src/users/reconcile.service.js';
+import { ReconcileAlreadyRunningError, reconcileCron, type ReconcileSummary } from '../src/reconcile/reconcile-run.js';
+import { ReconcileService } from '../src/reconcile/reconcile.service.js';
 import { UsersService } from '../src/users/users.service.js';
 import { compileInto, root, stackEnv } from './support/compiled.js';
 import { newWebhookSecret } from './support/deliveries.js';

@@ -7,9 +7,9 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module.js';
 import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
-import { formatSummary, ProgressBar } from '../users/reconcile-progress.js';
-import { ReconcileAlreadyRunningError, type ReconcileSummary } from '../users/reconcile-run.js';
-import { ReconcileService } from '../users/reconcile.service.js';
+import { formatSummary, ProgressBar } from './reconcile-progress.js';
+import { ReconcileAlreadyRunningError, type ReconcileSummary } from '../reconcile/reconcile-run.js';
+import { ReconcileService } from '../reconcile/reconcile.service.js';
 
 const USAGE = 'usage: reconcile [--dry-run] [--per-page N] [--json] [--help]';
 

@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { JobQueueService } from '../jobs/job-queue.service.js';
+import type { Sql } from '../prisma/prisma.service.js';
+
+export const USER_CLEANUP_TASK = 'user_cleanup';
 
 /** Removes what a deleted user left outside the database (stored files, third parties). */
 export interface UserCleaner {
@@ -15,19 +19,34 @@ export interface UserCleaner {
  * every deletion queues one durable job per registered cleaner, in the deletion's transaction.
  */
 @Injectable()
-export class UserCleanerRegistry {
+export class UserCleanerRegistry implements OnModuleInit {
   private readonly cleaners = new Map<string, UserCleaner>();
+
+  constructor(private readonly jobs: JobQueueService) {}
+
+  onModuleInit(): void {
+    this.jobs.register(USER_CLEANUP_TASK, async (payload) => {
+      const { userId, cleaner } = payload as { userId: string; cleaner: string };
+      const found = this.cleaners.get(cleaner);
+      if (!found) throw new Error(`no user cleaner named ${cleaner}`);
+      await found.clean(userId);
+    });
+  }
+
+  /** One durable job per registered cleaner, in the deletion's transaction. */
+  async queueCleanups(tx: Sql, userId: string): Promise<void> {
+    for (const cleaner of this.cleaners.values()) {
+      await this.jobs.add(
+        tx,
+        USER_CLEANUP_TASK,
+        { userId, cleaner: cleaner.name },
+        { jobKey: `cleanup:${cleaner.name}:${userId}`, maxAttempts: cleaner.maxAttempts },
+      );
+    }
+  }
 
   register(cleaner: UserCleaner): void {
     if (this.cleaners.has(cleaner.name)) throw new Error(`a user cleaner named ${cleaner.name} is already registered`);
     this.cleaners.set(cleaner.name, cleaner);
-  }
-
-  all(): UserCleaner[] {
-    return [...this.cleaners.values()];
-  }
-
-  get(name: string): UserCleaner | undefined {
-    return this.cleaners.get(name);
   }
 }

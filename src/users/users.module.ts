@@ -1,24 +1,27 @@
 import { Module } from '@nestjs/common';
 import { DeletedUsersRegistry } from './deleted-users.registry.js';
 import { PhoneLookupService } from './phone-lookup.service.js';
-import { ReconcileRepository } from './reconcile.repository.js';
-import { ReconcileService } from './reconcile.service.js';
+import { TombstonePurgeService } from './tombstone-purge.service.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
+import { UserDeletionsService } from './user-deletions.service.js';
+import { UserVersionsRepository } from './user-versions.repository.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
+/** The mirror of Supabase users; UsersService is its public face (and the only writer of `users`). */
 @Module({
   controllers: [UsersController],
   providers: [
     UsersService,
     UsersRepository,
+    UserVersionsRepository,
+    UserDeletionsService,
+    TombstonePurgeService,
     PhoneLookupService,
     DeletedUsersRegistry,
     UserCleanerRegistry,
-    ReconcileService,
-    ReconcileRepository,
   ],
-  exports: [UsersService, UserCleanerRegistry, ReconcileService],
+  exports: [UsersService, UserCleanerRegistry],
 })
 export class UsersModule {}

@@ -1,25 +1,17 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
+import { Injectable } from '@nestjs/common';
 import { type ApiError, apiError } from '../common/errors.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.js';
-import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import type { Sql } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
 import type { UserResponse } from './dto/user.dto.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
-import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
-import { UserCleanerRegistry } from './user-cleaners.js';
+import { DeletedUsersRegistry } from './deleted-users.registry.js';
+import { TombstonePurgeService } from './tombstone-purge.service.js';
+import { UserDeletionsService, type DeletionOptions, type DeletionSource } from './user-deletions.service.js';
+import { UserVersionsRepository, type VersionComparison } from './user-versions.repository.js';
 import type { ApplyCounts, MirrorUserRow, UpsertedRow, WriteClaim } from './mirror-upsert.sql.js';
 import { UsersRepository } from './users.repository.js';
-
-/** Where a deletion came from, for the audit record. */
-export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
-
-export const USER_CLEANUP_TASK = 'user_cleanup';
-export const PURGE_TOMBSTONES_TASK = 'purge_tombstones';
 
 /** A user whose Supabase phone could not be stored because another live user holds it here. */
 export interface PhoneConflict {
@@ -39,31 +31,14 @@ export type ApplyOutcome =
  * one row per user, only a newer snapshot wins, and a deleted user never comes back.
  */
 @Injectable()
-export class UsersService implements OnModuleInit {
-  private readonly logger = new Logger(UsersService.name);
-
+export class UsersService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
     private readonly users: UsersRepository,
+    private readonly versions: UserVersionsRepository,
     private readonly deletedUsers: DeletedUsersRegistry,
-    private readonly cleaners: UserCleanerRegistry,
-    private readonly jobs: JobQueueService,
-    private readonly audit: AuditService,
+    private readonly deletions: UserDeletionsService,
+    private readonly purge: TombstonePurgeService,
   ) {}
-
-  onModuleInit(): void {
-    this.jobs.register(USER_CLEANUP_TASK, async (payload) => {
-      const { userId, cleaner } = payload as { userId: string; cleaner: string };
-      const found = this.cleaners.get(cleaner);
-      if (!found) throw new Error(`no user cleaner named ${cleaner}`);
-      await found.clean(userId);
-    });
-    this.jobs.register(PURGE_TOMBSTONES_TASK, async () => {
-      await this.purgeTombstones();
-    });
-    this.jobs.scheduleRecurring({ task: PURGE_TOMBSTONES_TASK, cron: '17 * * * *' });
-  }
 
   /**
    * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
@@ -108,49 +83,14 @@ export class UsersService implements OnModuleInit {
     return { status: row.written ? 'created' : 'unchanged', user: row };
   }
 
-  /**
-   * Deletes the user in one transaction (the caller's, when given): a tombstone stays with the id
-   * and deletion time, everything they own goes by cascade, the deletion is audited, one clean-up
-   * job per registered cleaner is queued, and every instance is told (NOTIFY on commit) so their
-   * guards refuse the user's tokens at once. Idempotent: deleting a tombstone changes nothing.
-   */
-  async deleteUser(
-    id: string,
-    options: {
-      deletedAt?: string | null;
-      source?: DeletionSource;
-      /** More work that must commit with the deletion (e.g. queueing the Supabase-side delete). */
-      alsoInTransaction?: (sql: Sql) => Promise<void>;
-    } = {},
-    tx?: Sql,
-  ): Promise<{ deleted: boolean }> {
-    const run = async (sql: Sql) => {
-      const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
-      if (!deleted) return false;
-      await options.alsoInTransaction?.(sql);
-      await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
-      for (const cleaner of this.cleaners.all()) {
-        await this.jobs.add(
-          sql,
-          USER_CLEANUP_TASK,
-          { userId: id, cleaner: cleaner.name },
-          { jobKey: `cleanup:${cleaner.name}:${id}`, maxAttempts: cleaner.maxAttempts },
-        );
-      }
-      await sql.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
-      return true;
-    };
-    const deleted = tx ? await run(tx) : await this.prisma.transaction(run);
-    if (!tx) this.deletedUsers.add(id);
-    if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
-    return { deleted };
+  /** Deletes the user (see UserDeletionsService.deleteUser). */
+  deleteUser(id: string, options: DeletionOptions = {}, tx?: Sql): Promise<{ deleted: boolean }> {
+    return this.deletions.deleteUser(id, options, tx);
   }
 
   /** Removes tombstones older than TOMBSTONE_RETENTION_DAYS; the deletion audit records stay. */
-  async purgeTombstones(): Promise<number> {
-    const purged = await this.users.purgeTombstones(this.config.tombstoneRetentionDays);
-    if (purged > 0) this.logger.log({ purged }, 'purged old tombstones');
-    return purged;
+  purgeTombstones(): Promise<number> {
+    return this.purge.purgeTombstones();
   }
 
   /** True when the user is known to be deleted (in-memory: no query). */
@@ -180,6 +120,16 @@ export class UsersService implements OnModuleInit {
   /** The id of the live user with this email (stored lower-case), if any. */
   async findLiveIdByEmail(email: string): Promise<string | null> {
     return this.users.findLiveIdByEmail(email.trim().toLowerCase());
+  }
+
+  /** How listed (id, version) pairs compare with the mirror, without writing (see UserVersionsRepository). */
+  compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
+    return this.versions.compareVersions(entries);
+  }
+
+  /** Of these ids, the ones that are tombstones here. */
+  tombstoneIdsAmong(ids: readonly string[]): Promise<Set<string>> {
+    return this.versions.tombstoneIdsAmong(ids);
   }
 
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */

@@ -1,4 +1,4 @@
-import type { ReconcileProgress, ReconcileSummary } from './reconcile-run.js';
+import type { ReconcileProgress, ReconcileSummary } from '../reconcile/reconcile-run.js';
 
 const BAR_WIDTH = 30;
 const REDRAW_MS = 100;

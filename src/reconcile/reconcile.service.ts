@@ -6,7 +6,7 @@ import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { ReconcileRepository } from './reconcile.repository.js';
-import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from './user-snapshot.js';
+import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import {
   ReconcileAlreadyRunningError,
   reconcileCron,
@@ -14,7 +14,7 @@ import {
   type ReconcileProgress,
   type ReconcileSummary,
 } from './reconcile-run.js';
-import { UsersService } from './users.service.js';
+import { UsersService } from '../users/users.service.js';
 
 export const RECONCILE_TASK = 'reconcile';
 
@@ -268,7 +268,7 @@ export class ReconcileService implements OnModuleInit {
     let written = 0;
     let toApply = snapshots;
     if (state.readFirst) {
-      const compared = await this.repository.compareVersions(snapshots);
+      const compared = await this.users.compareVersions(snapshots);
       summary.unchanged += compared.current;
       summary.keptDeleted += compared.tombstones;
       const writable = new Set(compared.writable);
@@ -293,7 +293,7 @@ export class ReconcileService implements OnModuleInit {
   /** Dry run: what apply would do, from the rows as they stand. */
   private async classify(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
     if (snapshots.length === 0) return;
-    const compared = await this.repository.compareVersions(snapshots);
+    const compared = await this.users.compareVersions(snapshots);
     summary.created += compared.missing;
     summary.keptDeleted += compared.tombstones;
     summary.updated += compared.newer;
@@ -303,7 +303,7 @@ export class ReconcileService implements OnModuleInit {
   /** Users soft-deleted in Supabase: tombstoned here unless they already are (no transaction per known tombstone). */
   private async deleteSoftDeleted(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
     if (snapshots.length === 0) return;
-    const tombstones = await this.repository.tombstoneIdsAmong(snapshots.map((s) => s.id));
+    const tombstones = await this.users.tombstoneIdsAmong(snapshots.map((s) => s.id));
     for (const snapshot of snapshots) {
       if (tombstones.has(snapshot.id)) {
         count(summary, 'unchanged');

@@ -1,0 +1,52 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
+import { UserCleanerRegistry } from './user-cleaners.js';
+import { UsersRepository } from './users.repository.js';
+
+/** Where a deletion came from, for the audit record. */
+export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
+
+export interface DeletionOptions {
+  deletedAt?: string | null;
+  source?: DeletionSource;
+  /** More work that must commit with the deletion (e.g. queueing the Supabase-side delete). */
+  alsoInTransaction?: (sql: Sql) => Promise<void>;
+}
+
+/** Deleting a mirrored user: the tombstone, the cascade, the audit record, the clean-up jobs and the news. */
+@Injectable()
+export class UserDeletionsService {
+  private readonly logger = new Logger(UserDeletionsService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly users: UsersRepository,
+    private readonly deletedUsers: DeletedUsersRegistry,
+    private readonly cleaners: UserCleanerRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Deletes the user in one transaction (the caller's, when given): a tombstone stays with the id
+   * and deletion time, everything they own goes by cascade, the deletion is audited, one clean-up
+   * job per registered cleaner is queued, and every instance is told (NOTIFY on commit) so their
+   * guards refuse the user's tokens at once. Idempotent: deleting a tombstone changes nothing.
+   */
+  async deleteUser(id: string, options: DeletionOptions = {}, tx?: Sql): Promise<{ deleted: boolean }> {
+    const run = async (sql: Sql) => {
+      const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
+      if (!deleted) return false;
+      await options.alsoInTransaction?.(sql);
+      await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
+      await this.cleaners.queueCleanups(sql, id);
+      await sql.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
+      return true;
+    };
+    const deleted = tx ? await run(tx) : await this.prisma.transaction(run);
+    if (!tx) this.deletedUsers.add(id);
+    if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
+    return { deleted };
+  }
+}

@@ -7,7 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from '
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { databasePayload, signedPayload, type DeliveryForm, type DeliveryPayload } from './delivery-payloads.js';
-import type { StoredIdentity, UserChangedEvent } from './store.js';
+import type { StoredIdentity, UserChangedEvent } from './rows.js';
 
 export interface DeliveryTarget {
   /** Receiver URL, e.g. http://127.0.0.1:3000/webhooks/supabase */

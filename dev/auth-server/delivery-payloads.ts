@@ -3,7 +3,9 @@
 // the pg_net trigger sends them) and a Standard Webhooks signed event (the user object as
 // the admin API serialises it). See /work/shared/reference/supabase-auth.md §2 and §6.4.
 import { createHash } from 'node:crypto';
-import { parseMicros, toUserJson, type StoredIdentity, type StoredUser, type UserChangedEvent } from './store.js';
+import { parseMicros } from './clock.js';
+import type { StoredIdentity, StoredUser, UserChangedEvent } from './rows.js';
+import { toUserJson } from './user-json.js';
 
 export type DeliveryForm = 'database' | 'signed';
 export type DatabaseEventType = 'INSERT' | 'UPDATE' | 'DELETE';

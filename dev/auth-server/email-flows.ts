@@ -6,7 +6,8 @@ import { createHash, randomInt } from 'node:crypto';
 import { ApiError, validationFailed } from './errors.js';
 import { getString, queryParams, readJson, send, validateEmail, type Ctx } from './http.js';
 import type { Mailbox, MailKind } from './mailbox.js';
-import type { Store, StoredUser } from './store.js';
+import type { StoredUser } from './rows.js';
+import type { Store } from './store.js';
 
 export interface EmailFlowOptions {
   store: Store;

@@ -30,27 +30,19 @@ import { JwtError, JwtKeys, type SigningMode } from './jwt.js';
 import { emailFlows } from './email-flows.js';
 import { Mailbox, type MailMessage } from './mailbox.js';
 import { AddressRateLimit } from './address-rate-limit.js';
-import {
-  Store,
-  hashPassword,
-  hashPasswordSync,
-  mergeMetadata,
-  obfuscateValue,
-  parseMicros,
-  toUserJson,
-  verifyPassword,
-  type StoredIdentity,
-  type StoredSession,
-  type StoredUser,
-  type UserChangedEvent,
-  type UserJson,
-} from './store.js';
+import { parseMicros } from './clock.js';
+import { hashPassword, hashPasswordSync, verifyPassword } from './passwords.js';
+import type { StoredIdentity, StoredSession, StoredUser, UserChangedEvent } from './rows.js';
+import { Store } from './store.js';
+import { toUserJson, type UserJson } from './user-json.js';
+import { mergeMetadata, obfuscateValue } from './user-rows.js';
 
 export type { DevKeys } from './dev-keys.js';
 export type { AuthServerDeliveries, DeliveryChaos, DeliveryOutcome, DeliveryRecord, DeliveryTarget, ReleaseOrder } from './deliveries.js';
 export type { DatabaseWebhookBody, SignedEventBody, AuthUsersRow } from './delivery-payloads.js';
 export { DEV_KEYS, isDevKey } from './dev-keys.js';
-export type { StoredUser, StoredIdentity, UserJson, IdentityJson, UserChangedEvent } from './store.js';
+export type { StoredUser, StoredIdentity, UserChangedEvent } from './rows.js';
+export type { UserJson, IdentityJson } from './user-json.js';
 
 export interface AuthServerOptions {
   /** 0 = random; default 0 */
@@ -336,8 +328,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   /** Create a session + refresh token and record the sign-in (last_sign_in_at). */
   function signIn(user: StoredUser, method: string): string {
     const nowSec = Math.floor(Date.now() / 1000);
-    const session = store.createSession(user.id, [{ method, timestamp: nowSec }]);
-    const rt = store.issueRefreshToken(session, null);
+    const session = store.sessions.createSession(user.id, [{ method, timestamp: nowSec }]);
+    const rt = store.sessions.issueRefreshToken(session, null);
     // The identity is touched inside the mutation so that the change event (and any
     // delivery built from it) already sees the identity's new last_sign_in_at.
     store.updateUser(user, (u) => {
@@ -528,7 +520,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   function refreshGrant(token: string): string {
     // Only v1 tokens (12 of [a-z0-9]) are issued here; GoTrue refuses anything it cannot parse first.
     if (!/^[a-z0-9]{12}$/.test(token)) throw validationFailed('Refresh token is not valid');
-    const rt = store.refreshTokens.get(token);
+    const rt = store.sessions.refreshToken(token);
     if (!rt) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
     const user = store.users.get(rt.user_id);
     const session = store.sessions.get(rt.session_id);
@@ -536,19 +528,19 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     if (isBanned(user)) throw new ApiError(400, 'user_banned', 'Invalid Refresh Token: User Banned');
     if (!session) throw new ApiError(400, 'session_not_found', 'Invalid Refresh Token: No Valid Session Found');
     if (rt.revoked) {
-      const active = store.activeTokenOf(session.id);
+      const active = store.sessions.activeTokenOf(session.id);
       if (active && active.parent === rt.token) {
         session.updated_at = store.clock.now();
         return tokenResponse(user, session, active.token);
       }
       if (Date.now() > parseMicros(rt.updated_at ?? rt.created_at) / 1000 + reuseIntervalMs) {
-        store.revokeTokenFamily(session.id);
+        store.sessions.revokeTokenFamily(session.id);
         throw new ApiError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used');
       }
     }
-    store.revokeToken(rt);
+    store.sessions.revokeToken(rt);
     session.updated_at = store.clock.now();
-    const next = store.issueRefreshToken(session, rt.token);
+    const next = store.sessions.issueRefreshToken(session, rt.token);
     // GrantRefreshTokenSwap → createRefreshToken → user.UpdateLastSignInAt (internal/models/refresh_token.go).
     store.updateUser(user, (u) => {
       u.last_sign_in_at = store.clock.now();
@@ -639,9 +631,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     const scope = queryParams(ctx.rawQuery).get('scope') ?? '';
     if (!['', 'global', 'local', 'others'].includes(scope)) throw validationFailed(`Unsupported logout scope "${scope}"`);
     // A token without a session logs out every session, whatever the scope (internal/api/logout.go).
-    if (session && scope === 'local') store.deleteSession(session.id);
-    else if (session && scope === 'others') store.deleteSessionsOf(user.id, session.id);
-    else store.deleteSessionsOf(user.id);
+    if (session && scope === 'local') store.sessions.deleteSession(session.id);
+    else if (session && scope === 'others') store.sessions.deleteSessionsOf(user.id, session.id);
+    else store.sessions.deleteSessionsOf(user.id);
     ctx.res.writeHead(204, CORS_HEADERS);
     ctx.res.end();
   }
@@ -901,7 +893,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     if (store.users.get(user.id) === user) {
       if (!soft) store.deleteUser(user);
       else if (!user.deleted_at) {
-        store.deleteSessionsOf(user.id);
+        store.sessions.deleteSessionsOf(user.id);
         store.updateUser(user, (u) => {
           // GoTrue's SoftDeleteUser: obfuscate (even empty values), clear secrets, empty metadata.
           u.email = obfuscateValue(u.id, u.email ?? '');

@@ -3,38 +3,11 @@
 // with the same webhook-id). Tests can drop, duplicate, delay, hold and reorder deliveries.
 // Nothing here ever blocks or fails the Auth API call that caused the change.
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Webhook } from 'standardwebhooks';
 import { databasePayload, signedPayload, type DeliveryForm, type DeliveryPayload } from './delivery-payloads.js';
+import { chaosDelay, chaosSettings, type DeliveryChaos } from './delivery-chaos.js';
+import { DeliverySender } from './delivery-sender.js';
+import { positiveInt, resolveTarget, type DeliveryTarget, type ResolvedTarget } from './delivery-target.js';
 import type { StoredIdentity, UserChangedEvent } from './rows.js';
-
-export interface DeliveryTarget {
-  /** Receiver URL, e.g. http://127.0.0.1:3000/webhooks/supabase */
-  url: string;
-  form: DeliveryForm;
-  /** Signed form: Standard Webhooks secret "v1,whsec_<base64>" (or "whsec_<base64>"). */
-  secret?: string;
-  /** Database form: sent as `Authorization: Bearer <dbToken>` (no header when omitted). */
-  dbToken?: string;
-  /** Signed form only (the database form never retries); default 5. */
-  maxAttempts?: number;
-  /** Wait before the 2nd attempt, doubling after each; default 200. */
-  backoffMs?: number;
-  /** Per-attempt timeout; default 5000. */
-  timeoutMs?: number;
-}
-
-export interface DeliveryChaos {
-  /** Probability 0..1 that a delivery is silently lost. */
-  drop?: number;
-  /** Probability 0..1 that a delivery is sent a second time (same webhook-id). */
-  duplicate?: number;
-  /** Wait before sending each delivery: fixed, or uniform in [min, max]. */
-  delayMs?: number | [number, number];
-  /** Stop serialising per user, so deliveries overtake each other (random 0-100 ms delay unless delayMs). */
-  reorder?: boolean;
-}
 
 export type ReleaseOrder = 'fifo' | 'reverse' | 'shuffle';
 export type DeliveryOutcome = 'queued' | 'held' | 'sending' | 'delivered' | 'failed' | 'dropped' | 'abandoned';
@@ -72,16 +45,6 @@ export interface AuthServerDeliveries {
   sent: DeliveryRecord[];
 }
 
-interface ResolvedTarget {
-  url: URL;
-  form: DeliveryForm;
-  webhook: Webhook | null;
-  authorization: string | null;
-  maxAttempts: number;
-  backoffMs: number;
-  timeoutMs: number;
-}
-
 interface Job {
   record: DeliveryRecord;
   target: ResolvedTarget;
@@ -90,48 +53,6 @@ interface Job {
 
 const MAX_LOG = 10_000;
 const CLOSE_GRACE_MS = 500;
-const DEFAULT_REORDER_DELAY: [number, number] = [0, 100];
-
-function positiveInt(v: number | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min) throw new TypeError(`deliveries: ${name} must be an integer >= ${min}`);
-  return v;
-}
-
-function probability(v: number | undefined, name: string): number {
-  if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new TypeError(`deliveries: chaos.${name} must be within 0..1`);
-  return v;
-}
-
-function resolveTarget(t: DeliveryTarget): ResolvedTarget {
-  let url: URL;
-  try {
-    url = new URL(t.url);
-  } catch {
-    throw new TypeError('deliveries: url is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('deliveries: url must be http(s)');
-  if (t.form !== 'database' && t.form !== 'signed') throw new TypeError("deliveries: form must be 'database' or 'signed'");
-  let webhook: Webhook | null = null;
-  if (t.form === 'signed') {
-    if (!t.secret) throw new TypeError('deliveries: the signed form needs a secret');
-    try {
-      webhook = new Webhook(t.secret.replace(/^v1,/, ''));
-    } catch {
-      throw new TypeError('deliveries: secret must look like "v1,whsec_<base64>"'); // never echo the secret
-    }
-  }
-  return {
-    url,
-    form: t.form,
-    webhook,
-    authorization: t.form === 'database' && t.dbToken ? `Bearer ${t.dbToken}` : null,
-    maxAttempts: t.form === 'database' ? 1 : positiveInt(t.maxAttempts, 'maxAttempts', 5, 1),
-    backoffMs: positiveInt(t.backoffMs, 'backoffMs', 200, 0),
-    timeoutMs: positiveInt(t.timeoutMs, 'timeoutMs', 5000, 1),
-  };
-}
 
 /** Network errors, timeouts, 5xx, 3xx, 408 and 429 are worth another attempt; other 4xx are not. */
 function retryable(status: number | null): boolean {
@@ -149,12 +70,7 @@ function shuffle<T>(arr: T[]): T[] {
 export class DeliveryQueue implements AuthServerDeliveries {
   readonly sent: DeliveryRecord[] = [];
   private target: ResolvedTarget | null = null;
-  private settings: { drop: number; duplicate: number; delayMs: number | [number, number] | undefined; reorder: boolean } = {
-    drop: 0,
-    duplicate: 0,
-    delayMs: undefined,
-    reorder: false,
-  };
+  private settings = chaosSettings({});
   private dropCount = 0;
   private holding = false;
   private held: Job[] = [];
@@ -162,8 +78,7 @@ export class DeliveryQueue implements AuthServerDeliveries {
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: (ok: boolean) => void }>();
-  private readonly inFlight = new Set<ClientRequest>();
-  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  private readonly sender = new DeliverySender();
   private closing = false;
 
   constructor(
@@ -176,17 +91,7 @@ export class DeliveryQueue implements AuthServerDeliveries {
   }
 
   chaos(options: DeliveryChaos): void {
-    const d = options.delayMs;
-    if (d !== undefined) {
-      const ok = Array.isArray(d) ? d.length === 2 && d[0] >= 0 && d[1] >= d[0] : d >= 0;
-      if (!ok) throw new TypeError('deliveries: chaos.delayMs must be >= 0 or [min, max]');
-    }
-    this.settings = {
-      drop: probability(options.drop, 'drop'),
-      duplicate: probability(options.duplicate, 'duplicate'),
-      delayMs: d,
-      reorder: options.reorder ?? false,
-    };
+    this.settings = chaosSettings(options);
   }
 
   dropNext(n: number): void {
@@ -274,10 +179,9 @@ export class DeliveryQueue implements AuthServerDeliveries {
       await Promise.race([this.idle(), new Promise((r) => (timer = setTimeout(r, CLOSE_GRACE_MS)))]);
       clearTimeout(timer);
     }
-    for (const req of this.inFlight) req.destroy(new Error('auth stand-in closing'));
+    this.sender.abort();
     await this.idle();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.sender.destroy();
   }
 
   // ------------------------------------------------------------------------------ internals
@@ -311,15 +215,10 @@ export class DeliveryQueue implements AuthServerDeliveries {
     });
   }
 
-  private chaosDelay(): number {
-    const d = this.settings.delayMs ?? (this.settings.reorder ? DEFAULT_REORDER_DELAY : 0);
-    return Array.isArray(d) ? d[0] + Math.random() * (d[1] - d[0]) : d;
-  }
-
   /** One delivery: chaos delay, attempts, and maybe a chaos duplicate. Never rejects. */
   private async run(job: Job): Promise<void> {
     try {
-      if (!(await this.sleep(this.chaosDelay())) || this.closing) {
+      if (!(await this.sleep(chaosDelay(this.settings))) || this.closing) {
         job.record.outcome = 'abandoned';
         return;
       }
@@ -340,7 +239,7 @@ export class DeliveryQueue implements AuthServerDeliveries {
     for (let attempt = 1; ; attempt++) {
       record.attempts = attempt;
       record.outcome = 'sending';
-      const status = await this.post(job);
+      const status = await this.sender.post(target, record.id, job.body);
       record.status = status;
       if (!this.quiet) {
         // Path only: the query string could carry a credential.
@@ -361,50 +260,5 @@ export class DeliveryQueue implements AuthServerDeliveries {
         return;
       }
     }
-  }
-
-  /** POST the body once; the status code, or null on a network error or timeout. */
-  private post(job: Job): Promise<number | null> {
-    const { target, body, record } = job;
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'Content-Length': String(Buffer.byteLength(body)),
-    };
-    if (target.form === 'database') {
-      headers['User-Agent'] = 'pg_net/0.14.0';
-      if (target.authorization) headers.Authorization = target.authorization;
-    } else {
-      const now = new Date();
-      headers['User-Agent'] = 'authmirror-auth-stand-in';
-      headers['webhook-id'] = record.id;
-      headers['webhook-timestamp'] = String(Math.floor(now.getTime() / 1000));
-      headers['webhook-signature'] = target.webhook!.sign(record.id, now, body);
-    }
-    const https = target.url.protocol === 'https:';
-    return new Promise((resolve) => {
-      let done = false;
-      let answered: number | null = null;
-      const finish = (status: number | null) => {
-        if (done) return;
-        done = true;
-        this.inFlight.delete(req);
-        resolve(status);
-      };
-      const req = (https ? httpsRequest : httpRequest)(
-        target.url,
-        { method: 'POST', headers, agent: https ? this.agents.https : this.agents.http, timeout: target.timeoutMs },
-        (res) => {
-          answered = res.statusCode ?? null;
-          res.on('error', () => finish(null));
-          res.on('end', () => finish(res.statusCode ?? null));
-          res.resume(); // drain: the answer's body is not needed
-        },
-      );
-      this.inFlight.add(req);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => finish(null));
-      req.on('close', () => finish(answered));
-      req.end(body);
-    });
   }
 }

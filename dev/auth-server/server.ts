@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DeliveryQueue, type AuthServerDeliveries, type DeliveryTarget } from './deliveries.js';
+import { DeliveryQueue, type AuthServerDeliveries } from './deliveries.js';
+import type { DeliveryTarget } from './delivery-target.js';
 import { DEV_KEYS, type DevKeys } from './dev-keys.js';
 import { ApiError, CORS_HEADERS, sendError, validationFailed, wantsNewFormat } from './errors.js';
 import {
@@ -38,7 +39,9 @@ import { toUserJson, type UserJson } from './user-json.js';
 import { mergeMetadata, obfuscateValue } from './user-rows.js';
 
 export type { DevKeys } from './dev-keys.js';
-export type { AuthServerDeliveries, DeliveryChaos, DeliveryOutcome, DeliveryRecord, DeliveryTarget, ReleaseOrder } from './deliveries.js';
+export type { AuthServerDeliveries, DeliveryOutcome, DeliveryRecord, ReleaseOrder } from './deliveries.js';
+export type { DeliveryChaos } from './delivery-chaos.js';
+export type { DeliveryTarget } from './delivery-target.js';
 export type { DatabaseWebhookBody, SignedEventBody, AuthUsersRow } from './delivery-payloads.js';
 export { DEV_KEYS, isDevKey } from './dev-keys.js';
 export type { StoredUser, StoredIdentity, UserChangedEvent } from './rows.js';

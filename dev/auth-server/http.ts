@@ -24,6 +24,10 @@ export interface Ctx {
   newFormat: boolean;
 }
 
+export type Handler = (ctx: Ctx) => void | Promise<void>;
+/** Handlers by path after /auth/v1, then by method. */
+export type Routes = Record<string, Partial<Record<string, Handler>>>;
+
 export function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   const headers: Record<string, string> = {
     ...CORS_HEADERS,

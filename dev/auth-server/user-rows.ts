@@ -1,6 +1,62 @@
-// Changes to user rows that routes make the way GoTrue makes them: metadata merges and a soft
-// delete's obfuscation.
-import { createHash } from 'node:crypto';
+// Changes to user rows that several routes make the way GoTrue makes them: identities,
+// confirmation, metadata merges and a soft delete's obfuscation.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Json } from './http.js';
+import type { StoredIdentity, StoredUser } from './rows.js';
+import type { Store } from './store.js';
+
+export function makeIdentity(user: StoredUser, provider: 'email' | 'phone', extra?: Json): StoredIdentity {
+  const data: Json = { sub: user.id };
+  if (provider === 'email') data.email = user.email ?? '';
+  else data.phone = user.phone ?? '';
+  data.email_verified = false;
+  data.phone_verified = false;
+  if (extra) for (const [k, v] of Object.entries(extra)) if (!(k in data)) data[k] = v;
+  return {
+    id: randomUUID(),
+    provider_id: user.id,
+    user_id: user.id,
+    identity_data: data,
+    provider,
+    last_sign_in_at: null,
+    created_at: user.created_at,
+    updated_at: user.created_at,
+  };
+}
+
+/** GoTrue's User.Confirm: email_confirmed_at + email_verified in metadata and identity. */
+export function confirmEmail(u: StoredUser, identities: StoredIdentity[], now: string): void {
+  u.email_confirmed_at = now;
+  u.raw_user_meta_data.email_verified = true;
+  for (const i of identities) if (i.provider === 'email') i.identity_data.email_verified = true;
+}
+
+export function confirmPhone(u: StoredUser, identities: StoredIdentity[], now: string): void {
+  u.phone_confirmed_at = now;
+  for (const i of identities) if (i.provider === 'phone') i.identity_data.phone_verified = true;
+}
+
+/** Create or refresh the email/phone identity after the user's email/phone changed. */
+export function upsertIdentity(store: Store, u: StoredUser, provider: 'email' | 'phone'): void {
+  let list = store.identities.get(u.id);
+  if (!list) store.identities.set(u.id, (list = []));
+  const now = store.clock.now();
+  const existing = list.find((i) => i.provider === provider);
+  if (existing) {
+    if (provider === 'email') existing.identity_data.email = u.email ?? '';
+    else existing.identity_data.phone = u.phone ?? '';
+    existing.updated_at = now;
+  } else {
+    const ident = makeIdentity(u, provider);
+    ident.created_at = now;
+    ident.updated_at = now;
+    list.push(ident);
+    const providers = Array.isArray(u.raw_app_meta_data.providers) ? [...(u.raw_app_meta_data.providers as unknown[])] : [];
+    if (!providers.includes(provider)) providers.push(provider);
+    u.raw_app_meta_data.providers = providers;
+    if (!u.raw_app_meta_data.provider) u.raw_app_meta_data.provider = provider;
+  }
+}
 
 /** Shallow merge; a key set to null is deleted (GoTrue's UpdateUserMetaData/UpdateAppMetaData). */
 export function mergeMetadata(target: Record<string, unknown>, updates: Record<string, unknown>): void {

@@ -1,0 +1,39 @@
+// The email routes of email-flows.ts, each behind its own per-address limit: /recover, /resend,
+// POST /verify (verifyOtp), and GET /verify, the link a browser follows.
+import type { Routes } from '../http.js';
+import type { AuthState } from '../state.js';
+
+export function emailRoutes(s: AuthState): Routes {
+  return {
+    '/recover': {
+      POST: (ctx) => {
+        s.limits.recover.take(ctx.req);
+        return s.emailFlow.recover(ctx);
+      },
+    },
+    '/resend': {
+      POST: (ctx) => {
+        s.limits.resend.take(ctx.req);
+        return s.emailFlow.resend(ctx);
+      },
+    },
+    '/verify': {
+      POST: (ctx) => {
+        s.limits.verify.take(ctx.req);
+        return s.emailFlow.verifyCode(ctx);
+      },
+    },
+  };
+}
+
+/** Email links are followed by a browser, with no apikey (an open route of the gateway). */
+export function emailLinkRoutes(s: AuthState): Routes {
+  return {
+    '/verify': {
+      GET: (ctx) => {
+        s.limits.verify.take(ctx.req);
+        s.emailFlow.verifyLink(ctx);
+      },
+    },
+  };
+}

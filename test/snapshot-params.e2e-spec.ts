@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SNAPSHOT_PARAMS, snapshotInput, snapshotParams, uuidArray } from '../src/users/snapshot-params.js';
-import { isTimestamp, type UserSnapshot } from '../src/users/user-snapshot.js';
+import { isTimestamp } from '../src/common/rfc3339.js';
+import type { UserSnapshot } from '../src/users/user-snapshot.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let database: TestDatabase;

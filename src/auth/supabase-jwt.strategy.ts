@@ -6,10 +6,9 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
 import { ASYMMETRIC_ALGORITHMS, SigningKeysService } from './signing-keys.service.js';
+import { isUuid } from '../common/uuid.js';
 
 export const SUPABASE_JWT = 'supabase-jwt';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface JwtHeader {
   alg?: unknown;
@@ -63,7 +62,7 @@ export class SupabaseJwtStrategy extends PassportStrategy(Strategy, SUPABASE_JWT
 
   validate(claims: AccessTokenClaims): AuthenticatedUser | false {
     if (claims.role !== 'authenticated') return false;
-    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) return false;
+    if (!isUuid(claims.sub)) return false;
     if (typeof claims.exp !== 'number') return false;
     return {
       id: claims.sub.toLowerCase(),

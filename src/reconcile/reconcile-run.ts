@@ -73,3 +73,20 @@ export function reconcileCron(minutes: number): { cron: string; everyMinutes: nu
   if (hours === 24) return { cron: '0 0 * * *', everyMinutes: 1440 };
   return { cron: hours === 1 ? '0 * * * *' : `0 */${hours} * * *`, everyMinutes: hours * 60 };
 }
+
+/** What a run carries between its pages, its sweep and its progress reports. */
+export interface RunState {
+  summary: ReconcileSummary;
+  total: number | null;
+  swept: number;
+  options: ReconcileOptions;
+  started: number;
+  /** Whether apply reads versions before the upsert (see apply): set by the last page applied. */
+  readFirst: boolean;
+}
+
+export function count(summary: ReconcileSummary, counter: Counter): void {
+  summary[counter]++;
+}
+
+export type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' | 'failed';

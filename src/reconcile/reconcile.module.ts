@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module.js';
+import { ReconcilePages } from './reconcile-pages.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { ReconcileService } from './reconcile.service.js';
 
 /** The mirror made equal to Supabase's user list: scheduled, and run by the CLI (src/cli/reconcile.ts). */
 @Module({
   imports: [UsersModule],
-  providers: [ReconcileService, ReconcileRepository],
+  providers: [ReconcileService, ReconcilePages, ReconcileRepository],
   exports: [ReconcileService],
 })
 export class ReconcileModule {}

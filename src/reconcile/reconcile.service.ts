@@ -4,15 +4,16 @@ import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
-import type { SupabaseUser } from '../supabase/supabase-user.js';
+import { ReconcilePages, readPage, type ReadResult } from './reconcile-pages.js';
 import { ReconcileRepository } from './reconcile.repository.js';
-import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import {
+  count,
   ReconcileAlreadyRunningError,
   reconcileCron,
   type ReconcileOptions,
   type ReconcileProgress,
   type ReconcileSummary,
+  type RunState,
 } from './reconcile-run.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -23,9 +24,6 @@ const PAGES_IN_FLIGHT = 3;
 const PAGES_AHEAD = 4;
 const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 8;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-type Counter = 'created' | 'updated' | 'unchanged' | 'deleted' | 'keptDeleted' | 'failed';
 
 /**
  * Reconcile: pages through Supabase's `listUsers`, applies every user through UsersService (the
@@ -46,6 +44,7 @@ export class ReconcileService implements OnModuleInit {
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
     private readonly repository: ReconcileRepository,
+    private readonly pages: ReconcilePages,
     private readonly jobs: JobQueueService,
   ) {}
 
@@ -180,7 +179,7 @@ export class ReconcileService implements OnModuleInit {
         }
         const full = result.users.listed >= perPage;
         if (result.total !== null) state.total = result.total;
-        const work = this.applyPage(session, result.users, state).then(() => {
+        const work = this.pages.applyPage(session, result.users, state).then(() => {
           state.summary.pages++;
           this.progress(state, 'listing');
         });
@@ -222,101 +221,6 @@ export class ReconcileService implements OnModuleInit {
   }
 
   /**
-   * Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one
-   * statement. The sweep must not touch a listed user, so each listed id that could still look
-   * like a candidate (a live row that this run does not write) is recorded as seen: the rows the
-   * run writes carry a synced_at after the run's start, which rules them out already, so a first
-   * run records nothing. A dry run writes nothing and records every id.
-   */
-  private async applyPage(session: Sql, page: ReadPage, state: RunState): Promise<void> {
-    const summary = state.summary;
-    summary.seen += page.listed;
-    // Supabase has an unusable user all the same: never a sweep candidate.
-    const seen = page.unusable.flatMap(({ userId }) => (userId !== null && UUID.test(userId) ? [userId.toLowerCase()] : []));
-    if (summary.dryRun) seen.push(...page.live.map((s) => s.id), ...page.softDeleted.map((s) => s.id));
-    const [, unwritten] = await Promise.all([this.repository.recordSeen(session, seen), this.applyRead(page, state)]);
-    if (unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
-  }
-
-  /**
-   * What Supabase listed (a page, or one user the sweep looked up): unusable users counted as
-   * failed, soft-deleted ones deleted, the live ones applied (or, in a dry run, classified).
-   * Returns the ids of the live users whose rows were left as they were.
-   */
-  private async applyRead(page: ReadPage, state: RunState): Promise<string[]> {
-    const summary = state.summary;
-    summary.failed += page.unusable.length;
-    for (const { userId, reason } of page.unusable) this.logger.warn({ userId, reason }, 'reconcile skipped an unusable user');
-    const [unwritten] = await Promise.all([
-      summary.dryRun ? this.classify(page.live, summary).then(() => []) : this.apply(page.live, state),
-      this.deleteSoftDeleted(page.softDeleted, summary),
-    ]);
-    return unwritten;
-  }
-
-  /**
-   * The page's live users through one applyUserSnapshots call. When the last page was mostly
-   * current (the usual run), a read of (id, version) pairs goes first, so that the users who need
-   * nothing are not even sent with all their fields; after a page that was mostly written (a
-   * first run), the upsert goes alone. Either way the upsert's rules decide. Returns the ids of
-   * the listed users whose rows were left as they were.
-   */
-  private async apply(snapshots: UserSnapshot[], state: RunState): Promise<string[]> {
-    if (snapshots.length === 0) return [];
-    const summary = state.summary;
-    const unwritten: string[] = [];
-    let written = 0;
-    let toApply = snapshots;
-    if (state.readFirst) {
-      const compared = await this.users.compareVersions(snapshots);
-      summary.unchanged += compared.current;
-      summary.keptDeleted += compared.tombstones;
-      const writable = new Set(compared.writable);
-      toApply = snapshots.filter((_, position) => writable.has(position));
-      for (const [position, snapshot] of snapshots.entries()) if (!writable.has(position)) unwritten.push(snapshot.id);
-    }
-    if (toApply.length > 0) {
-      const counts = await this.users.applyUserSnapshots(toApply);
-      summary.created += counts.created;
-      summary.updated += counts.updated;
-      summary.unchanged += counts.unchanged + counts.stale;
-      summary.keptDeleted += counts.deleted;
-      summary.failed += counts.missing;
-      unwritten.push(...counts.unwritten);
-      written = counts.created + counts.updated;
-    }
-    // Decided by what was written, not by what was sent: a page sent whole can still be mostly current.
-    state.readFirst = written * 2 < snapshots.length;
-    return unwritten;
-  }
-
-  /** Dry run: what apply would do, from the rows as they stand. */
-  private async classify(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
-    if (snapshots.length === 0) return;
-    const compared = await this.users.compareVersions(snapshots);
-    summary.created += compared.missing;
-    summary.keptDeleted += compared.tombstones;
-    summary.updated += compared.newer;
-    summary.unchanged += compared.current;
-  }
-
-  /** Users soft-deleted in Supabase: tombstoned here unless they already are (no transaction per known tombstone). */
-  private async deleteSoftDeleted(snapshots: UserSnapshot[], summary: ReconcileSummary): Promise<void> {
-    if (snapshots.length === 0) return;
-    const tombstones = await this.users.tombstoneIdsAmong(snapshots.map((s) => s.id));
-    for (const snapshot of snapshots) {
-      if (tombstones.has(snapshot.id)) {
-        count(summary, 'unchanged');
-      } else if (summary.dryRun) {
-        count(summary, 'deleted');
-      } else {
-        const { deleted } = await this.users.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source: 'reconcile' });
-        count(summary, deleted ? 'deleted' : 'unchanged');
-      }
-    }
-  }
-
-  /**
    * Local live users the listing did not show. The listing can miss a user (pages shift when users
    * are deleted while it runs), so each candidate is confirmed with getUserById before deletion.
    */
@@ -345,7 +249,7 @@ export class ReconcileService implements OnModuleInit {
       else count(summary, (await this.users.deleteUser(id, { source: 'reconcile' })).deleted ? 'deleted' : 'unchanged');
       return;
     }
-    await this.applyRead(readPage([lookup.value]), state);
+    await this.pages.applyRead(readPage([lookup.value]), state);
   }
 
   private progress(state: RunState, phase: ReconcileProgress['phase']): void {
@@ -357,50 +261,6 @@ export class ReconcileService implements OnModuleInit {
       // progress display must never break a run
     }
   }
-}
-
-/** A listed page as snapshots (see readPage). */
-interface ReadPage {
-  /** How many users the page listed. */
-  listed: number;
-  live: UserSnapshot[];
-  softDeleted: UserSnapshot[];
-  unusable: Array<{ userId: string | null; reason: string }>;
-}
-
-type ReadResult = { kind: 'unavailable'; reason: string } | { kind: 'page'; users: ReadPage; total: number | null };
-
-/** Checks and normalises every listed user (snapshotFromSupabase); the last of an id listed twice wins. */
-function readPage(listed: readonly SupabaseUser[]): ReadPage {
-  const live = new Map<string, UserSnapshot>();
-  const softDeleted = new Map<string, UserSnapshot>();
-  const unusable: ReadPage['unusable'] = [];
-  for (const user of listed) {
-    let snapshot: UserSnapshot;
-    try {
-      snapshot = snapshotFromSupabase(user);
-    } catch (error) {
-      if (!(error instanceof InvalidSnapshotError)) throw error;
-      unusable.push({ userId: typeof user.id === 'string' ? user.id : null, reason: error.message });
-      continue;
-    }
-    (snapshot.deletedAt !== null ? softDeleted : live).set(snapshot.id, snapshot);
-  }
-  return { listed: listed.length, live: [...live.values()], softDeleted: [...softDeleted.values()], unusable };
-}
-
-interface RunState {
-  summary: ReconcileSummary;
-  total: number | null;
-  swept: number;
-  options: ReconcileOptions;
-  started: number;
-  /** Whether apply reads versions before the upsert (see apply): set by the last page applied. */
-  readFirst: boolean;
-}
-
-function count(summary: ReconcileSummary, counter: Counter): void {
-  summary[counter]++;
 }
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { UserCleanerRegistry } from '../users/user-cleaners.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { isUuid } from '../common/uuid.js';
 
 /** Files users own, under `<STORAGE_DIR>/users/<id>/`; removed by a clean-up job when the user is deleted. */
 @Injectable()
@@ -25,7 +24,8 @@ export class LocalStorageService implements OnModuleInit {
 
   /** The folder of a user's files (the id is checked, so no path can escape the root). */
   userDirectory(userId: string): string {
-    if (!UUID.test(userId)) throw new Error('not a user id');
+    // The canonical (lower-case) form only: one directory per user.
+    if (!isUuid(userId) || userId !== userId.toLowerCase()) throw new Error('not a user id');
     return join(this.root, 'users', userId);
   }
 

@@ -6,6 +6,7 @@
 // (snapshotFromSupabase / snapshotFromClaims): ids are UUIDs, timestamps RFC 3339 with real
 // field values (isTimestamp), text has no NUL and no unpaired surrogate.
 import type { UserSnapshot } from './user-snapshot.js';
+import { instantOf } from '../common/rfc3339.js';
 
 /** Type OIDs of the array elements (pg_type). */
 const OID = { bool: 16, text: 25, timestamptz: 1184, uuid: 2950, jsonb: 3802 } as const;
@@ -154,55 +155,11 @@ export function timestampArray(values: ReadonlyArray<string | null>): Buffer {
   return buffer.subarray(0, at);
 }
 
-/** Days from 2000-01-01 (Postgres' epoch) to 1970-01-01 (the civil-days count below). */
-const UNIX_EPOCH_DAYS = 10_957;
+/** Seconds from 1970-01-01 to 2000-01-01 UTC (Postgres' epoch). */
+const POSTGRES_EPOCH_SECONDS = 946_684_800;
 
-function twoDigits(text: string, at: number): number {
-  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-/**
- * An RFC 3339 timestamp (already checked by isTimestamp) as Postgres' timestamptz: whole seconds
- * since 2000-01-01 UTC and microseconds. The fraction is rounded as Postgres rounds it (rint of
- * the fraction read as a double, times a million), so a value with more than six digits is stored
- * as it would be from text.
- */
+/** An RFC 3339 timestamp (already checked by isTimestamp) as Postgres' timestamptz: seconds since 2000-01-01 UTC, microseconds. */
 function postgresTime(text: string): { seconds: number; micros: number } {
-  const days = daysFromCivil(twoDigits(text, 0) * 100 + twoDigits(text, 2), twoDigits(text, 5), twoDigits(text, 8)) - UNIX_EPOCH_DAYS;
-  let seconds = days * 86_400 + twoDigits(text, 11) * 3_600 + twoDigits(text, 14) * 60 + twoDigits(text, 17);
-  let at = 19;
-  let micros = 0;
-  if (text.charCodeAt(at) === 46) {
-    const start = at;
-    let digits = 0;
-    for (at++; at < text.length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57; at++) {
-      if (++digits <= 6) micros = micros * 10 + text.charCodeAt(at) - 48;
-    }
-    if (digits < 6) micros *= 10 ** (6 - digits);
-    // Past the microsecond, Postgres' rounding; 1,000,000 carries into the next second in the sum below.
-    else if (digits > 6) micros = roundHalfEven(Number(`0${text.slice(start, at)}`) * 1_000_000);
-  }
-  if (text.charCodeAt(at) !== 90) {
-    // An offset: +hh, +hhmm or +hh:mm
-    const sign = text.charCodeAt(at) === 45 ? -1 : 1;
-    const minutes = text.length - at > 3 ? twoDigits(text, text.length - 2) : 0;
-    seconds -= sign * (twoDigits(text, at + 1) * 3_600 + minutes * 60);
-  }
-  return { seconds, micros };
-}
-
-/** C's rint() in the default rounding mode: to the nearest integer, halves to even. */
-function roundHalfEven(value: number): number {
-  const rounded = Math.round(value);
-  return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
+  const { seconds, micros } = instantOf(text);
+  return { seconds: seconds - POSTGRES_EPOCH_SECONDS, micros };
 }

@@ -1,6 +1,8 @@
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { isStorableString, MAX_JSON_DEPTH, unstorableTextAt } from '../common/storable-text.js';
 import { toStoredPhone } from './phone-number.js';
+import { isUuid } from '../common/uuid.js';
+import { isTimestamp } from '../common/rfc3339.js';
 
 /**
  * A Supabase user normalised for the mirror: emails lower-case, phones in E.164 with `+`,
@@ -29,8 +31,6 @@ export class InvalidSnapshotError extends Error {
   override name = 'InvalidSnapshotError';
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The longest email address there is (RFC 5321: 254 characters). Longer text is no address, and
  * the email index could not hold it (a B-tree entry is at most about 2,700 bytes).
@@ -53,41 +53,6 @@ export function normalizeEmail(raw: unknown): string | null {
  */
 export function normalizePhone(raw: unknown): string | null {
   return toStoredPhone(raw);
-}
-
-/**
- * The shape of an RFC 3339 timestamp as Supabase sends them (`2026-02-01T00:00:01.123456Z` from
- * the admin API, `…+00:00` in Database Webhook rows): date, time, optional fraction, and a zone
- * that is required (a zoneless time would be read in the database session's zone). `T` may be a
- * space, the offset `+hh`, `+hhmm` or `+hh:mm` (Postgres writes all three).
- */
-const RFC_3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** The two-digit number at `at` (the shape is checked first). */
-function twoDigits(text: string, at: number): number {
-  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
-}
-
-/**
- * True when `text` is a timestamp Postgres stores as the same instant: RFC 3339 with real field
- * values. `Date.parse` is no check for that: it rolls February 30 over into March and takes year 0,
- * both of which Postgres refuses (a failed statement, not a 400). Runs for every timestamp of every
- * user of a reconcile page: reads digits in place rather than through a match array.
- */
-export function isTimestamp(text: string): boolean {
-  if (!RFC_3339.test(text)) return false;
-  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
-  const month = twoDigits(text, 5);
-  const day = twoDigits(text, 8);
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return false;
-  if (twoDigits(text, 11) > 23 || twoDigits(text, 14) > 59 || twoDigits(text, 17) > 59) return false;
-  if (text.endsWith('Z')) return true;
-  const sign = Math.max(text.lastIndexOf('+'), text.lastIndexOf('-'));
-  const offsetMinutes = text.length - sign > 3 ? twoDigits(text, text.length - 2) : 0;
-  return twoDigits(text, sign + 1) <= 15 && offsetMinutes <= 59;
 }
 
 function timestamp(raw: unknown, field: string): string | null {
@@ -120,7 +85,7 @@ function storableText<T extends string | null>(value: T, field: string): T {
 
 /** Checks and normalises a user object from the admin API or a delivery. */
 export function snapshotFromSupabase(user: SupabaseUser): UserSnapshot {
-  if (typeof user.id !== 'string' || !UUID.test(user.id)) throw new InvalidSnapshotError('id is not a UUID');
+  if (!isUuid(user.id)) throw new InvalidSnapshotError('id is not a UUID');
   return {
     id: user.id.toLowerCase(),
     email: storableEmail(normalizeEmail(user.email)),

@@ -1,16 +1,16 @@
 import { type ApiError, apiError } from '../common/errors.js';
 import { decodeUtf8 } from '../common/http-edges.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
-import { InvalidSnapshotError, isTimestamp, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
+import { isTimestamp } from '../common/rfc3339.js';
+import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import type { DeliveryForm } from './delivery-authenticator.js';
+import { isUuid } from '../common/uuid.js';
 
 /** What a delivery asks of the mirror. */
 export type DeliveryAction =
   | { kind: 'apply'; eventType: string; snapshot: UserSnapshot }
   | { kind: 'delete'; eventType: string; userId: string; deletedAt: string | null }
   | { kind: 'ignore'; eventType: string; reason: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalidPayload(message: string): ApiError {
   return apiError('invalid_payload', { message });
@@ -34,7 +34,7 @@ function parseJson(body: Buffer): Record<string, unknown> {
 }
 
 function userId(value: unknown, where: string): string {
-  if (typeof value !== 'string' || !UUID.test(value)) throw invalidPayload(`${where} is not a user id`);
+  if (!isUuid(value)) throw invalidPayload(`${where} is not a user id`);
   return value.toLowerCase();
 }
 

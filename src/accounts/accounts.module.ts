@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ProfilesModule } from '../profiles/profiles.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountDeletionService } from './account-deletion.service.js';
 import { AccountController } from './account.controller.js';
@@ -14,7 +13,7 @@ import { UserSyncService } from './user-sync.service.js';
 
 /** What a user does with their account: sync after sign-in, signup, login, refresh, logout, deletion. */
 @Module({
-  imports: [UsersModule, ProfilesModule],
+  imports: [UsersModule],
   controllers: [AuthController, AccountController],
   providers: [
     UserSyncService,

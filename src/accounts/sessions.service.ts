@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { type ApiError, apiError } from '../common/errors.js';
-import { ProfilesService, namesFromMetadata } from '../profiles/profiles.service.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import { remoteError } from '../supabase/remote-result.js';
 import { SupabaseAuthService, type LogoutScope } from '../supabase/supabase-auth.service.js';
-import { toUserResponse } from '../users/user-mapper.js';
 import { snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
@@ -21,7 +19,6 @@ export class SessionsService {
   constructor(
     private readonly supabaseAuth: SupabaseAuthService,
     private readonly users: UsersService,
-    private readonly profiles: ProfilesService,
     private readonly audit: AuditService,
     private readonly limits: RateLimitsService,
   ) {}
@@ -54,11 +51,8 @@ export class SessionsService {
       throw remoteError(signedIn, apiError('invalid_credentials'));
     }
     const { session, user } = signedIn.value;
-    const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user));
-    if (applied.status === 'deleted') throw userDeleted();
-    const ensured = await this.profiles.ensureProfile(applied.user.id, namesFromMetadata(applied.user.user_metadata));
-    if (!ensured) throw userDeleted();
-    return { session: toSessionResponse(session), user: toUserResponse(applied.user), profile: ensured.profile };
+    const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
+    return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile };
   }
 
   async refresh(refreshToken: string, clientIp: string): Promise<RefreshResponse> {

@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ProfilesService, namesFromMetadata } from '../profiles/profiles.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
-import { toUserResponse } from '../users/user-mapper.js';
 import { InvalidSnapshotError, snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
-import { UsersService, userDeleted, type ApplyOutcome } from '../users/users.service.js';
+import { UsersService, type ApplyOutcome } from '../users/users.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
 
@@ -18,20 +16,12 @@ export class UserSyncService {
   constructor(
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
-    private readonly profiles: ProfilesService,
   ) {}
 
   async sync(caller: AuthenticatedUser): Promise<SyncUserResponse> {
     const { outcome, source } = await this.applyCaller(caller);
-    if (outcome.status === 'deleted') throw userDeleted();
-    const ensured = await this.profiles.ensureProfile(outcome.user.id, namesFromMetadata(outcome.user.user_metadata));
-    if (!ensured) throw userDeleted();
-    return {
-      user: toUserResponse(outcome.user),
-      profile: ensured.profile,
-      created: outcome.status === 'created',
-      source,
-    };
+    const { user, profile, created } = await this.users.mirrorSignedIn(outcome);
+    return { user, profile, created, source };
   }
 
   private async applyCaller(caller: AuthenticatedUser): Promise<{ outcome: ApplyOutcome; source: SyncSource }> {

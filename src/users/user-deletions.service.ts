@@ -49,4 +49,9 @@ export class UserDeletionsService {
     if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
     return { deleted };
   }
+
+  /** True when the user is known to be deleted (in-memory: no query). */
+  isDeleted(id: string): boolean {
+    return this.deletedUsers.has(id);
+  }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ProfilesModule } from '../profiles/profiles.module.js';
 import { DeletedUsersRegistry } from './deleted-users.registry.js';
 import { PhoneLookupService } from './phone-lookup.service.js';
 import { TombstonePurgeService } from './tombstone-purge.service.js';
@@ -11,6 +12,7 @@ import { UsersService } from './users.service.js';
 
 /** The mirror of Supabase users; UsersService is its public face (and the only writer of `users`). */
 @Module({
+  imports: [ProfilesModule],
   controllers: [UsersController],
   providers: [
     UsersService,

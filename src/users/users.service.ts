@@ -3,10 +3,10 @@ import { type ApiError, apiError } from '../common/errors.js';
 import type { Sql } from '../prisma/prisma.service.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
+import { ProfilesService, namesFromMetadata, type InitialNames } from '../profiles/profiles.service.js';
 import type { UserResponse } from './dto/user.dto.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
-import { DeletedUsersRegistry } from './deleted-users.registry.js';
 import { TombstonePurgeService } from './tombstone-purge.service.js';
 import { UserDeletionsService, type DeletionOptions, type DeletionSource } from './user-deletions.service.js';
 import { UserVersionsRepository, type VersionComparison } from './user-versions.repository.js';
@@ -22,6 +22,15 @@ export interface PhoneConflict {
   updatedAt: string | null;
 }
 
+/** A signed-in user as the API answers them, with the row it came from. */
+export interface SignedInUser {
+  user: UserResponse;
+  profile: ProfileResponse;
+  row: MirrorUserRow;
+  /** This call made the mirror row. */
+  created: boolean;
+}
+
 export type ApplyOutcome =
   { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow } | { status: 'deleted'; user: null };
 
@@ -35,10 +44,24 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly versions: UserVersionsRepository,
-    private readonly deletedUsers: DeletedUsersRegistry,
     private readonly deletions: UserDeletionsService,
     private readonly purge: TombstonePurgeService,
+    private readonly profiles: ProfilesService,
   ) {}
+
+  /**
+   * A signed-in user mirrored (sync, login, signup): their snapshot applied (or the outcome of an
+   * apply already made), then their profile made on first sight, named from their metadata unless
+   * `names` says otherwise. 401 `user_deleted` for a deleted user, also one deleted meanwhile.
+   */
+  async mirrorSignedIn(applied: UserSnapshot | ApplyOutcome, options: { names?: InitialNames; tx?: Sql } = {}): Promise<SignedInUser> {
+    const outcome = 'status' in applied ? applied : await this.applyUserSnapshot(applied, options.tx);
+    if (outcome.status === 'deleted') throw userDeleted();
+    const names = options.names ?? namesFromMetadata(outcome.user.user_metadata);
+    const ensured = await this.profiles.ensureProfile(outcome.user.id, names, options.tx);
+    if (!ensured) throw userDeleted();
+    return { user: toUserResponse(outcome.user), profile: ensured.profile, row: outcome.user, created: outcome.status === 'created' };
+  }
 
   /**
    * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
@@ -95,7 +118,7 @@ export class UsersService {
 
   /** True when the user is known to be deleted (in-memory: no query). */
   isDeleted(id: string): boolean {
-    return this.deletedUsers.has(id);
+    return this.deletions.isDeleted(id);
   }
 
   /**

@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../audit/audit.service.js';
 import { ApiError, apiError, type ErrorCode } from '../../common/errors.js';
 import { PrismaService } from '../../prisma/prisma.service.js';
-import { ProfilesService } from '../../profiles/profiles.service.js';
 import { SupabaseAdminService } from '../../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../../supabase/supabase-user.js';
-import { toUserResponse } from '../../users/user-mapper.js';
 import { snapshotFromSupabase } from '../../users/user-snapshot.js';
 import { isPhoneRace } from '../../users/users.repository.js';
 import { UsersService } from '../../users/users.service.js';
@@ -70,7 +68,6 @@ export class SignupSagaService {
     private readonly sagas: SignupSagasRepository,
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
-    private readonly profiles: ProfilesService,
     private readonly audit: AuditService,
   ) {}
 
@@ -161,18 +158,15 @@ export class SignupSagaService {
   async completeLocal(saga: SignupSagaRow, user: SupabaseUser): Promise<SignupResponse> {
     return this.prisma.transaction(
       async (sql) => {
-        const applied = await this.users.applyUserSnapshot(snapshotFromSupabase(user), sql);
-        if (applied.status === 'deleted') throw new Error('the new user is a tombstone: deleted already');
-        if (applied.user.phone_conflict !== null) throw new PhoneTakenMeanwhile();
-        const ensured = await this.profiles.ensureProfile(
-          applied.user.id,
-          { displayName: saga.display_name, firstName: null, lastName: null },
-          sql,
-        );
-        if (!ensured) throw new Error('the profile could not be created');
-        await this.audit.record(sql, { userId: applied.user.id, subjectId: applied.user.id, type: 'user.signed_up', details: {} });
-        await this.sagas.advance(saga.id, 'completed', { userId: applied.user.id }, sql);
-        return { user: toUserResponse(applied.user), profile: ensured.profile };
+        // A deleted user (401) fails the transaction as any other error: the request compensates.
+        const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user), {
+          names: { displayName: saga.display_name, firstName: null, lastName: null },
+          tx: sql,
+        });
+        if (mirrored.row.phone_conflict !== null) throw new PhoneTakenMeanwhile();
+        await this.audit.record(sql, { userId: mirrored.row.id, subjectId: mirrored.row.id, type: 'user.signed_up', details: {} });
+        await this.sagas.advance(saga.id, 'completed', { userId: mirrored.row.id }, sql);
+        return { user: mirrored.user, profile: mirrored.profile };
       },
       { retryOnceIf: isPhoneRace },
     );

@@ -9,7 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
-import { PrismaModule } from './prisma/prisma.module.js';
+import { DatabaseModule } from './database/database.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { RateLimitsModule } from './rate-limits/rate-limits.module.js';
 import { ReconcileModule } from './reconcile/reconcile.module.js';
@@ -26,7 +26,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config, logDestination)),
-        PrismaModule,
+        DatabaseModule,
         JobsModule,
         AuditModule,
         RateLimitsModule,

@@ -38,7 +38,7 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
     clientErrorHandler,
     // On close, requests still arriving on open connections are answered as usual, then their
     // connections end (closeConnectionsWhenClosing); Fastify's default is a 503 outside the error
-    // shape. The pools end after the server has stopped (PrismaService.onApplicationShutdown).
+    // shape. The pools end after the server has stopped (DatabaseService.onApplicationShutdown).
     return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.logDestination), adapter, {

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueueService } from '../src/jobs/job-queue.service.js';
-import { PrismaService, type Sql } from '../src/prisma/prisma.service.js';
+import { DatabaseService } from '../src/database/database.service.js';
+import type { Sql } from '../src/database/sql.js';
 import { UserCleanerRegistry } from '../src/users/user-cleaners.js';
 import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
 import { UsersService } from '../src/users/users.service.js';
@@ -85,7 +86,7 @@ describe('deleting a user', () => {
     let written!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const rowWritten = new Promise<void>((resolve) => (written = resolve));
-    const writing = stack.app.get(PrismaService).transaction(async (tx) => {
+    const writing = stack.app.get(DatabaseService).transaction(async (tx) => {
       await write(users, snapshot, tx);
       await tx.query('INSERT INTO profiles (user_id, display_name) VALUES ($1, $2)', [id, 'In flight']);
       written();
@@ -114,7 +115,7 @@ describe('deleting a user', () => {
   it('rolls back entirely when a step fails: no tombstone, no record, no job', async () => {
     const { id, accessToken } = await stack.signedInUser();
     await stack.request('POST', '/auth/users/sync', { token: accessToken });
-    const prisma = stack.app.get(PrismaService);
+    const prisma = stack.app.get(DatabaseService);
     await stack.db.query(`CREATE OR REPLACE FUNCTION fail_deletion_record() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'audit store unavailable'; END $$`);
     await stack.db.query(`CREATE TRIGGER fail_deletion_record BEFORE INSERT ON audit_events
@@ -147,7 +148,7 @@ describe('deleting a user', () => {
     await stack.request('POST', '/auth/users/sync', { token: accessToken });
     await stack.app.get(UsersService).deleteUser(id);
     const jobs = stack.app.get(JobQueueService);
-    const prisma = stack.app.get(PrismaService);
+    const prisma = stack.app.get(DatabaseService);
     expect(
       await until(async () => (await jobs.failedJobs(prisma.sql)).some((job) => job.last_error?.includes('third party is down'))),
     ).toBe(true);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../src/prisma/prisma.service.js';
+import { DatabaseService } from '../src/database/database.service.js';
 import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
-import { FIND_LIVE_BY_PHONE, PHONE_INDEX, isPhoneRace } from '../src/users/users.repository.js';
+import { PHONE_INDEX, isPhoneRace } from '../src/users/phone-number.js';
+import { FIND_LIVE_BY_PHONE } from '../src/users/users.repository.js';
 import { UsersService } from '../src/users/users.service.js';
 import { captureLogLines } from './support/log-lines.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -205,7 +206,7 @@ describe('a number another live user holds', () => {
   });
 
   it('never fails a concurrent write: the statement that loses the race is retried and flags (pool and transaction)', async () => {
-    const prisma = stack.app.get(PrismaService);
+    const prisma = stack.app.get(DatabaseService);
     for (const [index, loserInTransaction] of [
       [7, false],
       [8, true],
@@ -226,7 +227,7 @@ describe('a number another live user holds', () => {
       });
       await winnerWritten;
       const losing = loserInTransaction
-        ? prisma.transaction((tx) => users.applyUserSnapshot(loser, tx, 'webhook'), { retryOnceIf: isPhoneRace })
+        ? prisma.transaction((tx) => users.applyUserSnapshot(loser, tx), { retryOnceIf: isPhoneRace })
         : users.applyUserSnapshot(loser);
       await waitForRowLockWaiters(1);
       release();

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { PrismaService } from '../src/prisma/prisma.service.js';
+import { DatabaseService } from '../src/database/database.service.js';
 import { ProfilesService } from '../src/profiles/profiles.service.js';
 import { snapshotFromClaims, snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
 import { UsersService, type ApplyOutcome } from '../src/users/users.service.js';
@@ -97,7 +97,7 @@ async function insertRow(client: pg.PoolClient, id: string, updatedAt: string | 
 describe('a write that waits for another first write of the same user to commit', () => {
   it('answers the committed row (unchanged), not "deleted": the snapshot path, from the pool and inside a transaction', async () => {
     const users = stack.app.get(UsersService);
-    const prisma = stack.app.get(PrismaService);
+    const prisma = stack.app.get(DatabaseService);
     const outcomes: ApplyOutcome['status'][] = [];
     for (const inTransaction of [false, true]) {
       const id = randomUUID();
@@ -115,12 +115,7 @@ describe('a write that waits for another first write of the same user to commit'
     const users = stack.app.get(UsersService);
     const id = randomUUID();
     const deliveryId = `signed:${randomUUID()}`;
-    const claim = {
-      name: 'delivery_claim',
-      sql: `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
-            VALUES ($1, $2, $3, $4::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
-      values: [deliveryId, 'signed', 'user.created', id],
-    };
+    const claim = { deliveryId, source: 'signed', eventType: 'user.created' };
     const outcome = await afterHeldFirstWrite(
       (client) => insertRow(client, id, '2026-03-01T10:00:00Z'),
       () => users.applyUserSnapshotOnce(snapshotOf(id), claim),

@@ -1,4 +1,4 @@
-// The mirror's upsert runs as a prepared statement with a generic plan (PrismaService sets
+// The mirror's upsert runs as a prepared statement with a generic plan (DatabaseService sets
 // plan_cache_mode), planned once per connection, often while `users` is still small, and then
 // reused as the table grows. So it must read `users` by index only, whatever the planner knew
 // when it planned: a sequential scan there costs one pass over every user per sync, delivery or

@@ -38,8 +38,8 @@ export class AccountDeletionService implements OnModuleInit {
     await this.reauthentication.confirm(caller, password, clientIp, 'account.deletion');
     await this.users.deleteUser(caller.id, {
       source: 'account',
-      alsoInTransaction: (sql) =>
-        this.jobs.add(sql, DELETE_SUPABASE_USER_TASK, { userId: caller.id }, { jobKey: `supabase-delete:${caller.id}`, maxAttempts: 25 }),
+      alsoInTransaction: (tx) =>
+        this.jobs.add(DELETE_SUPABASE_USER_TASK, { userId: caller.id }, { jobKey: `supabase-delete:${caller.id}`, maxAttempts: 25 }, tx),
     });
     const remote = await this.supabase.deleteUser(caller.id);
     if (remote.kind !== 'ok') this.logger.warn({ userId: caller.id }, 'Supabase delete failed; the queued job will retry it');

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import type { Sql } from '../database/sql.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -18,11 +19,11 @@ export interface AuditRecord {
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: DatabaseService) {}
 
-  /** Writes the event through `sql`: pass a transaction to make it part of the change it records. */
-  async record(sql: Sql, event: AuditRecord): Promise<void> {
-    await sql.execute('INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)', [
+  /** Writes the event in `tx`: the transaction of the change it records. */
+  async record(event: AuditRecord, tx: Sql): Promise<void> {
+    await tx.execute('INSERT INTO audit_events (user_id, subject_id, type, details) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)', [
       event.userId,
       event.subjectId,
       event.type,
@@ -38,7 +39,7 @@ export class AuditService {
    */
   async recordDetached(event: AuditRecord): Promise<void> {
     try {
-      await this.record(this.prisma.sql, event);
+      await this.record(event, this.db.sql);
     } catch (error) {
       const deletedMeanwhile = (error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION && event.userId !== null;
       if (deletedMeanwhile) return this.recordDetached({ ...event, userId: null });

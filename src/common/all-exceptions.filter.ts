@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { databaseError } from '../database/database-errors.js';
 import { ApiError } from './errors.js';
 import { requestIdOf } from './request-id.js';
 
@@ -24,47 +25,6 @@ const CODES_BY_STATUS: Record<number, string> = {
   429: 'too_many_requests',
   503: 'service_unavailable',
 };
-
-/** Prisma's known request errors, mapped in this one place. */
-function fromPrisma(error: { code?: unknown; name?: unknown }): ErrorBody | null {
-  if (error.name !== 'PrismaClientKnownRequestError') return null;
-  if (error.code === 'P2002') return { statusCode: 409, code: 'conflict', message: 'The record already exists' };
-  if (error.code === 'P2025') return { statusCode: 404, code: 'not_found', message: 'The record does not exist' };
-  return null;
-}
-
-const OUTAGE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  'P1001',
-  'P1002',
-  'P1017',
-  'P2024',
-]);
-const OUTAGE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/;
-
-/** Postgres cannot be reached or is shutting down: 503, so that a sender retries later. */
-function fromDatabaseOutage(error: { code?: unknown; message?: unknown; cause?: unknown }, depth = 0): ErrorBody | null {
-  const outage =
-    (typeof error.code === 'string' && OUTAGE_CODES.has(error.code)) ||
-    (typeof error.message === 'string' && OUTAGE_MESSAGES.test(error.message));
-  if (outage) return { statusCode: 503, code: 'database_unavailable', message: 'The database is not reachable; try again shortly' };
-  const cause = error.cause;
-  return depth < 3 && typeof cause === 'object' && cause !== null ? fromDatabaseOutage(cause, depth + 1) : null;
-}
 
 /** Fastify's own errors for bad requests (malformed JSON, wrong content type, body too large). */
 function fromFastify(error: { code?: unknown; statusCode?: unknown; message?: unknown }): ErrorBody | null {
@@ -121,8 +81,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (fastifyError) return fastifyError;
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (typeof exception === 'object' && exception !== null) {
-      const known = fromPrisma(exception) ?? fromFastify(exception) ?? fromDatabaseOutage(exception);
-      if (known) return known;
+      const fastify = fromFastify(exception);
+      if (fastify) return fastify;
+      const database = databaseError(exception);
+      if (database) return fromHttpException(database);
     }
     this.logger.error({ err: exception, requestId }, 'unexpected error');
     return {

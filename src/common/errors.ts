@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   profile_not_found: { status: 404, message: 'This user has no profile yet: call POST /auth/users/sync first' },
   email_exists: { status: 409, message: 'A user with this email address already exists' },
   phone_exists: { status: 409, message: 'A user with this phone number already exists' },
+  conflict: { status: 409, message: 'The record already exists' },
   signup_in_progress: { status: 409, message: 'A signup with this Idempotency-Key is in progress' },
   user_deleted_since: { status: 410, code: 'user_deleted', message: 'The user this signup made has been deleted since' },
   weak_password: {

@@ -4,14 +4,14 @@ import { HealthCheck, HealthCheckService, PrismaHealthIndicator, type HealthChec
 import { Public } from '../common/public.decorator.js';
 import { apiError } from '../common/errors.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { PrismaService } from '../database/prisma.service.js';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: PrismaHealthIndicator,
+    private readonly database: PrismaHealthIndicator,
     private readonly prisma: PrismaService,
   ) {}
 
@@ -23,7 +23,7 @@ export class HealthController {
   @ApiErrors('unhealthy')
   async check(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.db.pingCheck('database', this.prisma, { timeout: 2_000 })]);
+      return await this.health.check([() => this.database.pingCheck('database', this.prisma, { timeout: 2_000 })]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       // Terminus' answer carries the driver's own error text: the body says only what is down.

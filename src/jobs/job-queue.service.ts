@@ -3,8 +3,8 @@ import pg from 'pg';
 import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { endPool, openPool } from '../prisma/pools.js';
-import type { Sql } from '../prisma/prisma.service.js';
+import { endPool, openPool } from '../database/pools.js';
+import type { Sql } from '../database/sql.js';
 
 export interface JobOptions {
   /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
@@ -49,9 +49,9 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     this.schedule.push(job);
   }
 
-  /** Adds a job through `sql`: inside the caller's transaction, it exists exactly if that commits. */
-  async add(sql: Sql, task: string, payload: Record<string, unknown>, options: JobOptions = {}): Promise<void> {
-    await sql.query(
+  /** Adds a job through `tx`: inside the caller's transaction, it exists exactly if that commits. */
+  async add(task: string, payload: Record<string, unknown>, options: JobOptions, tx: Sql): Promise<void> {
+    await tx.query(
       `SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3::int, job_key => $4::text, run_at => $5::timestamptz,
          job_key_mode => $6::text)::text`,
       [
@@ -66,8 +66,8 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Jobs whose attempts are used up: the dead-letter state. */
-  async failedJobs(sql: Sql): Promise<Array<{ id: string; task: string; attempts: number; last_error: string | null }>> {
-    return sql.query(`
+  async failedJobs(tx: Sql): Promise<Array<{ id: string; task: string; attempts: number; last_error: string | null }>> {
+    return tx.query(`
       SELECT j.id::text, t.identifier AS task, j.attempts, j.last_error
       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
       WHERE j.attempts >= j.max_attempts ORDER BY j.id`);

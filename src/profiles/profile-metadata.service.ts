@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import type { Sql } from '../database/sql.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 
 export const PUSH_PROFILE_METADATA_TASK = 'push_profile_metadata';
@@ -33,7 +34,7 @@ export class ProfileMetadataService implements OnModuleInit {
   private readonly logger = new Logger(ProfileMetadataService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly supabase: SupabaseAdminService,
     private readonly jobs: JobQueueService,
   ) {}
@@ -44,13 +45,13 @@ export class ProfileMetadataService implements OnModuleInit {
     });
   }
 
-  /** Queues the push of the user's profile through `sql`: pass the transaction of the profile write. */
-  async enqueue(sql: Sql, userId: string): Promise<void> {
+  /** Queues the push of the user's profile in `tx`, the transaction of the profile write. */
+  async enqueue(userId: string, tx: Sql): Promise<void> {
     await this.jobs.add(
-      sql,
       PUSH_PROFILE_METADATA_TASK,
       { userId },
       { jobKey: `profile-metadata:${userId}`, maxAttempts: PUSH_MAX_ATTEMPTS },
+      tx,
     );
   }
 
@@ -61,9 +62,9 @@ export class ProfileMetadataService implements OnModuleInit {
    * and so has the last word.
    */
   async push(userId: string): Promise<void> {
-    await this.prisma.transaction(async (sql) => {
-      await sql.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`profile-metadata:${userId}`]);
-      const [metadata] = await sql.query<PushedMetadata>(LIVE_PUSHED_FIELDS, [userId]);
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`profile-metadata:${userId}`]);
+      const [metadata] = await tx.query<PushedMetadata>(LIVE_PUSHED_FIELDS, [userId]);
       if (!metadata) {
         this.logger.log({ userId }, 'profile metadata not pushed: the user is gone locally');
         return;

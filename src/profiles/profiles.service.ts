@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { type ApiError, apiError } from '../common/errors.js';
-import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import { prepared, type Sql } from '../database/sql.js';
 import type { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';
 import type { ProfileResponse } from './dto/profile.dto.js';
 import { changedFields, type UpdateProfileRequest } from './dto/update-profile.dto.js';
@@ -97,7 +98,7 @@ function profileNotFound(): ApiError {
 @Injectable()
 export class ProfilesService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly audit: AuditService,
     private readonly metadata: ProfileMetadataService,
   ) {}
@@ -108,8 +109,8 @@ export class ProfilesService {
    */
   async updateProfile(userId: string, update: UpdateProfileRequest): Promise<ProfileResponse> {
     const fields = changedFields(update);
-    return this.prisma.transaction(async (sql) => {
-      const [row] = await sql.query<ProfileRow>(UPDATE_PROFILE, [
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<ProfileRow>(UPDATE_PROFILE, [
         userId,
         update.displayName ?? null,
         update.firstName ?? null,
@@ -119,8 +120,8 @@ export class ProfilesService {
         update.emailConsent ?? null,
       ]);
       if (!row) throw profileNotFound();
-      await this.audit.record(sql, { userId, subjectId: userId, type: 'profile.updated', details: { fields } });
-      if (fields.some((field) => PUSHED_FIELDS.has(field))) await this.metadata.enqueue(sql, userId);
+      await this.audit.record({ userId, subjectId: userId, type: 'profile.updated', details: { fields } }, tx);
+      if (fields.some((field) => PUSHED_FIELDS.has(field))) await this.metadata.enqueue(userId, tx);
       return toProfileResponse(row);
     });
   }
@@ -131,16 +132,16 @@ export class ProfilesService {
    * pushed to `user_metadata` in the same transaction.
    */
   async completeOnboarding(userId: string, answers: CompleteOnboardingRequest): Promise<ProfileResponse> {
-    return this.prisma.transaction(async (sql) => {
-      const [row] = await sql.query<ProfileRow & { first_time: boolean }>(COMPLETE_ONBOARDING, [
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<ProfileRow & { first_time: boolean }>(COMPLETE_ONBOARDING, [
         userId,
         answers.industry,
         answers.jobTitle,
         answers.emailConsent,
       ]);
       if (!row) throw profileNotFound();
-      await this.audit.record(sql, { userId, subjectId: userId, type: 'profile.onboarded', details: { firstTime: row.first_time } });
-      await this.metadata.enqueue(sql, userId);
+      await this.audit.record({ userId, subjectId: userId, type: 'profile.onboarded', details: { firstTime: row.first_time } }, tx);
+      await this.metadata.enqueue(userId, tx);
       return toProfileResponse(row);
     });
   }
@@ -154,9 +155,9 @@ export class ProfilesService {
   async ensureProfile(
     userId: string,
     names: InitialNames,
-    sql: Sql = this.prisma.sql,
+    tx: Sql = this.db.sql,
   ): Promise<{ profile: ProfileResponse; created: boolean } | null> {
-    let [row] = await sql.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE_STATEMENT, [
+    let [row] = await tx.query<ProfileRow & { created: boolean }>(ENSURE_PROFILE_STATEMENT, [
       userId,
       names.displayName,
       names.firstName,
@@ -164,7 +165,7 @@ export class ProfilesService {
     ]);
     // No row: the user is not live, or another request's profile committed while the statement
     // ran (its insert waited for it; its snapshot cannot see it). A new statement can tell which.
-    row ??= (await sql.query<ProfileRow & { created: boolean }>(LIVE_PROFILE, [userId]))[0];
+    row ??= (await tx.query<ProfileRow & { created: boolean }>(LIVE_PROFILE, [userId]))[0];
     return row ? { profile: toProfileResponse(row), created: row.created } : null;
   }
 }

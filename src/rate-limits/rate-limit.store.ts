@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, prepared } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import { prepared } from '../database/sql.js';
 
 export const PURGE_RATE_LIMITS_TASK = 'purge_rate_limits';
 
@@ -54,13 +55,13 @@ const PURGE = `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits
 @Injectable()
 export class RateLimitStore implements OnModuleInit {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly jobs: JobQueueService,
   ) {}
 
   onModuleInit(): void {
     this.jobs.register(PURGE_RATE_LIMITS_TASK, async () => {
-      while ((await this.prisma.sql.execute(PURGE)) > 0);
+      while ((await this.db.sql.execute(PURGE)) > 0);
     });
     this.jobs.scheduleRecurring({ task: PURGE_RATE_LIMITS_TASK, cron: '23 * * * *' });
   }
@@ -68,7 +69,7 @@ export class RateLimitStore implements OnModuleInit {
   /** Takes one request from each limit that has room; answers the seconds to wait for the others (empty: none refused). */
   async take(limits: readonly Limit[]): Promise<number[]> {
     if (limits.length === 0) return [];
-    const taken = await this.prisma.sql.query<{ key: string }>(TAKE, [
+    const taken = await this.db.sql.query<{ key: string }>(TAKE, [
       limits.map((limit) => limit.key),
       limits.map((limit) => limit.stepMs),
       limits.map((limit) => limit.periodMs),
@@ -81,11 +82,11 @@ export class RateLimitStore implements OnModuleInit {
   /** Seconds until each limit could take one more request; a limit with no row (whole) is left out. */
   async secondsToWait(limits: readonly Limit[]): Promise<number[]> {
     if (limits.length === 0) return [];
-    const rows = await this.prisma.sql.query<{ seconds: number }>(WAIT, [limits.map((limit) => limit.key)]);
+    const rows = await this.db.sql.query<{ seconds: number }>(WAIT, [limits.map((limit) => limit.key)]);
     return rows.map((row) => row.seconds);
   }
 
   async giveBack(limits: readonly Limit[]): Promise<void> {
-    if (limits.length > 0) await this.prisma.sql.execute(GIVE_BACK, [limits.map((limit) => limit.key)]);
+    if (limits.length > 0) await this.db.sql.execute(GIVE_BACK, [limits.map((limit) => limit.key)]);
   }
 }

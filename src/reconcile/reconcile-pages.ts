@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isUuid } from '../common/uuid.js';
-import type { Sql } from '../prisma/prisma.service.js';
+import type { Sql } from '../database/sql.js';
 import type { SupabaseUser } from '../supabase/supabase-user.js';
 import { InvalidSnapshotError, snapshotFromSupabase, type UserSnapshot } from '../users/user-snapshot.js';
 import { UsersService } from '../users/users.service.js';
@@ -54,14 +54,14 @@ export class ReconcilePages {
    * run writes carry a synced_at after the run's start, which rules them out already, so a first
    * run records nothing. A dry run writes nothing and records every id.
    */
-  async applyPage(session: Sql, page: ReadPage, state: RunState): Promise<void> {
+  async applyPage(page: ReadPage, state: RunState, session: Sql): Promise<void> {
     const summary = state.summary;
     summary.seen += page.listed;
     // Supabase has an unusable user all the same: never a sweep candidate.
     const seen = page.unusable.flatMap(({ userId }) => (userId !== null && isUuid(userId) ? [userId.toLowerCase()] : []));
     if (summary.dryRun) seen.push(...page.live.map((s) => s.id), ...page.softDeleted.map((s) => s.id));
-    const [, unwritten] = await Promise.all([this.repository.recordSeen(session, seen), this.applyRead(page, state)]);
-    if (unwritten.length > 0) await this.repository.recordSeen(session, unwritten);
+    const [, unwritten] = await Promise.all([this.repository.recordSeen(seen, session), this.applyRead(page, state)]);
+    if (unwritten.length > 0) await this.repository.recordSeen(unwritten, session);
   }
 
   /**

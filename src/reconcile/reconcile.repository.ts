@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../prisma/prisma.service.js';
+import type { Sql } from '../database/sql.js';
 
 /**
  * The one key every reconcile takes (session-level advisory lock on its dedicated connection), so
@@ -46,7 +46,7 @@ export class ReconcileRepository {
     await session.query('DROP TABLE IF EXISTS pg_temp.reconcile_seen');
   }
 
-  async recordSeen(session: Sql, ids: readonly string[]): Promise<void> {
+  async recordSeen(ids: readonly string[], session: Sql): Promise<void> {
     if (ids.length === 0) return;
     await session.query('INSERT INTO reconcile_seen (id) SELECT unnest($1::uuid[])', [ids]);
   }
@@ -63,7 +63,7 @@ export class ReconcileRepository {
    * run itself, a sync or a delivery, is never a candidate; the listed rows the run did not write
    * are in reconcile_seen).
    */
-  async sweepCandidates(session: Sql, runStart: Date, after: string | null, limit: number): Promise<string[]> {
+  async sweepCandidates(runStart: Date, after: string | null, limit: number, session: Sql): Promise<string[]> {
     const rows = await session.query<{ id: string }>(
       `SELECT u.id::text AS id FROM users u
        WHERE u.deleted_at IS NULL AND u.synced_at < $1 AND ($2::uuid IS NULL OR u.id > $2::uuid)

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import { PrismaService, sqlOn, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import { sqlOn, type Sql } from '../database/sql.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { ReconcilePages, readPage, type ReadResult } from './reconcile-pages.js';
 import { ReconcileRepository } from './reconcile.repository.js';
@@ -40,7 +41,7 @@ export class ReconcileService implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
     private readonly repository: ReconcileRepository,
@@ -104,7 +105,7 @@ export class ReconcileService implements OnModuleInit {
       dryRun,
     };
 
-    const client = await this.prisma.pool.connect();
+    const client = await this.db.pool.connect();
     // A connection lost while held must fail the run's next query, not crash the process.
     const onClientError = () => undefined;
     client.on('error', onClientError);
@@ -118,10 +119,10 @@ export class ReconcileService implements OnModuleInit {
       const runStart = await this.repository.now(session);
       const state: RunState = { summary, total: null, swept: 0, options, started, readFirst: true };
       try {
-        const listed = await this.listAll(session, perPage, state);
+        const listed = await this.listAll(perPage, state, session);
         if (listed) {
           await this.repository.indexSeen(session);
-          await this.sweep(session, runStart, state);
+          await this.sweep(runStart, state, session);
           summary.complete = true;
         }
       } catch (error) {
@@ -154,7 +155,7 @@ export class ReconcileService implements OnModuleInit {
    * the number of users. Requests stop past the last page that X-Total-Count announces (when
    * Supabase sends it); the first short page ends the listing. False when a page failed.
    */
-  private async listAll(session: Sql, perPage: number, state: RunState): Promise<boolean> {
+  private async listAll(perPage: number, state: RunState, session: Sql): Promise<boolean> {
     const inFlight: Array<Promise<void>> = [];
     const requested = new Map<number, Promise<ReadResult>>();
     let nextRequest = 1;
@@ -179,7 +180,7 @@ export class ReconcileService implements OnModuleInit {
         }
         const full = result.users.listed >= perPage;
         if (result.total !== null) state.total = result.total;
-        const work = this.pages.applyPage(session, result.users, state).then(() => {
+        const work = this.pages.applyPage(result.users, state, session).then(() => {
           state.summary.pages++;
           this.progress(state, 'listing');
         });
@@ -224,10 +225,10 @@ export class ReconcileService implements OnModuleInit {
    * Local live users the listing did not show. The listing can miss a user (pages shift when users
    * are deleted while it runs), so each candidate is confirmed with getUserById before deletion.
    */
-  private async sweep(session: Sql, runStart: Date, state: RunState): Promise<void> {
+  private async sweep(runStart: Date, state: RunState, session: Sql): Promise<void> {
     let after: string | null = null;
     for (;;) {
-      const batch = await this.repository.sweepCandidates(session, runStart, after, SWEEP_BATCH);
+      const batch = await this.repository.sweepCandidates(runStart, after, SWEEP_BATCH, session);
       if (batch.length === 0) return;
       after = batch[batch.length - 1];
       await forEachConcurrently(batch, SWEEP_CONCURRENCY, (id) => this.confirmCandidate(id, state));

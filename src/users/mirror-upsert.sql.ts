@@ -1,7 +1,7 @@
 // The SQL that writes mirror rows: the upsert of snapshots (one statement for one or a thousand),
 // its answers, and the insert from token claims. UsersRepository runs them; nothing else writes
 // `users` but its tombstone and purge statements.
-import { prepared, type PreparedStatement } from '../prisma/prisma.service.js';
+import { prepared } from '../database/sql.js';
 import { SNAPSHOT_PARAMS, snapshotInput } from './snapshot-params.js';
 
 /** A row of `users` as the SQL below returns it. */
@@ -213,30 +213,34 @@ export interface ApplyCounts {
   unwritten: string[];
 }
 
+/** A webhook delivery the write is the effect of: claimed by the write's own statement (see UPSERT_CLAIMING_DELIVERY). */
+export interface DeliveryClaim {
+  deliveryId: string;
+  /** How it arrived: `signed` or `database`. */
+  source: string;
+  eventType: string;
+}
+
+/** The claim's values, after the snapshots' ($14 on). */
+export function deliveryClaimParams(claim: DeliveryClaim, userId: string): unknown[] {
+  return [claim.deliveryId, claim.source, claim.eventType, userId];
+}
+
 /**
- * A claim that must succeed for a write to happen, checked in the write's own statement: an
- * INSERT … ON CONFLICT DO NOTHING RETURNING 1 of the caller's, e.g. a delivery id. If it returns
- * no row (already claimed), the statement writes and locks nothing. Its SQL numbers its own
- * parameters from $1; in the statement they follow the snapshots' (see upsertWithClaim).
+ * The upsert of one delivered snapshot, claiming the delivery id in the same statement: the claim
+ * and the write commit together, in one round trip (a delivery's whole cost; `npm run bench`). If
+ * the id was claimed already (a repeat), the statement writes and locks nothing. The claim row is
+ * the webhooks module's (webhook_deliveries); this statement is the only other writer of it.
  */
-export interface WriteClaim {
-  /** Names the prepared statement: one per distinct claim SQL. */
-  readonly name: string;
-  readonly sql: string;
-  readonly values: readonly unknown[];
-}
-
-const claimedStatements = new Map<string, PreparedStatement>();
-
-export function upsertWithClaim(claim: WriteClaim): PreparedStatement {
-  let statement = claimedStatements.get(claim.name);
-  if (!statement) {
-    const sql = claim.sql.replace(/\$(\d+)/g, (_, position: string) => `$${Number(position) + SNAPSHOT_PARAMS}`);
-    statement = prepared(`mirror_upsert_${claim.name}`, upsertSnapshotsSql({ ...FULL_UPSERT, claim: sql }));
-    claimedStatements.set(claim.name, statement);
-  }
-  return statement;
-}
+export const UPSERT_CLAIMING_DELIVERY = prepared(
+  'mirror_upsert_delivery_claim',
+  upsertSnapshotsSql({
+    ...FULL_UPSERT,
+    claim: `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
+      VALUES ($${SNAPSHOT_PARAMS + 1}, $${SNAPSHOT_PARAMS + 2}, $${SNAPSHOT_PARAMS + 3}, $${SNAPSHOT_PARAMS + 4}::uuid, 'apply')
+      ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
+  }),
+);
 
 /**
  * Creates the row from token claims only when there is no row at all (no version: any snapshot

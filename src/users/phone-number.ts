@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 // The full metadata: this runs on a server, where exact validity beats a smaller bundle.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { isUniqueViolation } from '../database/database-errors.js';
 
 /** Digits, spaces and the usual separators, with an optional leading `+`: anything else is refused. */
 const PHONE_CHARACTERS = /^\+?[0-9\s().\-/]+$/;
@@ -52,4 +53,16 @@ export function toStoredPhone(raw: unknown): string | null {
   if (valid) return valid;
   const digits = internationalDigits(raw);
   return digits && /^[1-9][0-9]{7,14}$/.test(digits) ? `+${digits}` : null;
+}
+
+/** The index the phone lookup uses and the flagging guards: unique phone among live users. */
+export const PHONE_INDEX = 'users_phone_live_key';
+
+/**
+ * A unique violation on the live-phone index: two statements gave one number to two users at the
+ * same moment, both saw it free, and the second to commit failed. A retry sees the winner's row
+ * and flags the number instead (users.repository.ts; DatabaseService.transaction's retryOnceIf).
+ */
+export function isPhoneRace(error: unknown): boolean {
+  return isUniqueViolation(error, PHONE_INDEX);
 }

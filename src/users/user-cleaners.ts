@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { JobQueueService } from '../jobs/job-queue.service.js';
-import type { Sql } from '../prisma/prisma.service.js';
+import type { Sql } from '../database/sql.js';
 
 export const USER_CLEANUP_TASK = 'user_cleanup';
 
@@ -34,13 +34,13 @@ export class UserCleanerRegistry implements OnModuleInit {
   }
 
   /** One durable job per registered cleaner, in the deletion's transaction. */
-  async queueCleanups(tx: Sql, userId: string): Promise<void> {
+  async queueCleanups(userId: string, tx: Sql): Promise<void> {
     for (const cleaner of this.cleaners.values()) {
       await this.jobs.add(
-        tx,
         USER_CLEANUP_TASK,
         { userId, cleaner: cleaner.name },
         { jobKey: `cleanup:${cleaner.name}:${userId}`, maxAttempts: cleaner.maxAttempts },
+        tx,
       );
     }
   }

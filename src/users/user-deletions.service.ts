@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { PrismaService, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import type { Sql } from '../database/sql.js';
 import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
 import { UsersRepository } from './users.repository.js';
@@ -12,7 +13,7 @@ export interface DeletionOptions {
   deletedAt?: string | null;
   source?: DeletionSource;
   /** More work that must commit with the deletion (e.g. queueing the Supabase-side delete). */
-  alsoInTransaction?: (sql: Sql) => Promise<void>;
+  alsoInTransaction?: (tx: Sql) => Promise<void>;
 }
 
 /** Deleting a mirrored user: the tombstone, the cascade, the audit record, the clean-up jobs and the news. */
@@ -21,7 +22,7 @@ export class UserDeletionsService {
   private readonly logger = new Logger(UserDeletionsService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly users: UsersRepository,
     private readonly deletedUsers: DeletedUsersRegistry,
     private readonly cleaners: UserCleanerRegistry,
@@ -35,16 +36,16 @@ export class UserDeletionsService {
    * guards refuse the user's tokens at once. Idempotent: deleting a tombstone changes nothing.
    */
   async deleteUser(id: string, options: DeletionOptions = {}, tx?: Sql): Promise<{ deleted: boolean }> {
-    const run = async (sql: Sql) => {
-      const deleted = await this.users.tombstone(sql, id, options.deletedAt ?? null);
+    const run = async (tx: Sql) => {
+      const deleted = await this.users.tombstone(id, options.deletedAt ?? null, tx);
       if (!deleted) return false;
-      await options.alsoInTransaction?.(sql);
-      await this.audit.record(sql, { userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } });
-      await this.cleaners.queueCleanups(sql, id);
-      await sql.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
+      await options.alsoInTransaction?.(tx);
+      await this.audit.record({ userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } }, tx);
+      await this.cleaners.queueCleanups(id, tx);
+      await tx.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
       return true;
     };
-    const deleted = tx ? await run(tx) : await this.prisma.transaction(run);
+    const deleted = tx ? await run(tx) : await this.db.transaction(run);
     if (!tx) this.deletedUsers.add(id);
     if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
     return { deleted };

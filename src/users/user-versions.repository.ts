@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
 import { snapshotIsNewer } from './mirror-upsert.sql.js';
 import { timestampArray, uuidArray } from './snapshot-params.js';
 import type { UserSnapshot } from './user-snapshot.js';
@@ -24,12 +24,12 @@ export interface VersionComparison {
 /** Reads of the mirror's versions and tombstones, for a caller deciding what to write (reconcile). */
 @Injectable()
 export class UserVersionsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: DatabaseService) {}
 
   /** Of these ids, the ones that already are tombstones here. */
   async tombstoneIdsAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.prisma.sql.query<{ id: string }>(
+    const rows = await this.db.sql.query<{ id: string }>(
       'SELECT id::text AS id FROM users WHERE id = ANY($1::uuid[]) AND deleted_at IS NOT NULL',
       [ids],
     );
@@ -43,7 +43,7 @@ export class UserVersionsRepository {
    */
   async compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
     if (entries.length === 0) return { missing: 0, tombstones: 0, newer: 0, current: 0, writable: [] };
-    const [row] = await this.prisma.sql.query<VersionComparison>(
+    const [row] = await this.db.sql.query<VersionComparison>(
       `SELECT count(*) FILTER (WHERE state = 'missing')::int AS missing,
          count(*) FILTER (WHERE state = 'tombstone')::int AS tombstones,
          count(*) FILTER (WHERE state = 'newer')::int AS newer,

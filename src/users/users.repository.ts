@@ -1,18 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ProfileRow } from '../profiles/profile-row.js';
-import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import { prepared, type Sql } from '../database/sql.js';
 import {
   BATCH_LIMIT,
+  deliveryClaimParams,
   INSERT_IF_ABSENT_STATEMENT,
+  UPSERT_CLAIMING_DELIVERY,
   UPSERT_COUNTING_STATEMENT,
   UPSERT_SNAPSHOTS_STATEMENT,
   USER_COLUMNS,
-  upsertWithClaim,
   type ApplyCounts,
+  type DeliveryClaim,
   type MirrorUserRow,
   type UpsertedRow,
-  type WriteClaim,
 } from './mirror-upsert.sql.js';
+import { isPhoneRace } from './phone-number.js';
 import { snapshotParams } from './snapshot-params.js';
 import type { UserSnapshot } from './user-snapshot.js';
 
@@ -58,24 +61,11 @@ export interface PhoneHolder {
   display_name: string | null;
 }
 
-/** The index the phone lookup uses and the flagging guards: unique phone among live users. */
-export const PHONE_INDEX = 'users_phone_live_key';
-
 /** A user with a flagged phone conflict, for operators. */
 export interface PhoneConflictRow {
   id: string;
   phone_conflict: string;
   updated_at: Date | null;
-}
-
-/**
- * Two statements that give the same number to two users at the same moment both see it free;
- * the second to commit fails on the index. Its retry sees the first one's row and flags instead.
- */
-/** A unique violation on the live-phone index: two writes raced for one number. Retrying sees the winner. */
-export function isPhoneRace(error: unknown): boolean {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  return code === '23505' && constraint === PHONE_INDEX;
 }
 
 /** Statements after which a row committed by another first write must be in sight (one suffices). */
@@ -98,19 +88,24 @@ export const FIND_LIVE_BY_PHONE = `SELECT u.id::text AS id, p.display_name
 export class UsersRepository {
   private readonly logger = new Logger(UsersRepository.name);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: DatabaseService) {}
 
   /**
    * Applies snapshots of distinct users under the version and tombstone rules in one statement;
    * returns each row as it stands (a user absent from the answer has no row at all). A phone that
    * another live user holds is flagged on the row (`phone_conflict`), never an error.
    */
-  async upsertIfNewer(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, claim?: WriteClaim): Promise<UpsertedRow[]> {
+  async upsertIfNewer(snapshots: readonly UserSnapshot[], tx: Sql = this.db.sql): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
-    const values = claim ? [...snapshotParams(snapshots), ...claim.values] : snapshotParams(snapshots);
-    const statement = claim ? upsertWithClaim(claim) : UPSERT_SNAPSHOTS_STATEMENT;
-    const rows = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(statement, values));
-    return this.withUnseenRowsRead(snapshots, rows, sql);
+    const rows = await this.retryingPhoneRace(() => tx.query<UpsertedRow>(UPSERT_SNAPSHOTS_STATEMENT, snapshotParams(snapshots)), tx);
+    return this.withUnseenRowsRead(snapshots, rows, tx);
+  }
+
+  /** Like upsertIfNewer for one delivered snapshot, only if its delivery id is unclaimed (no row answered otherwise). */
+  async upsertClaimingDelivery(snapshot: UserSnapshot, claim: DeliveryClaim): Promise<UpsertedRow | undefined> {
+    const values = [...snapshotParams([snapshot]), ...deliveryClaimParams(claim, snapshot.id)];
+    const rows = await this.retryingPhoneRace(() => this.db.sql.query<UpsertedRow>(UPSERT_CLAIMING_DELIVERY, values), this.db.sql);
+    return (await this.withUnseenRowsRead([snapshot], rows, this.db.sql))[0];
   }
 
   /**
@@ -119,7 +114,7 @@ export class UsersRepository {
    * them (read committed), so those snapshots are applied once more, without the claim (it was
    * taken, with this statement). Absence is never taken for a deletion: only a tombstone row is.
    */
-  private async withUnseenRowsRead(snapshots: readonly UserSnapshot[], rows: UpsertedRow[], sql: Sql): Promise<UpsertedRow[]> {
+  private async withUnseenRowsRead(snapshots: readonly UserSnapshot[], rows: UpsertedRow[], tx: Sql): Promise<UpsertedRow[]> {
     for (let attempt = 1; ; attempt++) {
       const seen = rows.filter((row) => row.id !== null);
       this.warnOfConflicts(seen);
@@ -127,7 +122,7 @@ export class UsersRepository {
       if (attempt > UNSEEN_ROW_ATTEMPTS) throw new Error(`a user's row stayed out of sight over ${attempt} statements`);
       const found = new Set(seen.map((row) => row.id));
       const unseen = snapshots.filter((snapshot) => !found.has(snapshot.id));
-      const again = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(UPSERT_SNAPSHOTS_STATEMENT, snapshotParams(unseen)));
+      const again = await this.retryingPhoneRace(() => tx.query<UpsertedRow>(UPSERT_SNAPSHOTS_STATEMENT, snapshotParams(unseen)), tx);
       rows = [...seen, ...again];
     }
   }
@@ -137,21 +132,26 @@ export class UsersRepository {
    * At most BATCH_LIMIT users per statement: a `--per-page 10000` page is written in ten, so no
    * statement holds more rows locked, or waits on more, than a default page does.
    */
-  async upsertCounting(snapshots: readonly UserSnapshot[], sql: Sql = this.prisma.sql, attempt = 1): Promise<ApplyCounts> {
+  async upsertCounting(snapshots: readonly UserSnapshot[], tx: Sql = this.db.sql): Promise<ApplyCounts> {
+    return this.upsertCountingAttempt(snapshots, 1, tx);
+  }
+
+  private async upsertCountingAttempt(snapshots: readonly UserSnapshot[], attempt: number, tx: Sql): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const batch = snapshots.slice(start, start + BATCH_LIMIT);
-      const [counts] = await this.retryingPhoneRace(sql, () =>
-        sql.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)),
+      const [counts] = await this.retryingPhoneRace(
+        () => tx.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)),
+        tx,
       );
       // Rows another writer committed while the statement ran (a user listed on two pages applied
       // at once, a sync): counted once they are in sight (see withUnseenRowsRead).
       if (counts.unseen.length > 0 && attempt < UNSEEN_ROW_ATTEMPTS) {
         const unseen = new Set(counts.unseen);
-        const again = await this.upsertCounting(
+        const again = await this.upsertCountingAttempt(
           batch.filter((snapshot) => unseen.has(snapshot.id)),
-          sql,
           attempt + 1,
+          tx,
         );
         counts.missing -= unseen.size;
         addCounts(counts, again);
@@ -163,10 +163,10 @@ export class UsersRepository {
   }
 
   /** Creates the row from token claims if there is none; returns the row as it stands. */
-  async insertIfAbsent(snapshot: UserSnapshot, sql: Sql = this.prisma.sql): Promise<UpsertedRow> {
+  async insertIfAbsent(snapshot: UserSnapshot, tx: Sql = this.db.sql): Promise<UpsertedRow> {
     const values = snapshotParams([snapshot]);
     for (let attempt = 1; ; attempt++) {
-      const [row] = await this.retryingPhoneRace(sql, () => sql.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values));
+      const [row] = await this.retryingPhoneRace(() => tx.query<UpsertedRow>(INSERT_IF_ABSENT_STATEMENT, values), tx);
       // A null id: a first write committed while this statement ran (see withUnseenRowsRead).
       if (row.id !== null) {
         this.warnOfConflicts([row]);
@@ -178,13 +178,13 @@ export class UsersRepository {
 
   /** The live user holding this number (E.164), with their display name: an index scan on PHONE_INDEX. */
   async findLiveByPhone(phone: string): Promise<PhoneHolder | null> {
-    const rows = await this.prisma.sql.query<PhoneHolder>(prepared('mirror_find_by_phone', FIND_LIVE_BY_PHONE), [phone]);
+    const rows = await this.db.sql.query<PhoneHolder>(prepared('mirror_find_by_phone', FIND_LIVE_BY_PHONE), [phone]);
     return rows[0] ?? null;
   }
 
   /** Whether a live user holds the email, the phone (E.164), or both. */
   async identityTaken(email: string, phone: string | null): Promise<{ email: boolean; phone: boolean }> {
-    const [row] = await this.prisma.sql.query<{ email: boolean; phone: boolean }>(
+    const [row] = await this.db.sql.query<{ email: boolean; phone: boolean }>(
       `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone = $2), false) AS phone
        FROM users WHERE deleted_at IS NULL AND (email = $1 OR phone = $2)`,
       [email, phone],
@@ -193,15 +193,13 @@ export class UsersRepository {
   }
 
   async findLiveIdByEmail(email: string): Promise<string | null> {
-    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [
-      email,
-    ]);
+    const rows = await this.db.sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL LIMIT 1', [email]);
     return rows[0]?.id ?? null;
   }
 
   /** Live users whose Supabase phone could not be stored here, in id order after `after`. */
   async phoneConflicts(after: string | null, limit: number): Promise<PhoneConflictRow[]> {
-    return this.prisma.sql.query<PhoneConflictRow>(
+    return this.db.sql.query<PhoneConflictRow>(
       `SELECT id::text AS id, phone_conflict, updated_at FROM users
        WHERE phone_conflict IS NOT NULL AND deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1::uuid)
        ORDER BY id LIMIT $2`,
@@ -212,10 +210,10 @@ export class UsersRepository {
   /**
    * Runs a write once more when it lost a phone race (see isPhoneRace). Only outside a
    * transaction: inside one, the failed statement has aborted the transaction, so the caller
-   * retries the whole transaction (PrismaService.transaction's `retryOnceIf: isPhoneRace`).
+   * retries the whole transaction (DatabaseService.transaction's `retryOnceIf: isPhoneRace`).
    */
-  private async retryingPhoneRace<T>(sql: Sql, write: () => Promise<T>): Promise<T> {
-    if (sql !== this.prisma.sql) return write();
+  private async retryingPhoneRace<T>(write: () => Promise<T>, tx: Sql): Promise<T> {
+    if (tx !== this.db.sql) return write();
     try {
       return await write();
     } catch (error) {
@@ -235,7 +233,7 @@ export class UsersRepository {
 
   /** The row (tombstone included) with the user's profile, in one query: the `GET /users/me` path. */
   async findWithProfile(id: string): Promise<{ user: MirrorUserRow; profile: ProfileRow | null } | null> {
-    const rows = await this.prisma.sql.query<UserWithProfileRow>(FIND_WITH_PROFILE, [id]);
+    const rows = await this.db.sql.query<UserWithProfileRow>(FIND_WITH_PROFILE, [id]);
     return rows[0] ? splitUserWithProfile(rows[0]) : null;
   }
 
@@ -250,7 +248,7 @@ export class UsersRepository {
    * waits for it on the key and finds a tombstone, which no write touches. Returns false when the
    * user already was a tombstone.
    */
-  async tombstone(tx: Sql, id: string, deletedAt: string | null): Promise<boolean> {
+  async tombstone(id: string, deletedAt: string | null, tx: Sql): Promise<boolean> {
     for (let pass = 1; ; pass++) {
       const removed = await tx.execute('DELETE FROM users WHERE id = $1::uuid AND deleted_at IS NULL', [id]);
       const created = await tx.execute(
@@ -270,16 +268,15 @@ export class UsersRepository {
 
   /** The ids of every tombstone (for the in-memory set the guard checks). */
   async tombstoneIds(): Promise<string[]> {
-    const rows = await this.prisma.sql.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NOT NULL');
+    const rows = await this.db.sql.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NOT NULL');
     return rows.map((row) => row.id);
   }
 
   /** Removes tombstones older than the retention period; returns how many. */
   async purgeTombstones(retentionDays: number): Promise<number> {
-    return this.prisma.sql.execute(
-      `DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1::int)`,
-      [retentionDays],
-    );
+    return this.db.sql.execute(`DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1::int)`, [
+      retentionDays,
+    ]);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ApiError, apiError } from '../common/errors.js';
-import type { Sql } from '../prisma/prisma.service.js';
+import type { Sql } from '../database/sql.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
 import { ProfilesService, namesFromMetadata, type InitialNames } from '../profiles/profiles.service.js';
@@ -8,9 +8,9 @@ import type { UserResponse } from './dto/user.dto.js';
 import { toUserResponse } from './user-mapper.js';
 import type { UserSnapshot } from './user-snapshot.js';
 import { TombstonePurgeService } from './tombstone-purge.service.js';
-import { UserDeletionsService, type DeletionOptions, type DeletionSource } from './user-deletions.service.js';
+import { UserDeletionsService, type DeletionOptions } from './user-deletions.service.js';
 import { UserVersionsRepository, type VersionComparison } from './user-versions.repository.js';
-import type { ApplyCounts, MirrorUserRow, UpsertedRow, WriteClaim } from './mirror-upsert.sql.js';
+import type { ApplyCounts, DeliveryClaim, MirrorUserRow, UpsertedRow } from './mirror-upsert.sql.js';
 import { UsersRepository } from './users.repository.js';
 
 /** A user whose Supabase phone could not be stored because another live user holds it here. */
@@ -67,9 +67,9 @@ export class UsersService {
    * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
    * Pass a transaction to make it part of a larger unit (a webhook delivery and its record).
    */
-  async applyUserSnapshot(snapshot: UserSnapshot, tx?: Sql, source: DeletionSource = 'sync'): Promise<ApplyOutcome> {
+  async applyUserSnapshot(snapshot: UserSnapshot, tx?: Sql): Promise<ApplyOutcome> {
     if (snapshot.deletedAt !== null) {
-      await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source }, tx);
+      await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source: 'sync' }, tx);
       return { status: 'deleted', user: null };
     }
     const [row] = await this.users.upsertIfNewer([snapshot], tx);
@@ -81,9 +81,9 @@ export class UsersService {
    * delivery, whose id is claimed and whose effect is applied atomically. Null when the claim was
    * already taken (a repeat: nothing was written).
    */
-  async applyUserSnapshotOnce(snapshot: UserSnapshot, claim: WriteClaim): Promise<ApplyOutcome | null> {
+  async applyUserSnapshotOnce(snapshot: UserSnapshot, claim: DeliveryClaim): Promise<ApplyOutcome | null> {
     if (snapshot.deletedAt !== null) throw new Error('a deletion is not applied through a claim');
-    const [row] = await this.users.upsertIfNewer([snapshot], undefined, claim);
+    const row = await this.users.upsertClaimingDelivery(snapshot, claim);
     return row ? outcomeOf(row) : null;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrismaService, prepared, type Sql } from '../prisma/prisma.service.js';
+import { DatabaseService } from '../database/database.service.js';
+import { prepared, type Sql } from '../database/sql.js';
 import { UsersService } from '../users/users.service.js';
 import { DeliveryAuthenticator, type AuthenticDelivery } from './delivery-authenticator.js';
 import { parseDelivery, type DeliveryAction } from './delivery-parser.js';
@@ -26,7 +27,7 @@ export class WebhooksService {
 
   constructor(
     private readonly authenticator: DeliveryAuthenticator,
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly users: UsersService,
   ) {}
 
@@ -39,7 +40,7 @@ export class WebhooksService {
     const outcome =
       action.kind === 'apply'
         ? await this.applySnapshotOnce(delivery, action)
-        : await this.prisma.transaction((tx) => this.deleteOnce(tx, delivery, action));
+        : await this.db.transaction((tx) => this.deleteOnce(delivery, action, tx));
     this.logger.log({ deliveryId: delivery.deliveryId, eventType: action.eventType, outcome }, 'delivery received');
     return {
       status: 200,
@@ -49,17 +50,12 @@ export class WebhooksService {
 
   /** The delivery id is claimed in the upsert's own statement: one round trip, atomic. */
   private async applySnapshotOnce(delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'apply' }>): Promise<string> {
-    const claim = {
-      name: 'delivery_claim',
-      sql: `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
-            VALUES ($1, $2, $3, $4::uuid, 'apply') ON CONFLICT (delivery_id) DO NOTHING RETURNING 1`,
-      values: [delivery.deliveryId, delivery.form, action.eventType, action.snapshot.id],
-    };
+    const claim = { deliveryId: delivery.deliveryId, source: delivery.form, eventType: action.eventType };
     const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, claim);
     return outcome ? outcome.status : 'duplicate';
   }
 
-  private async deleteOnce(tx: Sql, delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'delete' }>): Promise<string> {
+  private async deleteOnce(delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'delete' }>, tx: Sql): Promise<string> {
     const fresh = await tx.execute(RECORD_DELIVERY, [delivery.deliveryId, delivery.form, action.eventType, action.userId, 'delete']);
     if (fresh === 0) return 'duplicate';
     const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: 'webhook' }, tx);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { JobQueueService } from '../../jobs/job-queue.service.js';
-import { PrismaService } from '../../prisma/prisma.service.js';
+import { DatabaseService } from '../../database/database.service.js';
 import { SupabaseAdminService } from '../../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../../supabase/supabase-user.js';
 import { PhoneTakenMeanwhile, SignupSagaService } from './signup-saga.service.js';
@@ -42,7 +42,7 @@ export class SignupRecoveryService implements OnModuleInit {
   private readonly logger = new Logger(SignupRecoveryService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly sagas: SignupSagasRepository,
     private readonly saga: SignupSagaService,
     private readonly supabase: SupabaseAdminService,
@@ -92,10 +92,10 @@ export class SignupRecoveryService implements OnModuleInit {
   async recoverSoon(sagaId: string, inMs = SOON_MS): Promise<void> {
     await this.sagas.recoverIn(sagaId, inMs);
     await this.jobs.add(
-      this.prisma.sql,
       SIGNUP_RECOVERY_TASK,
       {},
       { jobKey: 'signup-recovery-soon', runAt: new Date(Date.now() + inMs), keepRunAt: true },
+      this.db.sql,
     );
   }
 
@@ -104,10 +104,10 @@ export class SignupRecoveryService implements OnModuleInit {
     const next = await this.sagas.nextDue();
     if (!next) return;
     await this.jobs.add(
-      this.prisma.sql,
       SIGNUP_RECOVERY_TASK,
       {},
       { jobKey: 'signup-recovery-next', runAt: new Date(Math.max(next.getTime(), Date.now() + 1_000)) },
+      this.db.sql,
     );
   }
 

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../audit/audit.service.js';
 import { ApiError, apiError, type ErrorCode } from '../../common/errors.js';
-import { PrismaService } from '../../prisma/prisma.service.js';
+import { DatabaseService } from '../../database/database.service.js';
 import { SupabaseAdminService } from '../../supabase/supabase-admin.service.js';
 import type { SupabaseUser } from '../../supabase/supabase-user.js';
 import { snapshotFromSupabase } from '../../users/user-snapshot.js';
-import { isPhoneRace } from '../../users/users.repository.js';
+import { isPhoneRace } from '../../users/phone-number.js';
 import { UsersService } from '../../users/users.service.js';
 import type { SignupResponse } from '../dto/auth-responses.dto.js';
 import { SignupSagasRepository, type SignupSagaRow } from './signup-sagas.repository.js';
@@ -64,7 +64,7 @@ export class SignupSagaService {
   private readonly logger = new Logger(SignupSagaService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     private readonly sagas: SignupSagasRepository,
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
@@ -156,16 +156,16 @@ export class SignupSagaService {
    * then happens to the Supabase user.
    */
   async completeLocal(saga: SignupSagaRow, user: SupabaseUser): Promise<SignupResponse> {
-    return this.prisma.transaction(
-      async (sql) => {
+    return this.db.transaction(
+      async (tx) => {
         // A deleted user (401) fails the transaction as any other error: the request compensates.
         const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user), {
           names: { displayName: saga.display_name, firstName: null, lastName: null },
-          tx: sql,
+          tx,
         });
         if (mirrored.row.phone_conflict !== null) throw new PhoneTakenMeanwhile();
-        await this.audit.record(sql, { userId: mirrored.row.id, subjectId: mirrored.row.id, type: 'user.signed_up', details: {} });
-        await this.sagas.advance(saga.id, 'completed', { userId: mirrored.row.id }, sql);
+        await this.audit.record({ userId: mirrored.row.id, subjectId: mirrored.row.id, type: 'user.signed_up', details: {} }, tx);
+        await this.sagas.advance(saga.id, 'completed', { userId: mirrored.row.id }, tx);
         return { user: mirrored.user, profile: mirrored.profile };
       },
       { retryOnceIf: isPhoneRace },
@@ -194,9 +194,9 @@ export class SignupSagaService {
       this.logger.warn({ sagaId: saga.id }, 'compensation failed; the recovery job will retry');
       return false;
     }
-    await this.prisma.transaction(async (sql) => {
-      if (await this.sagas.advance(saga.id, 'compensated', {}, sql)) {
-        await this.audit.record(sql, { userId: null, subjectId: saga.user_id, type: 'signup.compensated', details: { reason } });
+    await this.db.transaction(async (tx) => {
+      if (await this.sagas.advance(saga.id, 'compensated', {}, tx)) {
+        await this.audit.record({ userId: null, subjectId: saga.user_id, type: 'signup.compensated', details: { reason } }, tx);
       }
     });
     return true;

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
-import { PrismaService, type Sql } from '../../prisma/prisma.service.js';
+import { DatabaseService } from '../../database/database.service.js';
+import type { Sql } from '../../database/sql.js';
 
 export type SagaState = 'pending' | 'remote_created' | 'completed' | 'compensating' | 'compensated' | 'failed';
 
@@ -39,7 +40,7 @@ export class SignupSagasRepository {
   readonly recoveryLeaseMs: number;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: DatabaseService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.requestLeaseMs = Math.max(60_000, 8 * config.supabase.adminTimeoutMs);
@@ -48,7 +49,7 @@ export class SignupSagasRepository {
 
   /** Records a new saga, leased to its request; null when the idempotency key is taken. */
   async insert(saga: Omit<SignupSagaRow, 'state' | 'error_code' | 'response' | 'attempts' | 'created_at'>): Promise<SignupSagaRow | null> {
-    const rows = await this.prisma.sql.query<SignupSagaRow>(
+    const rows = await this.db.sql.query<SignupSagaRow>(
       `INSERT INTO signup_sagas (id, idempotency_key, user_id, email, phone, display_name, state, recover_after)
        VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, 'pending', now() + make_interval(secs => $7::double precision / 1000))
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
@@ -58,7 +59,7 @@ export class SignupSagasRepository {
   }
 
   async findByIdempotencyKey(key: string): Promise<SignupSagaRow | null> {
-    const rows = await this.prisma.sql.query<SignupSagaRow>('SELECT * FROM signup_sagas WHERE idempotency_key = $1', [key]);
+    const rows = await this.db.sql.query<SignupSagaRow>('SELECT * FROM signup_sagas WHERE idempotency_key = $1', [key]);
     return rows[0] ?? null;
   }
 
@@ -72,10 +73,10 @@ export class SignupSagasRepository {
     id: string,
     state: SagaState,
     extra: { errorCode?: string | null; userId?: string; recoverInMs?: number } = {},
-    sql: Sql = this.prisma.sql,
+    tx: Sql = this.db.sql,
   ): Promise<boolean> {
     const terminal = TERMINAL.includes(state);
-    const moved = await sql.execute(
+    const moved = await tx.execute(
       `UPDATE signup_sagas SET state = $2, error_code = coalesce($3, error_code),
          response = coalesce($4::jsonb, response), updated_at = now(), attempts = attempts + 1,
          email = CASE WHEN $5 THEN NULL ELSE email END, phone = CASE WHEN $5 THEN NULL ELSE phone END,
@@ -98,7 +99,7 @@ export class SignupSagasRepository {
 
   /** Makes a saga that has not ended due for recovery in `ms` (now, or after Supabase is back). */
   async recoverIn(id: string, ms: number): Promise<void> {
-    await this.prisma.sql.execute(
+    await this.db.sql.execute(
       `UPDATE signup_sagas SET recover_after = now() + make_interval(secs => $2::double precision / 1000)
        WHERE id = $1::uuid AND recover_after IS NOT NULL`,
       [id, ms],
@@ -107,7 +108,7 @@ export class SignupSagasRepository {
 
   /** When the next saga falls due for recovery; null when none is open. */
   async nextDue(): Promise<Date | null> {
-    const [row] = await this.prisma.sql.query<{ at: Date | null }>('SELECT min(recover_after) AS at FROM signup_sagas');
+    const [row] = await this.db.sql.query<{ at: Date | null }>('SELECT min(recover_after) AS at FROM signup_sagas');
     return row?.at ?? null;
   }
 
@@ -117,7 +118,7 @@ export class SignupSagasRepository {
    * and a taken one is not due again before the lease ends (or until `recoverIn` says otherwise).
    */
   async takeDue(limit: number, options: { lookAheadMs?: number; except?: readonly string[] } = {}): Promise<SignupSagaRow[]> {
-    return this.prisma.sql.query<SignupSagaRow>(
+    return this.db.sql.query<SignupSagaRow>(
       `UPDATE signup_sagas SET recover_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
        WHERE id IN (
          SELECT id FROM signup_sagas
@@ -130,7 +131,7 @@ export class SignupSagasRepository {
 
   /** Deletes the sagas that ended more than SAGA_RETENTION_HOURS ago (replays of their keys are over). */
   async purgeEnded(): Promise<number> {
-    return this.prisma.sql.execute(
+    return this.db.sql.execute(
       `DELETE FROM signup_sagas WHERE recover_after IS NULL AND state = ANY($1::text[])
          AND updated_at < now() - make_interval(hours => $2::int)`,
       [TERMINAL, SAGA_RETENTION_HOURS],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignupRecoveryService } from '../src/accounts/signup/signup-recovery.service.js';
 import { SignupSagaService } from '../src/accounts/signup/signup-saga.service.js';
+import { until } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /** Recovery takes sagas due within this, so a test need not wait for their request's lease to end. */
@@ -28,15 +29,6 @@ async function supabaseUsersWithEmail(address: string): Promise<number> {
     count += data.users.filter((user) => user.email === address).length;
     if (data.users.length < 500) return count;
   }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return check();
 }
 
 describe('POST /auth/signup', () => {

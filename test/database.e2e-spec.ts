@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { USER_ROW_COLUMNS } from '../src/users/mirror-upsert.sql.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 describe('test databases', () => {
@@ -33,6 +34,13 @@ describe('test databases', () => {
       'users',
       'webhook_deliveries',
     ]);
+  });
+
+  it('has the columns of users that the mirror SQL reads (USER_ROW_COLUMNS), no more, no fewer', async () => {
+    const { rows } = await firstClient.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY column_name`,
+    );
+    expect(rows.map((row) => row.column_name)).toEqual([...USER_ROW_COLUMNS].sort());
   });
 
   it('deletes a profile with its user', async () => {

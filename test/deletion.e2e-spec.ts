@@ -10,6 +10,7 @@ import type { Sql } from '../src/database/sql.js';
 import { UserCleanerRegistry } from '../src/users/user-cleaners.js';
 import { snapshotFromSupabase, type UserSnapshot } from '../src/users/user-snapshot.js';
 import { UsersService } from '../src/users/users.service.js';
+import { until } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 let stack: TestStack;
@@ -25,15 +26,6 @@ afterAll(async () => {
   await stack?.close();
   await rm(storageDir, { recursive: true, force: true });
 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return check();
-}
 
 async function count(sql: string, id: string): Promise<number> {
   return (await stack.db.query(sql, [id])).rows[0].n;

@@ -6,6 +6,7 @@ import { ReconcileService } from '../src/reconcile/reconcile.service.js';
 import { UsersService } from '../src/users/users.service.js';
 import { compileInto, root, stackEnv } from './support/compiled.js';
 import { newWebhookSecret } from './support/deliveries.js';
+import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 // The tests share one stack and run in order; each one starts from a mirror equal to Supabase
@@ -87,14 +88,6 @@ async function usersFingerprint(): Promise<{ n: number; hash: string }> {
 
 function noChanges(summary: ReconcileSummary) {
   expect(summary).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, complete: true, failedPages: [] });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('reconcile', () => {
@@ -197,7 +190,11 @@ describe('reconcile', () => {
     stack.auth.faults.add({ method: 'GET', path: /\/admin\/users\?page=2&/, status: 200, delayMs: 500, times: 1 });
 
     const running = reconcile.run({ perPage: 2 });
-    await waitFor(() => stack.auth.stats.count('GET', '/auth/v1/admin/users') >= 2); // page 2 asked, held by the delay
+    await eventually(
+      () => stack.auth.stats.count('GET', '/auth/v1/admin/users'),
+      (n) => n >= 2,
+      5_000,
+    ); // page 2 asked, held by the delay
     await deleteUser(x3);
     const summary = await running;
 

@@ -4,6 +4,14 @@
 // public, protect nothing, and must never be used for a real project. `isDevKey` lets
 // production configuration code refuse them.
 
+import {
+  DEVELOPMENT_ANON_KEY,
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_PUBLISHABLE_KEY,
+  DEVELOPMENT_SECRET_KEY,
+  DEVELOPMENT_SERVICE_ROLE_KEY,
+} from '../../src/config/development-keys.js';
+
 /** ES256 private key (P-256) used to sign access tokens in the default 'es256' mode. */
 const ES256_PRIVATE_JWK = Object.freeze({
   kty: 'EC',
@@ -46,14 +54,13 @@ export interface DevKeys {
   readonly es256PublicJwk: typeof ES256_PUBLIC_JWK;
 }
 
+// The API keys are defined once, in src/config (the service refuses them in production).
 export const DEV_KEYS: DevKeys = Object.freeze({
-  jwtSecret: 'super-secret-jwt-token-with-at-least-32-characters-long',
-  anonKey:
-    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0',
-  serviceRoleKey:
-    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU',
-  publishableKey: 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
-  secretKey: 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz',
+  jwtSecret: DEVELOPMENT_JWT_SECRET,
+  anonKey: DEVELOPMENT_ANON_KEY,
+  serviceRoleKey: DEVELOPMENT_SERVICE_ROLE_KEY,
+  publishableKey: DEVELOPMENT_PUBLISHABLE_KEY,
+  secretKey: DEVELOPMENT_SECRET_KEY,
   kid: ES256_PRIVATE_JWK.kid,
   es256PrivateJwk: ES256_PRIVATE_JWK,
   es256PublicJwk: ES256_PUBLIC_JWK,

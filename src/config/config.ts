@@ -1,4 +1,5 @@
-import { ConfigError, DEVELOPMENT_KEYS } from './development-keys.js';
+import { ConfigError } from './config-error.js';
+import { DEVELOPMENT_KEYS } from './development-keys.js';
 
 export { ConfigError };
 

@@ -1,8 +1,3 @@
-/** A setting is missing or malformed: start-up stops with this one line. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /**
  * The public, fixed keys of the local Supabase Auth stand-in (dev/auth-server), the same
  * well-known values as the Supabase CLI's local stack. Anyone can read them, so the

@@ -34,10 +34,6 @@ export class DeletedUsersRegistry implements OnModuleInit, OnApplicationShutdown
     this.ids.add(id);
   }
 
-  get size(): number {
-    return this.ids.size;
-  }
-
   async onModuleInit(): Promise<void> {
     await this.connect();
   }

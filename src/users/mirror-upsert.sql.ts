@@ -38,9 +38,30 @@ export interface UpsertedRow extends MirrorUserRow {
   same_version: boolean;
 }
 
-export const USER_COLUMNS = `u.id, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at,
-  u.last_sign_in_at, u.banned_until, u.role, u.is_anonymous, u.app_metadata, u.user_metadata,
-  u.created_at, u.updated_at, u.synced_at, u.deleted_at, u.phone_conflict`;
+/**
+ * Every column of `users`, in one list: the SQL reads them (USER_COLUMNS), MirrorUserRow types
+ * them (`satisfies` checks each is one of its keys), and a test holds the list to the table.
+ */
+export const USER_ROW_COLUMNS = [
+  'id',
+  'email',
+  'phone',
+  'email_confirmed_at',
+  'phone_confirmed_at',
+  'last_sign_in_at',
+  'banned_until',
+  'role',
+  'is_anonymous',
+  'app_metadata',
+  'user_metadata',
+  'created_at',
+  'updated_at',
+  'synced_at',
+  'deleted_at',
+  'phone_conflict',
+] as const satisfies ReadonlyArray<keyof MirrorUserRow>;
+
+export const USER_COLUMNS = USER_ROW_COLUMNS.map((column) => `u.${column}`).join(', ');
 
 /**
  * The version rule as a condition on a row `row` and a snapshot `snapshot` (SQL aliases): the

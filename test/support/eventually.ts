@@ -8,3 +8,11 @@ export async function eventually<T>(read: () => Promise<T> | T, done: (value: T)
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Polls `check` until it holds; false if it still does not after `timeoutMs` (for `expect(...).toBe(true)`). */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<boolean> {
+  return eventually(check, Boolean, timeoutMs).then(
+    () => true,
+    () => false,
+  );
+}

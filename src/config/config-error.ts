@@ -1,0 +1,4 @@
+/** A setting is missing or malformed: start-up stops with this one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -7,6 +7,33 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * What each folder of src/ lets the others import (docs/design.md, "Module boundaries"); the rest
+ * is its own. Infrastructure that every feature uses (common, config, database) is open.
+ */
+const PUBLIC_FILES = {
+  accounts: ['accounts.module.ts'],
+  audit: ['audit.module.ts', 'audit.service.ts'],
+  auth: ['auth.module.ts'],
+  cli: [],
+  health: ['health.module.ts'],
+  jobs: ['jobs.module.ts', 'job-queue.service.ts'],
+  profiles: ['profiles.module.ts', 'profiles.service.ts', 'profile-row.ts', 'dto'],
+  'rate-limits': ['rate-limits.module.ts', 'rate-limits.service.ts'],
+  reconcile: ['reconcile.module.ts', 'reconcile.service.ts', 'reconcile-run.ts'],
+  storage: ['storage.module.ts'],
+  supabase: ['supabase.module.ts', 'supabase-admin.service.ts', 'supabase-auth.service.ts', 'supabase-user.ts', 'remote-result.ts'],
+  users: ['users.module.ts', 'users.service.ts', 'user-snapshot.ts', 'user-cleaners.ts', 'phone-number.ts', 'dto'],
+  webhooks: ['webhooks.module.ts'],
+};
+
+const boundaries = Object.entries(PUBLIC_FILES).map(([folder, open]) => ({
+  target: ['./src/*.ts', `./src/!(${folder})/**`],
+  from: `./src/${folder}`,
+  except: open.map((file) => `./${file}`),
+  message: `src/${folder} exports only ${open.join(', ') || 'nothing'} to the rest of src (see eslint.config.js)`,
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', '.data/', 'coverage/', 'src/generated/', 'examples/react/dist/', 'examples/react/node_modules/'] },
   js.configs.recommended,
@@ -20,6 +47,7 @@ export default tseslint.config(
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
     rules: {
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: boundaries }],
     },
   },
   {

@@ -51,6 +51,28 @@ export default tseslint.config(
     },
   },
   {
+    // The production entry (node dist/src/main.js) runs on `npm install --omit=dev`: src/ imports
+    // dependencies only, and nothing of dev/, bench/ or test/.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: false, optionalDependencies: false }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...boundaries,
+            {
+              target: './src',
+              from: ['./dev', './bench', './test', './examples'],
+              message: 'src/ runs in production: no dev/, bench/, test/ or examples/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read JSON answers as `any` and hold them to expectations; the assertions are the check.
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {

@@ -20,9 +20,8 @@ function assignRequestId(request: IncomingMessage): string {
 }
 
 /**
- * A hop count trusts the nearest `hops` addresses of the chain (the TCP peer, then X-Forwarded-For
- * from the right): Fastify 5.12 trusts nothing for a bare number (it cannot tell a proxy from a
- * client that connects directly), so the count is applied here, as TRUST_PROXY documents.
+ * A hop count trusts the nearest `hops` addresses (the TCP peer, then X-Forwarded-For from the right), applied here
+ * because Fastify 5.12 trusts nothing for a bare number.
  */
 function trustedProxies(setting: AppConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
@@ -36,9 +35,8 @@ export async function createApp(config: AppConfig, options: { logDestination?: W
     trustProxy: trustedProxies(config.trustProxy),
     frameworkErrors,
     clientErrorHandler,
-    // On close, requests still arriving on open connections are answered as usual, then their
-    // connections end (closeConnectionsWhenClosing); Fastify's default is a 503 outside the error
-    // shape. The pools end after the server has stopped (DatabaseService.onApplicationShutdown).
+    // Requests arriving while closing are answered as usual, then their connections end (closeConnectionsWhenClosing):
+    // Fastify's default is a 503 outside the error shape (docs/operations.md, "Stopping").
     return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.logDestination), adapter, {

@@ -1,5 +1,5 @@
 // First writes of one user racing each other: whoever commits second must see the row the
-// first one committed, never take "no row in my snapshot" for a deletion (design.md, invariant 10).
+// first one committed, never take "no row in my snapshot" for a deletion (docs/design.md, invariant 10).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';

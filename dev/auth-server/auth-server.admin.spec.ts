@@ -1,4 +1,6 @@
 // Admin endpoints, events and faults of the Auth stand-in, driven through the real supabase-js.
+// Over ~300 lines on purpose: one stand-in started once serves every admin case below; each
+// describe is one endpoint or fault, read on its own.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createClient, type SupabaseClient, type User } from '@supabase/supabase-js';
 import { createHash, randomUUID } from 'node:crypto';

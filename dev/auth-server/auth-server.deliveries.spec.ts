@@ -1,5 +1,7 @@
 // Webhook deliveries of the Auth stand-in (both forms, retries, chaos), received by a tiny
 // node:http receiver and driven through the real supabase-js client.
+// Over ~300 lines on purpose: one stand-in and one receiver serve every delivery case below;
+// each describe is one form or failure, read on its own.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,6 @@
 // Public (user-facing) endpoints of the Auth stand-in, driven through the real supabase-js.
+// Over ~300 lines on purpose: one stand-in started once serves every public-endpoint case below;
+// each describe is one endpoint, read on its own.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';

@@ -1,7 +1,7 @@
 // Bodies of the deliveries the Auth stand-in sends on every user change, in the two forms
-// of api.md "Webhook deliveries": a Supabase Database Webhook on auth.users (raw rows, as
+// of docs/design.md "Supabase deliveries": a Supabase Database Webhook on auth.users (raw rows, as
 // the pg_net trigger sends them) and a Standard Webhooks signed event (the user object as
-// the admin API serialises it). See /work/shared/reference/supabase-auth.md §2 and §6.4.
+// the admin API serialises it). See docs/supabase-auth.md §2 and §6.4.
 import { createHash } from 'node:crypto';
 import { parseMicros } from './clock.js';
 import type { StoredIdentity, StoredUser, UserChangedEvent } from './rows.js';

@@ -1,5 +1,5 @@
 // Local development stand-in for Supabase Auth (GoTrue), speaking its HTTP contract
-// (see /work/shared/reference/supabase-auth.md, sections 1-5 and 8). Plain node:http,
+// (see docs/supabase-auth.md, sections 1-5 and 8). Plain node:http,
 // state in memory, optionally persisted to a JSON file. DEVELOPMENT ONLY.
 // This file builds the one state object from the options, listens, and hands out the controls;
 // router.ts and routes/ answer the requests.

@@ -8,12 +8,8 @@ import { ReauthenticationService } from './reauthentication.service.js';
 export const DELETE_SUPABASE_USER_TASK = 'delete_supabase_user';
 
 /**
- * `DELETE /users/me`. The caller proves they are the owner (password, or a recent sign-in); then,
- * in one local transaction, the user becomes a tombstone (everything they own goes by cascade,
- * their tokens stop working at once on every instance) and a durable job to delete the Supabase
- * user is queued. The delete is also tried right away; the job retries it until Supabase has no
- * such user. Local first: a failure can only leave a Supabase user that the job is still
- * deleting, and that user can never come back into the mirror (tombstone), nor sign in here.
+ * `DELETE /users/me`, local first: a failure can only leave a Supabase user the queued job is still deleting, and the
+ * tombstone keeps it out of the mirror meanwhile (docs/design.md, "Accounts").
  */
 @Injectable()
 export class AccountDeletionService implements OnModuleInit {

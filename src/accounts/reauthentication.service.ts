@@ -28,10 +28,8 @@ export function lastSignInMs(claims: AccessTokenClaims, nowMs = Date.now()): num
 }
 
 /**
- * Proof that the caller of a sensitive action is the account's owner, not someone holding a
- * stolen token: the password (checked through Supabase, rate-limited per user and per address),
- * or a sign-in within REAUTHENTICATION_WINDOW_MINUTES, as the token's `amr` records it. The
- * second way serves users who have no password (OAuth, magic link, SSO, phone codes).
+ * Proof that the caller is the owner, not a stolen token: the password, or a recent sign-in in the token's `amr` for users
+ * without one (docs/security.md, "Proving it is the owner").
  */
 @Injectable()
 export class ReauthenticationService {

@@ -23,12 +23,7 @@ export class SessionsService {
     private readonly limits: RateLimitsService,
   ) {}
 
-  /**
-   * Signs in; refuses unconfirmed emails; mirrors the user (same apply function as sync). Limited
-   * per client address (every call) and per account and client (wrong passwords only: any other
-   * answer gives its count back), and a client that keeps failing for an account that failed too
-   * often this hour is held back (docs/security.md).
-   */
+  /** Signs in and mirrors the user; rate-limited per address and, for wrong passwords, per account and client (docs/security.md). */
   async login(email: string, password: string, clientIp: string): Promise<LoginResponse> {
     const failures = this.limits.failedSignInsOf(email, clientIp);
     await this.limits.take(this.limits.authCallsFrom(clientIp), failures);

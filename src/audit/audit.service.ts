@@ -32,10 +32,8 @@ export class AuditService {
   }
 
   /**
-   * Records an event outside any transaction, for a request whose answer does not depend on it (a
-   * refused sign-in): it must never fail that request. The user it names may be deleted at this
-   * very moment; the event is then kept without `userId`, as events that outlive a user are. Any
-   * other failure is logged, not thrown.
+   * Records an event outside a transaction without ever failing the request (a refused sign-in): a user deleted meanwhile is
+   * recorded without `userId`, and any other failure is logged, not thrown.
    */
   async recordDetached(event: AuditRecord): Promise<void> {
     try {

@@ -16,11 +16,7 @@ const REFRESH_INTERVAL_MS = 10 * 60_000;
 /** A token with an unknown `kid` may trigger a JWKS fetch at most this often. */
 const UNKNOWN_KID_REFETCH_MS = 30_000;
 
-/**
- * The project's token verification keys: the JWKS (ES256/RS256, by `kid`), fetched at start,
- * refreshed in the background, and refetched at most every 30 s when a token names an unknown
- * `kid`; and the legacy HS256 secret where configured. Lookups of known keys never touch the network.
- */
+/** The JWKS (by `kid`, refetched at most every 30 s for an unknown one) and the legacy HS256 secret; known keys need no network. */
 @Injectable()
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SigningKeysService.name);

@@ -30,12 +30,7 @@ function asKey(key: KeyObject): string {
   return key as unknown as string;
 }
 
-/**
- * Verifies Supabase access tokens locally: ES256/RS256 by `kid` from the project's JWKS, or HS256
- * with the legacy secret where configured; `aud` must contain "authenticated", `iss` must match,
- * `exp` must be present and in the future, `role` must be "authenticated", `sub` must be a UUID.
- * The anon and service-role keys fail these checks (no `sub`, other role).
- */
+/** Verifies Supabase user access tokens locally; the anon and service-role keys fail its checks (docs/design.md, "Tokens"). */
 @Injectable()
 export class SupabaseJwtStrategy extends PassportStrategy(Strategy, SUPABASE_JWT) {
   constructor(@Inject(APP_CONFIG) config: AppConfig, keys: SigningKeysService) {

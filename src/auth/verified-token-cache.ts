@@ -4,10 +4,8 @@ import type { AuthenticatedUser } from '../common/authenticated-user.js';
 const MAX_ENTRIES = 10_000;
 
 /**
- * Tokens whose signature and claims were already verified, until they expire. The same access
- * token is presented on every request of a session, and verifying an ES256 signature is the
- * largest cost of a guarded request; a hit skips only that check (the deleted-user check still
- * runs). Bounded (oldest entries go first) and emptied when the signing keys change.
+ * Verified tokens until they expire: an ES256 check is the largest cost of a guarded request, and a session sends the
+ * same token each time. A hit skips only that check; emptied when the signing keys change.
  */
 @Injectable()
 export class VerifiedTokenCache {

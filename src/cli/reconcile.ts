@@ -1,6 +1,5 @@
-// `npm run reconcile`: one reconcile run against the configured database and Supabase project.
-// Exit codes: 0 done (every page read, sweep ran, no user failed), 1 failure (bad usage or
-// configuration, a page that could not be read, failed users, an error), 2 another run holds the lock.
+// `npm run reconcile`: one run against the configured database and Supabase project. Exit codes: 0 done (no user failed),
+// 1 any failure (usage, configuration, a page, a user), 2 another run holds the lock (docs/operations.md, "Reconcile").
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

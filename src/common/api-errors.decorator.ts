@@ -6,11 +6,7 @@ import { ErrorResponse } from './error-response.dto.js';
 /** The request id of every example: the same value as the `x-request-id` header. */
 const EXAMPLE_REQUEST_ID = '7b0b6a1e-2f7c-4a43-9b1e-3f1f2c9d8e11';
 
-/**
- * Documents the errors a route answers with, one response per status, each code its own example
- * (Swagger UI shows them by name), in the one error shape. Retry-After and X-Request-Id are added
- * to every operation's responses by the document's own pass (see app.ts).
- */
+/** Documents a route's errors: one response per status, each code a named example (headers are added in swagger.ts). */
 export function ApiErrors(...entries: ErrorCode[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const entry of entries) byStatus.set(ERROR_CODES[entry].status, [...(byStatus.get(ERROR_CODES[entry].status) ?? []), entry]);

@@ -7,10 +7,8 @@ type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[
 const LOCAL_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 /**
- * CORS for browsers calling the API from another origin (a React app on :5173). Bearer tokens,
- * never cookies: no credentials mode, so `*` is safe where the API is public. A disallowed
- * origin gets no CORS headers at all (the browser then refuses the answer); the request itself
- * is answered as any other.
+ * CORS for browser frontends. Bearer tokens, never cookies: no credentials mode, so `*` is safe where the API is public.
+ * A disallowed origin gets no CORS headers (the browser refuses the answer); the request is answered as any other.
  */
 export function corsOptions(config: AppConfig): CorsOptions {
   const listed = new Set(config.corsOrigins ?? []);

@@ -1,9 +1,6 @@
 import { HttpException } from '@nestjs/common';
 
-/**
- * Every error code the API answers with, its status and a typical message: what Swagger shows
- * as each status's examples (ApiErrors), so a client sees the codes it must handle.
- */
+/** Every error code the API answers with, its status and a typical message; Swagger shows them as examples (ApiErrors). */
 export const ERROR_CODES = {
   validation_failed: {
     status: 400,
@@ -54,10 +51,7 @@ export function codeOf(entry: ErrorCode): string {
   return found.code ?? entry;
 }
 
-/**
- * An error with a stable machine-readable `code` (snake_case) and a message for people.
- * The global filter turns it into the one error shape (`{ statusCode, code, message, details?, requestId }`).
- */
+/** An error with a stable snake_case `code`; the global filter answers it in the one error shape. */
 export class ApiError extends HttpException {
   constructor(
     status: number,

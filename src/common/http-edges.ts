@@ -9,10 +9,7 @@ import { requestIdOf } from './request-id.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-/**
- * Routes that read their raw body themselves: webhooks verify signatures over bytes before
- * parsing. Decided by the route matched, not the URL as sent (`/%77ebhooks/…` is the same route).
- */
+/** Webhooks verify signatures over the raw bytes; decided by the matched route, not the URL as sent (`/%77ebhooks/…`). */
 function readsRawBody(request: FastifyRequest): boolean {
   return (request.routeOptions?.url ?? request.url).startsWith('/webhooks/');
 }
@@ -29,9 +26,8 @@ export function decodeUtf8(bytes: Buffer): string | null {
 }
 
 /**
- * JSON bodies are parsed by Fastify's own safe parser (prototype poisoning refused) after a strict
- * UTF-8 decode; raw-body routes get the exact bytes whatever their content type (a signed
- * delivery sent as text/plain is still verified over what was signed). Anything else is 415.
+ * JSON goes through a strict UTF-8 decode and Fastify's safe parser (no prototype poisoning); raw-body routes get the exact
+ * bytes whatever the content type (a text/plain delivery is still verified over what was signed); the rest is 415.
  */
 export function registerBodyParsers(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -64,10 +60,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 /**
- * Node's refusals of what is not HTTP it can read (a malformed request line or header, headers
- * past the size limit, a request too slow to arrive): the socket has no request object, so the
- * answer is written by hand, and only when no answer to an earlier request on the same
- * connection is under way (writing then would corrupt it: the connection is just closed).
+ * Node's refusals of unreadable HTTP, written by hand (there is no request object); if an answer on the connection is
+ * under way, writing would corrupt it, so the socket is just closed.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage !== undefined;
@@ -90,9 +84,8 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 }
 
 /**
- * Once the app starts closing, every answer ends its connection (`Connection: close`). Node's
- * server.close() ends the connections idle at that moment only; one still answering would then
- * stay open as keep-alive and hold the close for the whole keep-alive timeout.
+ * Once closing, every answer says `Connection: close`: server.close() ends only idle connections, and one still answering
+ * would stay open as keep-alive and hold the close for the whole keep-alive timeout.
  */
 export function closeConnectionsWhenClosing(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();

@@ -5,10 +5,7 @@ import { stdSerializers } from 'pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/config.js';
 
-/**
- * Everything that could carry a secret is censored before a line is written: auth headers,
- * API keys, webhook signatures, and any password or token field in a logged object.
- */
+/** Fields censored wherever they appear in a logged object (docs/operations.md, "Logs"). */
 const SECRET_FIELDS = [
   'password',
   'accessToken',
@@ -37,11 +34,7 @@ export const REDACTED_PATHS = [
 
 const SECRET_FIELD_NAMES = new Set(SECRET_FIELDS);
 
-/**
- * Errors as pino writes them, with every secret field censored however deep: a driver error
- * nests Postgres' `detail` several objects down (meta.driverAdapterError.cause.detail), past what
- * redact paths reach.
- */
+/** Errors with secret fields censored however deep: a driver error nests Postgres' `detail` past what redact paths reach. */
 export function serializeError(error: unknown): unknown {
   const serialized: unknown = error instanceof Error ? stdSerializers.err(error) : error;
   return censorDeep(serialized, 0);
@@ -94,11 +87,7 @@ function readableOnTerminal({ logFormat, nodeEnv }: AppConfig): Writable | undef
   return readableLogStream(1, process.stdout.isTTY === true);
 }
 
-/**
- * One line per entry for a person at a terminal: `12:00:01.234 INFO [Context] message`, and a
- * request as `POST /auth/users/sync -> 200 in 12 ms`. Other fields follow on the same line;
- * pino has redacted them before they get here.
- */
+/** One readable line per entry (`12:00:01.234 INFO [Context] message`, `POST /auth/users/sync -> 200 in 12 ms`); pino redacts first. */
 export function readableLogStream(destination: NodeJS.WritableStream | number, colorize: boolean): Writable {
   return pretty({
     destination,

@@ -2,10 +2,8 @@
 // of every delivery and every reconcile page (no Date, no match arrays).
 
 /**
- * The shape of an RFC 3339 timestamp as Supabase sends them (`2026-02-01T00:00:01.123456Z` from
- * the admin API, `…+00:00` in Database Webhook rows): date, time, optional fraction, and a zone
- * that is required (a zoneless time would be read in the database session's zone). `T` may be a
- * space, the offset `+hh`, `+hhmm` or `+hh:mm` (Postgres writes all three).
+ * RFC 3339 as Supabase and Postgres write it (`T` or a space; offset `Z`, `+hh`, `+hhmm` or `+hh:mm`). The zone is
+ * required: a zoneless time would be read in the database session's zone.
  */
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -16,10 +14,8 @@ function twoDigits(text: string, at: number): number {
 }
 
 /**
- * True when `text` is a timestamp Postgres stores as the same instant: RFC 3339 with real field
- * values. `Date.parse` is no check for that: it rolls February 30 over into March and takes year 0,
- * both of which Postgres refuses (a failed statement, not a 400). Runs for every timestamp of every
- * user of a reconcile page: reads digits in place rather than through a match array.
+ * True when Postgres stores `text` as the same instant. Not Date.parse: it rolls February 30 into March and takes year 0,
+ * which Postgres refuses (a failed statement, not a 400).
  */
 export function isTimestamp(text: string): boolean {
   if (!RFC_3339.test(text)) return false;
@@ -47,10 +43,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 /**
- * A timestamp (already checked by isTimestamp) as whole seconds since 1970-01-01 UTC and
- * microseconds. The fraction is rounded as Postgres rounds it (rint of the fraction read as a
- * double, times a million), so a value with more than six digits comes out as Postgres would
- * store it from text.
+ * A checked timestamp as seconds since 1970 UTC and microseconds, a fraction past six digits rounded as Postgres does
+ * (rint of the fraction read as a double, times a million).
  */
 export function instantOf(text: string): { seconds: number; micros: number } {
   const days = daysFromCivil(twoDigits(text, 0) * 100 + twoDigits(text, 2), twoDigits(text, 5), twoDigits(text, 8));
@@ -68,7 +62,6 @@ export function instantOf(text: string): { seconds: number; micros: number } {
     else if (digits > 6) micros = roundHalfEven(Number(`0${text.slice(start, at)}`) * 1_000_000);
   }
   if (text.charCodeAt(at) !== 90) {
-    // An offset: +hh, +hhmm or +hh:mm
     const sign = text.charCodeAt(at) === 45 ? -1 : 1;
     const minutes = text.length - at > 3 ? twoDigits(text, text.length - 2) : 0;
     seconds -= sign * (twoDigits(text, at + 1) * 3_600 + minutes * 60);

@@ -1,6 +1,5 @@
-// Postgres cannot store every JavaScript string: `text` and `jsonb` refuse the NUL character, and
-// `jsonb` refuses an unpaired UTF-16 surrogate (a `text` column would silently get U+FFFD instead).
-// Input carrying either is refused at the edge with a 4xx, rather than failing in the database.
+// Postgres refuses NUL in `text` and `jsonb`, and unpaired UTF-16 surrogates in `jsonb` (a `text` column silently gets
+// U+FFFD): such input is refused at the edge with a 4xx, rather than failing in the database.
 
 /** A NUL, or a surrogate: the only characters worth a closer look. */
 // eslint-disable-next-line no-control-regex -- the NUL is what this looks for
@@ -17,11 +16,7 @@ export function isStorableString(value: string): boolean {
   return !SUSPECT.test(value) || (!value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value));
 }
 
-/**
- * The path (`a.b[2]`) of the first string, or object key, in `value` that Postgres cannot store,
- * or of the first value nested deeper than MAX_JSON_DEPTH; null when there is none. The check
- * builds nothing (it runs on every user of every reconcile page); the path only on a failure.
- */
+/** The path (`a.b[2]`) of the first unstorable string, key or too-deep value, or null; the path is built only on a failure (hot path). */
 export function unstorableTextAt(value: unknown): string | null {
   return isStorableValue(value, 0) ? null : pathOfUnstorable(value, '', 0);
 }

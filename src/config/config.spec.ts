@@ -20,7 +20,7 @@ function failure(env: Record<string, string | undefined>): string {
 }
 
 describe('loadConfig', () => {
-  it('derives the defaults of api.md from the required settings', () => {
+  it('derives the documented defaults from the required settings', () => {
     const config = loadConfig(valid);
     expect(config.port).toBe(3000);
     expect(config.supabase.url).toBe('https://abcd.supabase.co');

@@ -3,7 +3,7 @@ import { DEVELOPMENT_KEYS } from './development-keys.js';
 
 export { ConfigError };
 
-/** Typed settings of the service, read once at start-up (api.md, Settings). */
+/** Typed settings of the service, read once at start-up (README, Settings). */
 export interface AppConfig {
   nodeEnv: string;
   port: number;
@@ -59,10 +59,7 @@ export interface AppConfig {
   reauthenticationWindowMinutes: number;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client's address. */
   trustProxy: boolean | number | string[];
-  /**
-   * Browser origins allowed to call the API (CORS): `scheme://host[:port]` each, or `*`; null
-   * means the development default (any port of localhost and 127.0.0.1).
-   */
+  /** CORS origins (`scheme://host[:port]`, or `*`); null: any port of localhost and 127.0.0.1 (the development default). */
   corsOrigins: string[] | null;
 }
 

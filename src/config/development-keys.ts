@@ -1,8 +1,4 @@
-/**
- * The public, fixed keys of the local Supabase Auth stand-in (dev/auth-server), the same
- * well-known values as the Supabase CLI's local stack. Anyone can read them, so the
- * service refuses them when NODE_ENV=production.
- */
+/** The local stand-in's public keys (the Supabase CLI's well-known values): anyone can read them, so production refuses them. */
 export const DEVELOPMENT_JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 export const DEVELOPMENT_ANON_KEY =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';

@@ -1,11 +1,6 @@
 import { apiError, type ApiError } from '../common/errors.js';
 
-/**
- * Postgres and driver errors the API answers for itself, in this one place: the database out of
- * reach (503 `database_unavailable`, so that a sender retries later), and a unique violation
- * that no code path expected (409 `conflict`, Postgres 23505 or Prisma's P2002). Null for any
- * other error: a 500 with a request id.
- */
+/** The database errors the API answers itself (docs/design.md, "Data access"); null for a 500 with a request id. */
 export function databaseError(error: object): ApiError | null {
   if (isOutage(error)) return apiError('database_unavailable');
   if (isUniqueViolation(error) || (error as { code?: unknown }).code === 'P2002') return apiError('conflict');

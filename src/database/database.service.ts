@@ -6,13 +6,8 @@ import { endPool, openPool } from './pools.js';
 import { sqlOn, type Sql } from './sql.js';
 
 /**
- * The database: one `pg` pool, `sql` for statements on their own and `transaction` for units of
- * work. The mirror is written in SQL, not through an ORM, because its writes are single
- * statements that decide races in Postgres (conditional upserts that only let a newer version
- * win, a tombstone that is never overwritten, a delivery claimed in the statement that applies
- * it) and they run on every sync and delivery: prepared once per connection, they skip the
- * per-query cost an ORM adds (measured by `npm run bench`). Simple typed reads may use Prisma
- * Client (PrismaService), on this same pool. See docs/design.md, "Data access".
+ * The one `pg` pool, `sql` and `transaction`. The mirror is SQL, not an ORM: its single statements decide races in Postgres
+ * and run prepared on every sync and delivery (docs/design.md, "Data access").
  */
 @Injectable()
 export class DatabaseService implements OnApplicationShutdown {
@@ -35,11 +30,7 @@ export class DatabaseService implements OnApplicationShutdown {
     this.sql = sqlOn(this.pool);
   }
 
-  /**
-   * Runs `work` in one transaction on one connection; rolls back if it throws. With `retryOnceIf`,
-   * a transaction that failed with such an error (a lost race that a fresh attempt resolves) runs
-   * once more from the start.
-   */
+  /** Runs `work` in one transaction, rolled back if it throws; `retryOnceIf` reruns it once after a lost race. */
   async transaction<T>(work: (tx: Sql) => Promise<T>, options: { retryOnceIf?: (error: unknown) => boolean } = {}): Promise<T> {
     try {
       return await this.transactionOnce(work);

@@ -5,12 +5,8 @@ import pg from 'pg';
 const openClients = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
 
 /**
- * A pg pool that survives lost connections and can be ended completely (endPool).
- *
- * A connection Postgres ends (pg_terminate_backend, a restart, a failover) emits 'error' on its
- * client; pg-pool listens only while the client is idle, and an 'error' event with no listener
- * ends the process. Every client gets a listener of its own for its whole life: the request or job
- * holding it then fails on its next query (503 or a job retry), and the pool drops the client.
+ * A pg pool that survives lost connections: pg-pool listens for a client's 'error' only while it is idle, and an unheard
+ * 'error' ends the process, so every client gets a listener for life (docs/design.md, "How the mirror stays correct").
  */
 export function openPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
   const pool = new pg.Pool(config);
@@ -26,9 +22,8 @@ export function openPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
 }
 
 /**
- * Ends the pool and resolves once every connection is closed. pg-pool's own end() resolves when
- * no client is checked out, while the connections it has just told to end are still open (pg-pool
- * 3.x, _pulseQueue); a database dropped or stopped then would end them with an error.
+ * Ends the pool once every connection is closed: pg-pool 3.x's end() resolves while its connections are still closing
+ * (_pulseQueue), and a database dropped or stopped then would end them with an error.
  */
 export async function endPool(pool: pg.Pool): Promise<void> {
   await pool.end().catch(() => undefined); // a second end() rejects; the first one's work counts

@@ -1,10 +1,6 @@
 import type pg from 'pg';
 
-/**
- * Runs one SQL statement with positional parameters (`$1`, `$2`, …) and returns its rows. The
- * mirror's conditional upserts are long SQL that must run in every path (a request, a delivery's
- * transaction, a reconcile page), so repositories write them against this interface.
- */
+/** One SQL statement with positional parameters, on a pool, a transaction or a session alike: repositories write against it. */
 export interface Sql {
   query<Row = Record<string, unknown>>(statement: Statement, values?: readonly unknown[]): Promise<Row[]>;
   /** Like query, and returns the number of rows affected. */
@@ -19,11 +15,7 @@ export interface PreparedStatement {
   readonly text: string;
 }
 
-/**
- * A statement on the hot path (sync, deliveries, GET /users/me): prepared once per connection and
- * run with a generic plan, so Postgres stops re-planning the mirror's long upserts on every call
- * (planning cost them more than running; measured by `npm run bench`).
- */
+/** A hot-path statement, prepared once per connection with a generic plan: planning the long upserts cost more than running them. */
 export function prepared(name: string, text: string): PreparedStatement {
   return { name, text };
 }

@@ -24,10 +24,8 @@ export interface ScheduledJob {
 }
 
 /**
- * Durable background work on graphile-worker, a Postgres-backed queue: jobs are rows added in the
- * caller's own transaction (so they exist exactly when the change that needs them commits), run
- * with retries and exponential back-off, and stay in the table with their last error once their
- * attempts are used up. Feature modules register their tasks at start-up.
+ * Durable jobs on graphile-worker, added in the caller's transaction so that they exist exactly if it commits
+ * (docs/operations.md, "Background jobs").
  */
 @Injectable()
 export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy {

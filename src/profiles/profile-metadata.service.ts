@@ -24,10 +24,8 @@ const LIVE_PUSHED_FIELDS = `
   WHERE p.user_id = $1::uuid`;
 
 /**
- * The outbox from the local profile (the truth) to Supabase `user_metadata`: a profile write
- * queues a push in its own transaction; the push sends the profile as it is when the job runs, so
- * a job that ran late or twice still sends the newest answers, and quick edits coalesce into one
- * job (same job key).
+ * The outbox from the local profile to `user_metadata` (docs/design.md, "Profiles and onboarding"). A push sends the profile
+ * as it is when the job runs, so a late or repeated job still sends the newest answers, and quick edits share one job key.
  */
 @Injectable()
 export class ProfileMetadataService implements OnModuleInit {
@@ -56,10 +54,8 @@ export class ProfileMetadataService implements OnModuleInit {
   }
 
   /**
-   * Sends the current profile to Supabase; throws (so the job is retried) while Supabase cannot
-   * take it. Pushes of one user are serialised by an advisory lock held across the call: a job
-   * queued by a newer edit while an older push is in flight runs after it, reads the newer row,
-   * and so has the last word.
+   * Sends the current profile; throws (a job retry) while Supabase cannot take it. An advisory lock across the call
+   * serialises one user's pushes, so a newer edit's job runs after an in-flight push and has the last word.
    */
   async push(userId: string): Promise<void> {
     await this.db.transaction(async (tx) => {

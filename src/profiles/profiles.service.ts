@@ -103,10 +103,7 @@ export class ProfilesService {
     private readonly metadata: ProfileMetadataService,
   ) {}
 
-  /**
-   * Changes the given fields of the caller's profile; in the same transaction, audits which
-   * fields changed (names only) and queues the push to `user_metadata` when a pushed field changed.
-   */
+  /** Changes the given fields; audits their names and queues the `user_metadata` push in the same transaction. */
   async updateProfile(userId: string, update: UpdateProfileRequest): Promise<ProfileResponse> {
     const fields = changedFields(update);
     return this.db.transaction(async (tx) => {
@@ -126,11 +123,7 @@ export class ProfilesService {
     });
   }
 
-  /**
-   * Records the onboarding answers and marks the profile onboarded; idempotent: doing it again
-   * replaces the answers and keeps the first `onboardedAt`. Audited (without the answers) and
-   * pushed to `user_metadata` in the same transaction.
-   */
+  /** Records the onboarding answers (again replaces them, keeps the first `onboardedAt`); audited and pushed in one transaction. */
   async completeOnboarding(userId: string, answers: CompleteOnboardingRequest): Promise<ProfileResponse> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<ProfileRow & { first_time: boolean }>(COMPLETE_ONBOARDING, [
@@ -147,10 +140,8 @@ export class ProfilesService {
   }
 
   /**
-   * The user's profile, created with the given names if it does not exist yet. Null when the
-   * user is not a live mirror row. The live row is share-locked for the statement, so a
-   * concurrent deletion either waits for it (and then cascades the new profile away) or wins
-   * first (and no profile is made for a tombstone).
+   * The user's profile, made with these names if absent; null unless the user is live. The row is share-locked, so a
+   * concurrent deletion either waits (and cascades the new profile away) or wins first (no profile for a tombstone).
    */
   async ensureProfile(
     userId: string,

@@ -1,10 +1,6 @@
 import { isIPv6 } from 'node:net';
 
-/**
- * The subject an address-keyed limit counts: an IPv4 address as it is (also when it arrives
- * IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address by its /64, the smallest block one subscriber
- * is given: counted per address, one IPv6 host would have 2^64 budgets.
- */
+/** An address-keyed limit's subject: IPv4 as is (also IPv4-mapped), IPv6 by its /64, or one host would have 2^64 budgets. */
 export function clientSubject(ip: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped) return mapped[1];

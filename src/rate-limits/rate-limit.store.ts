@@ -15,12 +15,9 @@ export interface Limit {
 }
 
 /**
- * GCRA in one statement, whatever the number of limits: each key's row holds the time at which
- * its budget is whole again (`tat`). A request moves it one step on unless that would put it more
- * than a period ahead; a refused key is left exactly as it was (the conflict check's WHERE fails:
- * no new row version) and is missing from the answer. Concurrent first uses of a key meet on its
- * unique index, so the second is counted on top of the first. Rows are taken in key order, so
- * requests sharing keys cannot deadlock.
+ * GCRA in one statement for any number of limits (docs/security.md, "Rate limits"). A refused key fails the conflict WHERE,
+ * so it gets no new row version and is missing from the answer; concurrent first uses meet on the unique index; rows are
+ * taken in key order, so requests sharing keys cannot deadlock.
  */
 const TAKE = prepared(
   'rate_limit_take',

@@ -11,11 +11,7 @@ export type { Limit } from './rate-limit.store.js';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
-/**
- * The limits of this service, by subject (docs/security.md has the table). Services take from
- * the limits of a request before the work they limit, and give back what turned out not to count
- * (a correct password is no failure). A limit configured as 0 is off.
- */
+/** The limits by subject, taken before the work and given back when it did not count (docs/security.md, "Rate limits"). */
 @Injectable()
 export class RateLimitsService {
   constructor(
@@ -24,10 +20,8 @@ export class RateLimitsService {
   ) {}
 
   /**
-   * Takes one request from each limit, in the order given: the first (the broadest: an address)
-   * alone, then the others. A refusal throws 429 `rate_limited` with Retry-After, and the limits
-   * after it are neither counted nor created, so a refused caller cannot grow the table with a
-   * new email or token per request.
+   * Takes one request from each limit, the first (the address) alone, then the rest; 429 on a refusal. Limits after a
+   * refusal are neither counted nor created, so a refused caller cannot grow the table with a new email per request.
    */
   async take(...limits: Array<Limit | null>): Promise<void> {
     const [first, ...rest] = distinct(limits);
@@ -43,12 +37,7 @@ export class RateLimitsService {
     await this.store.giveBack(distinct(limits));
   }
 
-  /**
-   * Before a sign-in reaches Supabase: refuses a client that keeps failing for an account that
-   * has failed too often this hour, across every client (RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT).
-   * Guessing from many addresses then costs one failure per address an hour, while a client
-   * that has not failed for the account (its owner's) is never held back.
-   */
+  /** Refuses a client that failed for an account whose hourly failures across clients are spent; the owner's client still passes. */
   async refuseFailingClientOf(account: string, ip: string): Promise<void> {
     const overall = this.failedSignInsAcross(account);
     if (!overall) return;
@@ -69,10 +58,7 @@ export class RateLimitsService {
     return perMinute('auth-ip', clientSubject(ip), this.config.rateLimits.authPerIpPerMinute);
   }
 
-  /**
-   * Failed sign-ins of one account from one client (RATE_LIMIT_AUTH_PER_ACCOUNT): a stranger's
-   * failures for someone else's email never lock its owner out from their own client.
-   */
+  /** Failed sign-ins of one account from one client (RATE_LIMIT_AUTH_PER_ACCOUNT), so a stranger cannot lock the owner out. */
   failedSignInsOf(account: string, ip: string): Limit | null {
     return perMinute('sign-in-failures', accountAt(account, ip), this.config.rateLimits.authPerAccountPerMinute);
   }

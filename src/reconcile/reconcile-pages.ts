@@ -48,11 +48,8 @@ export class ReconcilePages {
   ) {}
 
   /**
-   * Soft-deleted users are deleted, unusable ones counted as failed, the rest applied in one
-   * statement. The sweep must not touch a listed user, so each listed id that could still look
-   * like a candidate (a live row that this run does not write) is recorded as seen: the rows the
-   * run writes carry a synced_at after the run's start, which rules them out already, so a first
-   * run records nothing. A dry run writes nothing and records every id.
+   * Applies a page and records as seen the listed ids the sweep could still take for candidates: rows this run writes
+   * are ruled out by their synced_at, so only unwritten ones (every id in a dry run) are recorded.
    */
   async applyPage(page: ReadPage, state: RunState, session: Sql): Promise<void> {
     const summary = state.summary;
@@ -64,11 +61,7 @@ export class ReconcilePages {
     if (unwritten.length > 0) await this.repository.recordSeen(unwritten, session);
   }
 
-  /**
-   * What Supabase listed (a page, or one user the sweep looked up): unusable users counted as
-   * failed, soft-deleted ones deleted, the live ones applied (or, in a dry run, classified).
-   * Returns the ids of the live users whose rows were left as they were.
-   */
+  /** Applies what Supabase listed (a page, or a user the sweep looked up); returns the ids of live rows left as they were. */
   async applyRead(page: ReadPage, state: RunState): Promise<string[]> {
     const summary = state.summary;
     summary.failed += page.unusable.length;
@@ -81,11 +74,8 @@ export class ReconcilePages {
   }
 
   /**
-   * The page's live users through one applyUserSnapshots call. When the last page was mostly
-   * current (the usual run), a read of (id, version) pairs goes first, so that the users who need
-   * nothing are not even sent with all their fields; after a page that was mostly written (a
-   * first run), the upsert goes alone. Either way the upsert's rules decide. Returns the ids of
-   * the listed users whose rows were left as they were.
+   * Applies live users; after a mostly current page, an (id, version) read goes first so unchanged users are not sent
+   * whole, and after a mostly written one (a first run) the upsert goes alone. Returns the ids of rows left as they were.
    */
   private async apply(snapshots: UserSnapshot[], state: RunState): Promise<string[]> {
     if (snapshots.length === 0) return [];

@@ -59,10 +59,8 @@ export class ReconcileAlreadyRunningError extends Error {
 }
 
 /**
- * The crontab line for "every N minutes". Cron can only step evenly through an hour or a day, so
- * N is rounded down to the nearest interval that fits (runs at least as often as asked): a divisor
- * of 60 below an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), else whole hours dividing 24
- * (1, 2, 3, 4, 6, 8, 12, 24 h). E.g. 45 → every 30 minutes, 90 → hourly, 300 → every 4 hours.
+ * The crontab line for "every N minutes": cron steps evenly only through an hour or a day, so N is rounded down to an
+ * interval that fits (45 → every 30 minutes, 90 → hourly, 300 → every 4 hours).
  */
 export function reconcileCron(minutes: number): { cron: string; everyMinutes: number } {
   if (minutes < 60) {

@@ -1,17 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/sql.js';
 
-/**
- * The one key every reconcile takes (session-level advisory lock on its dedicated connection), so
- * one run at a time across instances and the CLI. Same 64-bit key space as the per-user locks.
- */
+/** One run at a time across instances and the CLI: a session-level advisory lock on the run's dedicated connection. */
 const RECONCILE_LOCK_KEY = `hashtextextended('authmirror:reconcile', 0)`;
 
 /**
- * The run's bookkeeping: its lock, its clock, the ids it saw, and the sweep's candidates. It never
- * writes `users`: every mirror write goes through UsersService (applyUserSnapshots / deleteUser),
- * which keeps the version and tombstone rules. `session` is the run's dedicated connection: it holds the lock and the temp table of
- * listed ids that the run did not write, so memory stays flat in the number of users.
+ * The run's bookkeeping (lock, clock, ids seen, sweep candidates) on its dedicated `session`; it never writes `users`,
+ * which goes through UsersService (docs/design.md, "Reconcile").
  */
 @Injectable()
 export class ReconcileRepository {
@@ -31,10 +26,7 @@ export class ReconcileRepository {
     return row.now;
   }
 
-  /**
-   * Listed ids that the run did not write (a written row is told apart by its synced_at), in a
-   * temp table of the session (gone with the connection).
-   */
+  /** A session temp table for the listed ids the run did not write (written rows are told by their synced_at). */
   async createSeenTable(session: Sql): Promise<void> {
     await session.query('DROP TABLE IF EXISTS pg_temp.reconcile_seen');
     // No key while the listing fills it (cheaper inserts; a user listed twice is harmless): the
@@ -57,12 +49,7 @@ export class ReconcileRepository {
     await session.query('ANALYZE reconcile_seen');
   }
 
-  /**
-   * The next batch of sweep candidates, in id order after `after` (keyset pagination): live rows
-   * the listing did not show, synced before the run started (a row written during the run, by the
-   * run itself, a sync or a delivery, is never a candidate; the listed rows the run did not write
-   * are in reconcile_seen).
-   */
+  /** The next keyset batch of live rows neither listed (reconcile_seen) nor written since the run started (by anyone). */
   async sweepCandidates(runStart: Date, after: string | null, limit: number, session: Sql): Promise<string[]> {
     const rows = await session.query<{ id: string }>(
       `SELECT u.id::text AS id FROM users u

@@ -27,13 +27,8 @@ const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 8;
 
 /**
- * Reconcile: pages through Supabase's `listUsers`, applies every user through UsersService (the
- * same version and tombstone rules as sync and deliveries; one statement per page), then deletes
- * the local users Supabase no longer has. One run at a time (advisory lock); memory is a handful
- * of pages whatever the number of users (listed ids the run did not write go to a temp table,
- * sweep candidates are streamed in keyset batches); an interrupted run can simply run again. A
- * run holds one pool connection for its whole length and writes through others:
- * DATABASE_POOL_SIZE must be at least 2.
+ * Makes the mirror equal to Supabase's user list, one run at a time (docs/design.md, "Reconcile"). A run holds one pool
+ * connection throughout and writes through others, so DATABASE_POOL_SIZE must be at least 2.
  */
 @Injectable()
 export class ReconcileService implements OnModuleInit {
@@ -79,11 +74,7 @@ export class ReconcileService implements OnModuleInit {
     }
   }
 
-  /**
-   * One reconcile run. Throws ReconcileAlreadyRunningError when another run holds the lock, and
-   * only database errors before the run could start; anything later is reported in the summary
-   * (`complete: false`, `error`), and then nothing is swept.
-   */
+  /** One run. Throws only before it starts (the lock is held, the database fails); later errors end in the summary, unswept. */
   async run(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
     const started = performance.now();
     const dryRun = options.dryRun ?? false;
@@ -147,13 +138,8 @@ export class ReconcileService implements OnModuleInit {
   }
 
   /**
-   * Reads every page, in order. Up to PAGES_AHEAD pages are requested at once, so Supabase always
-   * has a request to answer while this process parses and applies (over a real network a page
-   * costs a round trip: reading them one after another would spend a run waiting), and up to
-   * PAGES_IN_FLIGHT pages are applied at once (distinct statements on distinct connections; a user
-   * listed on two is serialised by its row, taken in id order): memory holds a handful of pages, whatever
-   * the number of users. Requests stop past the last page that X-Total-Count announces (when
-   * Supabase sends it); the first short page ends the listing. False when a page failed.
+   * Reads every page in order, PAGES_AHEAD requested and PAGES_IN_FLIGHT applied at once so Supabase always has a request
+   * to answer; never past X-Total-Count's last page, and the first short page ends it. False when a page failed.
    */
   private async listAll(perPage: number, state: RunState, session: Sql): Promise<boolean> {
     const inFlight: Array<Promise<void>> = [];
@@ -198,11 +184,7 @@ export class ReconcileService implements OnModuleInit {
     }
   }
 
-  /**
-   * One page, read into snapshots as soon as it arrives: a page waiting its turn then holds its
-   * snapshots, not the parsed response (identities and all), which dies young instead of being
-   * copied by every collection until the page is applied.
-   */
+  /** One page, read into snapshots on arrival, so the parsed response dies young instead of waiting its turn in the heap. */
   private async fetchAndRead(page: number, perPage: number, options: ReconcileOptions): Promise<ReadResult> {
     const result = await this.fetchPage(page, perPage, options);
     return result.kind === 'ok' ? { kind: 'page', users: readPage(result.value.users), total: result.value.total } : result;
@@ -221,10 +203,7 @@ export class ReconcileService implements OnModuleInit {
     }
   }
 
-  /**
-   * Local live users the listing did not show. The listing can miss a user (pages shift when users
-   * are deleted while it runs), so each candidate is confirmed with getUserById before deletion.
-   */
+  /** Local live users the listing did not show, each confirmed with getUserById first: pages shift under deletions mid-run. */
   private async sweep(runStart: Date, state: RunState, session: Sql): Promise<void> {
     let after: string | null = null;
     for (;;) {

@@ -41,11 +41,7 @@ export class SupabaseAdminService {
     }
   }
 
-  /**
-   * Merges `metadata` into the user's `user_metadata`: Supabase replaces the top-level keys given
-   * and keeps the others (a key set to null is removed). `false` when Supabase has no such user.
-   * Never throws.
-   */
+  /** Merges into `user_metadata` (Supabase keeps other top-level keys; null removes one); false for no such user. Never throws. */
   async updateUserMetadata(id: string, metadata: Record<string, unknown>): Promise<RemoteRead<boolean>> {
     try {
       const { error } = await this.client.auth.admin.updateUserById(id, { user_metadata: metadata });
@@ -58,10 +54,8 @@ export class SupabaseAdminService {
   }
 
   /**
-   * One page of `GET /admin/users` (sorted by created_at desc, pages from 1). `total` is the
-   * X-Total-Count (null when the server sent no Link header). The caller computes the next page
-   * itself (keep going while a page is full): supabase-js's `nextPage` is truncated to one digit
-   * for pages ≥ 10 (reference/supabase-auth.md §3.7). Never throws.
+   * One page of `GET /admin/users` (from 1), with X-Total-Count. The caller computes the next page: supabase-js's
+   * `nextPage` is truncated to one digit for pages ≥ 10 (docs/supabase-auth.md §3.7). Never throws.
    */
   async listUsers(page: number, perPage: number): Promise<RemoteRead<UserPage>> {
     try {

@@ -8,19 +8,14 @@ import type { SupabaseUser } from './supabase-user.js';
 
 export type LogoutScope = 'local' | 'others' | 'global';
 
-/**
- * Supabase Auth on behalf of users, with the public (anon) key: password sign-in, refresh and
- * logout. Each call uses a fresh, stateless client: no session is kept on the server.
- */
+/** Supabase Auth on behalf of users, with the anon key; a fresh stateless client per call, so no session is kept here. */
 @Injectable()
 export class SupabaseAuthService {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /**
-   * A client for one call. Supabase Auth rate-limits sign-ins and refreshes per client address;
-   * all of them come from this server, so the end user's address goes in `Sb-Forwarded-For`,
-   * which GoTrue uses instead when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED is on
-   * (supabase/auth internal/sbff/sbff.go, internal/api/middleware.go performRateLimiting).
+   * GoTrue rate-limits per client address and every call comes from here, so the user's address goes in `Sb-Forwarded-For`
+   * (used when GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED; supabase/auth internal/sbff/sbff.go, internal/api/middleware.go).
    */
   private client(clientIp?: string): ReturnType<typeof createClient> {
     const timeoutMs = this.config.supabase.adminTimeoutMs;
@@ -49,9 +44,8 @@ export class SupabaseAuthService {
   }
 
   /**
-   * Asks Supabase to send the signup confirmation email (GoTrue's POST /resend): users made with
-   * the admin API get none by themselves. `redirectTo` is where the link leads (it must be in the
-   * project's redirect allow list, or Supabase uses its site URL).
+   * Sends the signup confirmation email (GoTrue's POST /resend): users made with the admin API get none. `redirectTo` must
+   * be in the project's redirect allow list, or Supabase uses its site URL.
    */
   async sendSignupConfirmation(email: string, redirectTo: string | undefined, clientIp?: string): Promise<RemoteResult<null>> {
     try {

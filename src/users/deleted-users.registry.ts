@@ -7,11 +7,7 @@ import { UsersRepository } from './users.repository.js';
 /** The channel a deletion notifies on commit (pg_notify inside the deletion's transaction). */
 export const USER_DELETED_CHANNEL = 'authmirror_user_deleted';
 
-/**
- * The ids of deleted users, in memory, so that the guard refuses a deleted user's still-valid
- * token without a query per request. Loaded from the tombstones at start and kept current across
- * instances by LISTEN on USER_DELETED_CHANNEL; after a lost connection it reconnects and reloads.
- */
+/** Deleted users' ids in memory, so the guard refuses their tokens without a query (docs/design.md, "How the mirror stays correct"). */
 @Injectable()
 export class DeletedUsersRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeletedUsersRegistry.name);

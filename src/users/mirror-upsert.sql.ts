@@ -1,6 +1,5 @@
-// The SQL that writes mirror rows: the upsert of snapshots (one statement for one or a thousand),
-// its answers, and the insert from token claims. UsersRepository runs them; nothing else writes
-// `users` but its tombstone and purge statements.
+// The SQL that writes mirror rows (snapshot upserts, the token-claims insert), run by UsersRepository;
+// nothing else writes `users` but its tombstone and purge statements.
 import { prepared } from '../database/sql.js';
 import { SNAPSHOT_PARAMS, snapshotInput } from './snapshot-params.js';
 
@@ -21,10 +20,7 @@ export interface MirrorUserRow {
   updated_at: Date | null;
   synced_at: Date;
   deleted_at: Date | null;
-  /**
-   * The number Supabase gave this user while another live user held it here (`phone` is then
-   * null): flagged, not merged. Cleared by the first snapshot that finds the number free.
-   */
+  /** A number another live user holds here (`phone` is then null): flagged, not merged; cleared once it is free. */
   phone_conflict: string | null;
 }
 
@@ -38,10 +34,7 @@ export interface UpsertedRow extends MirrorUserRow {
   same_version: boolean;
 }
 
-/**
- * Every column of `users`, in one list: the SQL reads them (USER_COLUMNS), MirrorUserRow types
- * them (`satisfies` checks each is one of its keys), and a test holds the list to the table.
- */
+/** Every column of `users`: the SQL reads them, `satisfies` holds them to MirrorUserRow, a test holds them to the table. */
 export const USER_ROW_COLUMNS = [
   'id',
   'email',
@@ -64,11 +57,8 @@ export const USER_ROW_COLUMNS = [
 export const USER_COLUMNS = USER_ROW_COLUMNS.map((column) => `u.${column}`).join(', ');
 
 /**
- * The version rule as a condition on a row `row` and a snapshot `snapshot` (SQL aliases): the
- * snapshot is strictly newer, or the row has no version (it came from token claims), or it is of
- * the same version and holds a phone conflict that a write may now heal. Whether the row may be
- * written at all also needs it to be live. The upsert's ON CONFLICT applies the same rule, with
- * the heal narrowed to snapshots whose number turned out free.
+ * The version rule on SQL aliases: strictly newer, or a row without a version (token claims), or the same version with a
+ * phone conflict to heal. Liveness is checked apart; the upsert's ON CONFLICT narrows the heal to numbers now free.
  */
 export function snapshotIsNewer(row: string, snapshot: string): string {
   return `(${row}.updated_at IS NULL OR ${row}.updated_at < ${snapshot}.updated_at
@@ -80,9 +70,8 @@ const WRITTEN_COLUMNS = `id, email, phone, email_confirmed_at, phone_confirmed_a
   is_anonymous, app_metadata, user_metadata, created_at, updated_at, phone_conflict, synced_at`;
 
 /**
- * True when the snapshot's phone is held by another live user here: then the phone is stored as
- * NULL and the number as `phone_conflict` (flagged, never merged, and never a unique violation).
- * `s` is the snapshot, `r.phone_rank` its place among the batch's snapshots with that number.
+ * The snapshot's phone (`s`) is held by another live user, or by an earlier snapshot of the batch (`r.phone_rank`): it is
+ * stored as `phone_conflict`, never merged and never a unique violation (docs/design.md, "Phone numbers").
  */
 const PHONE_TAKEN = `(s.phone IS NOT NULL AND (r.phone_rank > 1
   OR EXISTS (SELECT 1 FROM users o WHERE o.phone = s.phone AND o.id <> s.id AND o.deleted_at IS NULL)))`;
@@ -94,30 +83,16 @@ interface UpsertShape {
   answer: string;
   /** Set aside the snapshots that cannot be written before any row is locked (see upsertSnapshotsSql). */
   probe: boolean;
-  /** An INSERT … RETURNING that must return a row for anything to be written (see WriteClaim). */
+  /** An INSERT … RETURNING that must return a row for anything to be written (see DeliveryClaim). */
   claim?: string;
 }
 
 /**
- * Applies a batch of snapshots (distinct ids) in one statement: each is inserted, or overwrites
- * its row when strictly newer (or when the row came from token claims and has no version); a
- * tombstone is never touched. With `probe`, `candidates` first sets aside, by one index probe, the
- * snapshots whose row is a tombstone or already as new (rows only ever get newer, so the upsert
- * below would leave them alone too): an unchanged user costs no row lock and no write. Rows are
- * written in id order, so two batches lock the rows they share in the same order (no deadlock).
- * A concurrent deletion is ordered by the row and its key alone (see `tombstone`).
- * A phone held by another live user is flagged (`phone_taken`); a row flagged so is also
- * rewritten by a snapshot of the same version once the number is free (reconcile heals it).
- * Within the batch, of two snapshots with the same number the one whose row already holds it
- * wins, then the earliest created (`phone_ranks`, only over the snapshots that have a phone). The
- * snapshots arrive as one binary array per column ($1 to $13, see snapshot-params.ts): thirteen
- * parameters whatever their number, which Postgres reads without parsing text.
- *
- * Prepared statements run with a generic plan, made once per connection, often while `users` is
- * still small or empty, so every read of `users` is written to be an index lookup whatever the
- * planner believes: scalar subqueries by id instead of an EXISTS it could hash over the whole
- * table, and a LATERAL … OFFSET 0 lookup instead of a join it could turn into a sequential scan
- * (test/upsert-plan.e2e-spec.ts holds it to that).
+ * Applies a batch of snapshots (distinct ids, one binary array per column) in one statement; tombstones are never touched.
+ * `probe` first sets aside tombstones and rows already as new by one index probe: an unchanged user costs no lock or write.
+ * Rows are written in id order, so batches sharing rows cannot deadlock; of two snapshots with one number, the one whose
+ * row holds it wins, then the earliest created. The generic plan is often made on an empty `users`, so every read of it
+ * is an index lookup (by id, LATERAL … OFFSET 0; test/upsert-plan.e2e-spec.ts) (docs/design.md, "How the mirror stays correct").
  */
 function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): string {
   // Without the probe the snapshots are written from `input` itself: a `candidates` CTE that only
@@ -161,11 +136,8 @@ function upsertSnapshotsSql({ returning, answer, probe, claim }: UpsertShape): s
 }
 
 /**
- * A row per snapshot, as it stands: the written rows, then the others (read in the statement's
- * snapshot, as the version rule saw them). `same_version` compares in Postgres, to the
- * microsecond. A row whose first write committed while this statement ran was left alone by the
- * conflict check, yet this statement's snapshot cannot see it: it answers with a null `id` (see
- * UsersRepository.upsertIfNewer), never as if there were no user.
+ * A row per snapshot as it stands. A row whose first write committed while this statement ran is out of its snapshot:
+ * it comes back with a null `id` (see UsersRepository.upsertIfNewer), never as if there were no user.
  */
 const ROWS_ANSWER = `
   SELECT w.*, true AS written, true AS same_version FROM written w
@@ -174,11 +146,7 @@ const ROWS_ANSWER = `
   FROM input i LEFT JOIN LATERAL (SELECT * FROM users u WHERE u.id = i.id OFFSET 0) AS u ON true
   WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)`;
 
-/**
- * One row of counts (see ApplyCounts), the ids whose phone this write flagged, the ids of the
- * live rows it left as they were, and the ids of rows out of its sight (committed by another
- * writer while it ran; see ROWS_ANSWER): for pages of many users.
- */
+/** For pages of many users: one row of counts (ApplyCounts) and the ids flagged, left as they were, or out of sight (see ROWS_ANSWER). */
 const COUNTS_ANSWER = `
   , unwritten AS (
     SELECT u.id, u.deleted_at, coalesce(u.updated_at = i.updated_at, false) AS same_version
@@ -204,10 +172,8 @@ export const UPSERT_SNAPSHOTS = upsertSnapshotsSql(FULL_UPSERT);
 export const UPSERT_SNAPSHOTS_STATEMENT = prepared('mirror_upsert_snapshots', UPSERT_SNAPSHOTS);
 
 /**
- * The same upsert answering counts only (reconcile pages): nothing per user to send or parse.
- * Without the probe: reconcile sends the users a read of versions found writable, or, after pages
- * that were mostly written (a first run), every user, so a probe would be spent for nothing (the
- * upsert's own conflict check applies the same rules).
+ * The same upsert answering counts only (reconcile pages). No probe: reconcile sends only users a version read found
+ * writable, or every user after mostly-written pages, so a probe would be spent for nothing.
  */
 export const UPSERT_COUNTING = upsertSnapshotsSql({ returning: 'u.id, u.phone_conflict', answer: COUNTS_ANSWER, probe: false });
 
@@ -248,10 +214,8 @@ export function deliveryClaimParams(claim: DeliveryClaim, userId: string): unkno
 }
 
 /**
- * The upsert of one delivered snapshot, claiming the delivery id in the same statement: the claim
- * and the write commit together, in one round trip (a delivery's whole cost; `npm run bench`). If
- * the id was claimed already (a repeat), the statement writes and locks nothing. The claim row is
- * the webhooks module's (webhook_deliveries); this statement is the only other writer of it.
+ * The upsert of one delivered snapshot, claiming the delivery id in the same statement: claim and write commit together
+ * in one round trip, and a repeat writes and locks nothing. The only writer of webhook_deliveries outside the webhooks module.
  */
 export const UPSERT_CLAIMING_DELIVERY = prepared(
   'mirror_upsert_delivery_claim',
@@ -264,9 +228,8 @@ export const UPSERT_CLAIMING_DELIVERY = prepared(
 );
 
 /**
- * Creates the row from token claims only when there is no row at all (no version: any snapshot
- * wins later). The one snapshot's parameters are those of the upserts (snapshotParams). Like the
- * upsert's answer, a row another first write committed meanwhile comes back with a null `id`.
+ * Creates the row from token claims only when there is none (no version: any snapshot wins later); as in the upsert,
+ * a row another first write committed meanwhile comes back with a null `id`.
  */
 const INSERT_IF_ABSENT = `
   WITH snapshot AS (

@@ -5,12 +5,7 @@ import type { PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import { toStoredPhone } from './phone-number.js';
 import { UsersRepository } from './users.repository.js';
 
-/**
- * `GET /users/lookup`: who holds a phone number. It tells a signed-in, non-anonymous caller the
- * holder's id and display name and nothing else, and only so many times a minute per caller and
- * per address, counted across every instance (RateLimitsService): enough to find the people one
- * knows, too slow to walk the number space.
- */
+/** `GET /users/lookup`: who holds a number, told sparingly (docs/security.md, "The phone lookup's privacy model"). */
 @Injectable()
 export class PhoneLookupService {
   constructor(
@@ -18,10 +13,7 @@ export class PhoneLookupService {
     private readonly limits: RateLimitsService,
   ) {}
 
-  /**
-   * The live user holding a number given in any common form. 404 `user_not_found` when no live
-   * user holds it (a flagged conflict does not hold it).
-   */
+  /** The live holder of a number in any common form; 404 `user_not_found` otherwise (a flagged conflict holds nothing). */
   async lookupByPhone(raw: string, callerId: string, clientIp: string): Promise<PhoneLookupResponse> {
     await this.limits.take(this.limits.lookupsBy(callerId), this.limits.lookupsFrom(clientIp));
     const phone = toStoredPhone(raw);

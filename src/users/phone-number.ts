@@ -8,11 +8,7 @@ const PHONE_CHARACTERS = /^\+?[0-9\s().\-/]+$/;
 /** Longer input is not a phone number (and is not worth parsing). */
 const MAX_INPUT_LENGTH = 40;
 
-/**
- * The number written as an international one: `+…` and `00…` (the common international prefix)
- * are international, and so are bare digits, which is how Supabase stores phones (E.164
- * without its `+`). Null when the text holds anything but digits and separators.
- */
+/** The digits of an international number: `+…`, `00…`, or bare digits (how Supabase stores E.164, without `+`). */
 function internationalDigits(raw: string): string | null {
   const text = raw.trim();
   if (text.length > MAX_INPUT_LENGTH || !PHONE_CHARACTERS.test(text)) return null;
@@ -21,13 +17,7 @@ function internationalDigits(raw: string): string | null {
   return digits.startsWith('00') ? digits.slice(2) : digits;
 }
 
-/**
- * A phone number in E.164 with its `+` (`+12345678901`), or null when it cannot be parsed or is
- * not a valid number. Accepts the common written forms: `+1 (234) 567-8901`, `001 234 567 8901`,
- * Supabase's bare `12345678901`. With `defaultCountry`, a number in national form
- * (`(234) 567-8901`, `07700 900123`) is read in that country; without it, bare digits are
- * international (as Supabase stores them).
- */
+/** A valid number in E.164 with its `+`, or null; national forms are read in `defaultCountry`, if given. */
 export function toE164(raw: string, defaultCountry?: CountryCode): string | null {
   if (typeof raw !== 'string') return null;
   const text = raw.trim();
@@ -40,12 +30,8 @@ export function toE164(raw: string, defaultCountry?: CountryCode): string | null
 }
 
 /**
- * The form a phone number is stored and looked up in: its E.164 from `toE164` when it is a valid
- * number; otherwise, when it is written internationally and is plausibly E.164 (8 to 15 digits,
- * not starting with 0), `+` and its digits. Supabase is the authority on identity: a number it
- * accepted that our metadata does not know (a new range, a reserved test range such as
- * +1 555 01xx) is kept rather than lost, and the lookup reads input the same way, so such a
- * number is still found by its digits. Null for anything else.
+ * The stored and looked-up form: E.164 when valid, else `+digits` when plausibly E.164. Supabase is the authority, so a
+ * number it accepted that libphonenumber does not know (a new range, +1 555 01xx) is kept, and still found by its digits.
  */
 export function toStoredPhone(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.trim() === '') return null;
@@ -58,11 +44,7 @@ export function toStoredPhone(raw: unknown): string | null {
 /** The index the phone lookup uses and the flagging guards: unique phone among live users. */
 export const PHONE_INDEX = 'users_phone_live_key';
 
-/**
- * A unique violation on the live-phone index: two statements gave one number to two users at the
- * same moment, both saw it free, and the second to commit failed. A retry sees the winner's row
- * and flags the number instead (users.repository.ts; DatabaseService.transaction's retryOnceIf).
- */
+/** Two writes gave one number to two users at once and this one committed second: a retry sees the winner and flags it. */
 export function isPhoneRace(error: unknown): boolean {
   return isUniqueViolation(error, PHONE_INDEX);
 }

@@ -1,10 +1,5 @@
-// Snapshots as the parameters of the mirror's write statements: one Postgres array per column,
-// sent in Postgres' binary format (node-postgres sends a Buffer parameter as binary). Postgres
-// then reads ids, timestamps and flags as fixed-size values instead of parsing their text (the
-// text of a page of users, as JSON, cost it about 5 µs per user to read; these arrays about 3,
-// of which most is the metadata, which jsonb parses in any form). The checks come first
-// (snapshotFromSupabase / snapshotFromClaims): ids are UUIDs, timestamps RFC 3339 with real
-// field values (isTimestamp), text has no NUL and no unpaired surrogate.
+// Snapshots as one binary Postgres array per column (node-postgres sends a Buffer as binary), which Postgres reads without
+// parsing text (docs/design.md, "Reconcile"). Values are checked first (snapshotFromSupabase / snapshotFromClaims).
 import type { UserSnapshot } from './user-snapshot.js';
 import { instantOf } from '../common/rfc3339.js';
 

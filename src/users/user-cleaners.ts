@@ -14,10 +14,7 @@ export interface UserCleaner {
   readonly maxAttempts?: number;
 }
 
-/**
- * The extension point for clean-up outside Postgres. A module registers its cleaner at start-up;
- * every deletion queues one durable job per registered cleaner, in the deletion's transaction.
- */
+/** The extension point for clean-up outside Postgres: register a cleaner at start-up (docs/design.md, "Deleting a user"). */
 @Injectable()
 export class UserCleanerRegistry implements OnModuleInit {
   private readonly cleaners = new Map<string, UserCleaner>();

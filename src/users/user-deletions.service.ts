@@ -29,12 +29,7 @@ export class UserDeletionsService {
     private readonly audit: AuditService,
   ) {}
 
-  /**
-   * Deletes the user in one transaction (the caller's, when given): a tombstone stays with the id
-   * and deletion time, everything they own goes by cascade, the deletion is audited, one clean-up
-   * job per registered cleaner is queued, and every instance is told (NOTIFY on commit) so their
-   * guards refuse the user's tokens at once. Idempotent: deleting a tombstone changes nothing.
-   */
+  /** Deletes the user in one transaction (the caller's, if given); a tombstone is left as it is (docs/design.md, "Deleting a user"). */
   async deleteUser(id: string, options: DeletionOptions = {}, tx?: Sql): Promise<{ deleted: boolean }> {
     const run = async (tx: Sql) => {
       const deleted = await this.users.tombstone(id, options.deletedAt ?? null, tx);

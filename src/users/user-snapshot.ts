@@ -5,9 +5,8 @@ import { isUuid } from '../common/uuid.js';
 import { isTimestamp } from '../common/rfc3339.js';
 
 /**
- * A Supabase user normalised for the mirror: emails lower-case, phones in E.164 with `+`,
- * empty strings as null. Timestamps stay RFC 3339 strings so that Supabase's microseconds
- * survive into the version comparison (a JS Date would cut them to milliseconds).
+ * A Supabase user normalised for the mirror. Timestamps stay RFC 3339 strings so that Supabase's microseconds survive
+ * into the version comparison (a JS Date would cut them to milliseconds).
  */
 export interface UserSnapshot {
   id: string;
@@ -31,10 +30,7 @@ export class InvalidSnapshotError extends Error {
   override name = 'InvalidSnapshotError';
 }
 
-/**
- * The longest email address there is (RFC 5321: 254 characters). Longer text is no address, and
- * the email index could not hold it (a B-tree entry is at most about 2,700 bytes).
- */
+/** RFC 5321's longest address; the email index could not hold much longer text (a B-tree entry is at most ~2,700 bytes). */
 export const MAX_EMAIL_LENGTH = 254;
 
 /** Lower-cased email, or null for none. */
@@ -44,13 +40,7 @@ export function normalizeEmail(raw: unknown): string | null {
   return email === '' ? null : email;
 }
 
-/**
- * E.164 with its `+` (Supabase stores phones as bare digits), or null for none. Every path that
- * writes the mirror (sync, deliveries, reconcile, token claims) comes through here, and the phone
- * lookup reads its input the same way (`toStoredPhone`): valid numbers in libphonenumber's E.164;
- * a number our metadata does not know is kept as `+digits` when plausibly E.164 (8–15 digits),
- * since Supabase accepted it; anything else (letters, too short or long) is null.
- */
+/** E.164 with its `+` (Supabase stores bare digits), or null; every mirror write and the phone lookup read phones alike. */
 export function normalizePhone(raw: unknown): string | null {
   return toStoredPhone(raw);
 }
@@ -125,10 +115,7 @@ export interface TokenIdentity {
   user_metadata?: unknown;
 }
 
-/**
- * A provisional row from token claims (the next real snapshot overwrites it): what Postgres could
- * not store is left out rather than refused.
- */
+/** A provisional row from token claims (the next real snapshot overwrites it); unstorable text is left out, not refused. */
 export function snapshotFromClaims(claims: TokenIdentity): UserSnapshot {
   const email = normalizeEmail(claims.email);
   const storable = (value: Record<string, unknown>) => (unstorableTextAt(value) === null ? value : {});

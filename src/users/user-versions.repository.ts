@@ -10,10 +10,7 @@ export interface VersionComparison {
   missing: number;
   /** Tombstones: a real run leaves them alone (no resurrection). */
   tombstones: number;
-  /**
-   * Rows older than the listing (or without a version, or holding a phone conflict that the apply
-   * may now heal): a real run may write them.
-   */
+  /** Rows older than the listing, without a version, or with a phone conflict to heal: a real run may write them. */
   newer: number;
   /** Rows already as new as the listing. */
   current: number;
@@ -36,11 +33,7 @@ export class UserVersionsRepository {
     return new Set(rows.map((row) => row.id));
   }
 
-  /**
-   * How each listed (id, version) compares with the mirror, compared in Postgres (microseconds),
-   * answered as counts and the positions that may need a write: one row, whatever the page size.
-   * The pairs go as binary arrays, as the upserts' snapshots do (see snapshot-params.ts).
-   */
+  /** Compares listed (id, version) pairs in Postgres (to the microsecond); one row of counts and writable positions per page. */
   async compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
     if (entries.length === 0) return { missing: 0, tombstones: 0, newer: 0, current: 0, writable: [] };
     const [row] = await this.db.sql.query<VersionComparison>(

@@ -79,22 +79,14 @@ export const FIND_LIVE_BY_PHONE = `SELECT u.id::text AS id, p.display_name
   FROM users u LEFT JOIN profiles p ON p.user_id = u.id
   WHERE u.phone = $1 AND u.deleted_at IS NULL`;
 
-/**
- * The SQL behind the mirror. Every write is one statement or runs inside the caller's transaction,
- * and Postgres decides the outcome (conditional upserts on the user's key), never read-then-write
- * in the application.
- */
+/** The mirror's SQL: Postgres decides each write (conditional upserts on the user's key), never read-then-write here. */
 @Injectable()
 export class UsersRepository {
   private readonly logger = new Logger(UsersRepository.name);
 
   constructor(private readonly db: DatabaseService) {}
 
-  /**
-   * Applies snapshots of distinct users under the version and tombstone rules in one statement;
-   * returns each row as it stands (a user absent from the answer has no row at all). A phone that
-   * another live user holds is flagged on the row (`phone_conflict`), never an error.
-   */
+  /** Applies snapshots of distinct users in one statement; returns each row as it stands (a taken phone is flagged, not an error). */
   async upsertIfNewer(snapshots: readonly UserSnapshot[], tx: Sql = this.db.sql): Promise<UpsertedRow[]> {
     if (snapshots.length === 0) return [];
     const rows = await this.retryingPhoneRace(() => tx.query<UpsertedRow>(UPSERT_SNAPSHOTS_STATEMENT, snapshotParams(snapshots)), tx);
@@ -109,10 +101,8 @@ export class UsersRepository {
   }
 
   /**
-   * Rows a first write of another transaction committed while the statement ran come back with a
-   * null id: the conflict check saw them, the statement's snapshot did not. A new statement sees
-   * them (read committed), so those snapshots are applied once more, without the claim (it was
-   * taken, with this statement). Absence is never taken for a deletion: only a tombstone row is.
+   * A null id is a row another first write committed while the statement ran: a new statement sees it, so those snapshots
+   * are applied again, without the delivery claim (already taken). Absence is never a deletion (docs/design.md, "Invariants").
    */
   private async withUnseenRowsRead(snapshots: readonly UserSnapshot[], rows: UpsertedRow[], tx: Sql): Promise<UpsertedRow[]> {
     for (let attempt = 1; ; attempt++) {
@@ -127,11 +117,7 @@ export class UsersRepository {
     }
   }
 
-  /**
-   * Like upsertIfNewer, answering only how many users had each outcome (for pages of many users).
-   * At most BATCH_LIMIT users per statement: a `--per-page 10000` page is written in ten, so no
-   * statement holds more rows locked, or waits on more, than a default page does.
-   */
+  /** Like upsertIfNewer, answering counts only; BATCH_LIMIT users a statement so none locks more rows than a default page. */
   async upsertCounting(snapshots: readonly UserSnapshot[], tx: Sql = this.db.sql): Promise<ApplyCounts> {
     return this.upsertCountingAttempt(snapshots, 1, tx);
   }
@@ -208,9 +194,8 @@ export class UsersRepository {
   }
 
   /**
-   * Runs a write once more when it lost a phone race (see isPhoneRace). Only outside a
-   * transaction: inside one, the failed statement has aborted the transaction, so the caller
-   * retries the whole transaction (DatabaseService.transaction's `retryOnceIf: isPhoneRace`).
+   * Runs a write once more after a lost phone race, only outside a transaction: inside one the failure aborted it,
+   * so the caller retries the whole transaction (`retryOnceIf: isPhoneRace`).
    */
   private async retryingPhoneRace<T>(write: () => Promise<T>, tx: Sql): Promise<T> {
     if (tx !== this.db.sql) return write();
@@ -238,15 +223,9 @@ export class UsersRepository {
   }
 
   /**
-   * Turns the user into a tombstone, inside the caller's transaction: the row is deleted (so
-   * everything the user owns goes by ON DELETE CASCADE) and put back with its id and deletion
-   * time only. Ordered against every write of the same id by the row and its key, without a lock
-   * of its own: a write that updates the row holds it, and the DELETE then deletes the version it
-   * committed. A first write that has inserted the row and not committed is invisible to the
-   * DELETE, but the tombstone's insert waits for it on the key and finds its row: deleted on the
-   * next pass, now visible, with whatever it owns by then. A write that comes after the tombstone
-   * waits for it on the key and finds a tombstone, which no write touches. Returns false when the
-   * user already was a tombstone.
+   * Deletes the row (its data goes by ON DELETE CASCADE) and puts back a tombstone; false if it already was one. Ordered
+   * by the row and key without a lock: an uncommitted first insert is waited for on the key and deleted on the next pass
+   * (docs/design.md, "How the mirror stays correct").
    */
   async tombstone(id: string, deletedAt: string | null, tx: Sql): Promise<boolean> {
     for (let pass = 1; ; pass++) {

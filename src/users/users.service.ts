@@ -34,11 +34,7 @@ export interface SignedInUser {
 export type ApplyOutcome =
   { status: 'created' | 'updated' | 'unchanged' | 'stale'; user: MirrorUserRow } | { status: 'deleted'; user: null };
 
-/**
- * The mirror of Supabase users. `applyUserSnapshot` is the only way a mirror row is written;
- * sync, deliveries and reconcile all go through it, so invariants 1–3 of design.md live here:
- * one row per user, only a newer snapshot wins, and a deleted user never comes back.
- */
+/** The mirror of Supabase users: all writes go through applyUserSnapshot(s), so invariants 1–3 live here (docs/design.md, "Invariants"). */
 @Injectable()
 export class UsersService {
   constructor(
@@ -49,11 +45,7 @@ export class UsersService {
     private readonly profiles: ProfilesService,
   ) {}
 
-  /**
-   * A signed-in user mirrored (sync, login, signup): their snapshot applied (or the outcome of an
-   * apply already made), then their profile made on first sight, named from their metadata unless
-   * `names` says otherwise. 401 `user_deleted` for a deleted user, also one deleted meanwhile.
-   */
+  /** Mirrors a signed-in user (sync, login, signup) and makes the profile on first sight; 401 `user_deleted`, also if deleted meanwhile. */
   async mirrorSignedIn(applied: UserSnapshot | ApplyOutcome, options: { names?: InitialNames; tx?: Sql } = {}): Promise<SignedInUser> {
     const outcome = 'status' in applied ? applied : await this.applyUserSnapshot(applied, options.tx);
     if (outcome.status === 'deleted') throw userDeleted();
@@ -63,10 +55,7 @@ export class UsersService {
     return { user: toUserResponse(outcome.user), profile: ensured.profile, row: outcome.user, created: outcome.status === 'created' };
   }
 
-  /**
-   * Applies a Supabase user snapshot; a snapshot with `deletedAt` (soft delete) deletes the user.
-   * Pass a transaction to make it part of a larger unit (a webhook delivery and its record).
-   */
+  /** Applies a Supabase user snapshot; one with `deletedAt` (soft delete) deletes the user. */
   async applyUserSnapshot(snapshot: UserSnapshot, tx?: Sql): Promise<ApplyOutcome> {
     if (snapshot.deletedAt !== null) {
       await this.deleteUser(snapshot.id, { deletedAt: snapshot.deletedAt, source: 'sync' }, tx);
@@ -76,30 +65,19 @@ export class UsersService {
     return outcomeOf(row);
   }
 
-  /**
-   * Applies a snapshot (not a deletion) only if `claim` succeeds, in one statement: for a
-   * delivery, whose id is claimed and whose effect is applied atomically. Null when the claim was
-   * already taken (a repeat: nothing was written).
-   */
+  /** Applies a delivered snapshot and claims its delivery id in one statement; null for a repeat (nothing written). */
   async applyUserSnapshotOnce(snapshot: UserSnapshot, claim: DeliveryClaim): Promise<ApplyOutcome | null> {
     if (snapshot.deletedAt !== null) throw new Error('a deletion is not applied through a claim');
     const row = await this.users.upsertClaimingDelivery(snapshot, claim);
     return row ? outcomeOf(row) : null;
   }
 
-  /**
-   * Applies many snapshots of distinct users in one statement, under the same rules as
-   * applyUserSnapshot (it is the same SQL): for reconcile pages. Snapshots with `deletedAt` must be
-   * deleted by the caller (deleteUser), not passed here. Answers how many users had each outcome.
-   */
+  /** applyUserSnapshot's SQL for a reconcile page, answering counts; the caller deletes snapshots with `deletedAt` itself. */
   async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<ApplyCounts> {
     return this.users.upsertCounting(snapshots, tx);
   }
 
-  /**
-   * Creates the row from a verified token's claims when Supabase cannot be asked. It never
-   * overwrites an existing row: the claims carry no version, so the next real snapshot wins.
-   */
+  /** Creates the row from token claims when Supabase cannot be asked; never overwrites a row (claims carry no version). */
   async applyTokenClaims(snapshot: UserSnapshot): Promise<ApplyOutcome> {
     const row = await this.users.insertIfAbsent(snapshot);
     if (row.deleted_at) return { status: 'deleted', user: null };
@@ -121,11 +99,7 @@ export class UsersService {
     return this.deletions.isDeleted(id);
   }
 
-  /**
-   * Live users whose Supabase phone number another live user already held here (phone stored as
-   * null, the number kept as `phone`): for operators to resolve. Keyset pages in id order; the
-   * list empties as later snapshots find the numbers free.
-   */
+  /** Live users flagged with a phone another live user holds, for operators; keyset pages in id order. */
   async phoneConflicts(
     options: { after?: string | null; limit?: number } = {},
   ): Promise<{ items: PhoneConflict[]; nextCursor: string | null }> {

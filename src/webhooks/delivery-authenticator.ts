@@ -33,11 +33,8 @@ const MAX_ID_LENGTH = 200;
 const TOLERANCE_SECONDS = 5 * 60;
 
 /**
- * Decides whether a delivery comes from Supabase: a Standard Webhooks signature (HMAC-SHA256 over
- * `id.timestamp.body`, any of the configured secrets, 5-minute tolerance), or the Database Webhook
- * bearer token (compared in constant time). The signature is checked over the bytes received,
- * whatever the content type: the `standardwebhooks` package decodes them as UTF-8 first, so bytes
- * that are not UTF-8 would be checked as something other than what was signed.
+ * Standard Webhooks signature or Database Webhook bearer token (docs/security.md, "Deliveries"). Verified here over the raw
+ * bytes: the `standardwebhooks` package decodes them as UTF-8 first, so non-UTF-8 bytes would not be what was signed.
  */
 @Injectable()
 export class DeliveryAuthenticator {

@@ -47,11 +47,7 @@ function snapshot(user: SupabaseUser): UserSnapshot {
   }
 }
 
-/**
- * A raw `auth.users` row as a Database Webhook sends it, reduced to the columns the mirror keeps.
- * Everything else (encrypted_password, every *_token, …) is dropped here, before anything is
- * stored or logged.
- */
+/** A Database Webhook's raw `auth.users` row, reduced to the mirror's columns: secrets are dropped before anything is stored or logged. */
 function userFromRawRow(row: Record<string, unknown>): SupabaseUser {
   return {
     id: row.id as string,
@@ -107,7 +103,7 @@ function fromSignedEvent(body: Record<string, unknown>): DeliveryAction {
     : { kind: 'apply', eventType, snapshot: parsed };
 }
 
-/** Reads an authenticated delivery; 400 `invalid_payload` when it is not one of api.md's forms. */
+/** Reads an authenticated delivery; 400 `invalid_payload` when it is not one of the two delivery forms (docs/design.md). */
 export function parseDelivery(form: DeliveryForm, body: Buffer): DeliveryAction {
   const json = parseJson(body);
   return form === 'database' ? fromDatabaseWebhook(json) : fromSignedEvent(json);

@@ -16,10 +16,8 @@ const RECORD_DELIVERY = prepared(
 );
 
 /**
- * Receives Supabase deliveries: authenticity first, then the payload, then the effect, which goes
- * through the users service's apply and delete functions. The delivery id is claimed atomically
- * with the effect (in the upsert's own statement, or in the deletion's transaction): a repeat finds
- * it and changes nothing; a failure leaves no record, so the sender's retry applies it.
+ * Receives Supabase deliveries, claiming the delivery id atomically with the effect: a repeat changes nothing, and a
+ * failure leaves no record, so the sender's retry applies it (docs/design.md, "Supabase deliveries").
  */
 @Injectable()
 export class WebhooksService {

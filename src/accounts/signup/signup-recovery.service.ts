@@ -17,9 +17,8 @@ const RETRY_MS = 10_000;
 /** After a request gave up, recovery starts this much later (Supabase may be back by then). */
 const SOON_MS = 5_000;
 /**
- * A create whose answer was lost may still land a little later (committed, its answer stuck in a
- * proxy): a saga whose user Supabase does not show is ended only this long after it began.
- * GoTrue runs its transaction in the request's context, cancelled when the caller goes away.
+ * A create whose answer was lost may still land (committed, its answer stuck in a proxy), so a saga whose user Supabase
+ * lacks ends only this long after it began. GoTrue runs its transaction in the request's context, cancelled with the caller.
  */
 const NOT_FOUND_GRACE_MS = 30_000;
 /** A saga still open after this long is given up (failed, personal data cleared) and logged for an operator. */
@@ -28,14 +27,8 @@ const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
 type Outcome = 'ended' | 'retry';
 
 /**
- * Finishes the signups whose request did not: its process died, or Supabase could not say
- * whether it created the user. The saga chose the user's id, so Supabase is asked by that id: a
- * user that exists is completed locally (rolled forward: the person may already be using the
- * account); one that does not, still after a grace period in which a late create could land,
- * ends the saga (failed, with its personal data cleared). A user is deleted (compensated) only
- * when it cannot be completed and has never signed in. Due sagas are taken in small batches,
- * leased (SKIP LOCKED) so that instances never work on the same one, and worked on side by side:
- * a backlog left by an outage drains in seconds, not at a page a minute.
+ * Finishes the signups whose request did not, asking Supabase by the saga's user id: roll forward when the user exists
+ * (it may be in use), compensate only one never signed in (docs/design.md, "Accounts").
  */
 @Injectable()
 export class SignupRecoveryService implements OnModuleInit {
@@ -62,10 +55,7 @@ export class SignupRecoveryService implements OnModuleInit {
     this.jobs.scheduleRecurring({ task: PURGE_SIGNUP_SAGAS_TASK, cron: '41 * * * *' });
   }
 
-  /**
-   * Takes every saga due now (or within `lookAheadMs`) until none is left; returns how many
-   * reached an end. Sagas Supabase could not be asked about are due again a little later.
-   */
+  /** Works every saga due now (or within `lookAheadMs`) until none is left; returns how many ended. */
   async recoverDueSagas(lookAheadMs = 0): Promise<number> {
     let ended = 0;
     let waiting = 0;
@@ -85,9 +75,8 @@ export class SignupRecoveryService implements OnModuleInit {
   }
 
   /**
-   * A request gave up on a saga: make it due shortly and make sure a recovery runs then. The first
-   * request of a burst sets the time (`keepRunAt`: the others cannot postpone it); the run that
-   * a finished run schedules for the next due saga has a key of its own.
+   * A request gave up on a saga: make it due shortly and queue a run then. `keepRunAt` lets the first request of a burst
+   * set the time (the others cannot postpone it); runAgainWhenDue's job has a key of its own.
    */
   async recoverSoon(sagaId: string, inMs = SOON_MS): Promise<void> {
     await this.sagas.recoverIn(sagaId, inMs);

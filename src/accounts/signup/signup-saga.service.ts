@@ -54,11 +54,7 @@ export class OutcomeUnknown extends Error {}
 const CREATE_ROUNDS = 3;
 const ROUND_PAUSE_MS = [0, 200, 1_000];
 
-/**
- * The steps of the signup saga, shared by the request (SignupService) and by recovery
- * (SignupRecoveryService): record, create the Supabase user under an id chosen here, complete the
- * local side in one transaction, or compensate. Each step records where the saga stands first.
- */
+/** The signup saga's steps, shared by the request and recovery; each records where the saga stands first (docs/design.md, "Accounts"). */
 @Injectable()
 export class SignupSagaService {
   private readonly logger = new Logger(SignupSagaService.name);
@@ -86,11 +82,7 @@ export class SignupSagaService {
     });
   }
 
-  /**
-   * The first answer to a signup with this Idempotency-Key, if there was one: rebuilt from the
-   * mirror (the saga keeps only the user's id, nothing personal), so a user deleted since is 410
-   * `user_deleted`, never their old data. Null when no signup used the key.
-   */
+  /** The first answer to a signup with this Idempotency-Key, rebuilt from the mirror (the saga keeps no personal data); null if none. */
   async replay(idempotencyKey: string, email: string): Promise<SignupResponse | null> {
     const first = await this.sagas.findByIdempotencyKey(idempotencyKey);
     if (!first) return null;
@@ -109,13 +101,9 @@ export class SignupSagaService {
   }
 
   /**
-   * Step 2: creates the Supabase user with the saga's id. When the answer is lost (a timeout, a
-   * network error, a 5xx: GoTrue answers 500 to the loser of a race for an email, phone or id),
-   * the user is read back by that id; if Supabase has none, the create is sent again, and a
-   * duplicate email or phone is then refused cleanly (GoTrue checks before it writes). Once an
-   * answer was lost, a later refusal may be about that very create: it is final only when a
-   * read-back says Supabase has no user of this id. Throws the refusal (the saga failed), or
-   * OutcomeUnknown while Supabase cannot be reached.
+   * Step 2: creates the Supabase user under the saga's id. A lost answer (GoTrue answers 500 to the loser of a race for an
+   * email, phone or id) is read back by id; after one, a refusal is final only once a read-back finds no such user.
+   * Throws the refusal, or OutcomeUnknown while Supabase cannot be reached.
    */
   async createRemote(saga: SignupSagaRow, password: string, emailConfirm: boolean): Promise<SupabaseUser> {
     let answerLost = false;
@@ -150,11 +138,7 @@ export class SignupSagaService {
     throw refusal(stable, reasons);
   }
 
-  /**
-   * Step 3: the mirror row, the profile, the audit record and the saga's end, in one transaction.
-   * Throws PhoneTakenMeanwhile when another user took the phone first; the caller decides what
-   * then happens to the Supabase user.
-   */
+  /** Step 3: mirror row, profile, audit record and the saga's end in one transaction; PhoneTakenMeanwhile if the phone was taken. */
   async completeLocal(saga: SignupSagaRow, user: SupabaseUser): Promise<SignupResponse> {
     return this.db.transaction(
       async (tx) => {
@@ -173,10 +157,8 @@ export class SignupSagaService {
   }
 
   /**
-   * Deletes the saga's Supabase user (compensation), unless that user has signed in meanwhile
-   * (then it is in use: kept, and the saga fails) or another worker ended the saga first. If
-   * Supabase cannot be asked or cannot delete now, the saga stays `compensating`, due for
-   * recovery in `retryInMs`. Answers whether the saga ended.
+   * Compensation: deletes the saga's Supabase user unless it has signed in meanwhile (in use: kept) or another worker
+   * ended the saga. Answers whether the saga ended; if not, it stays `compensating`, due for recovery in `retryInMs`.
    */
   async compensate(saga: Pick<SignupSagaRow, 'id' | 'user_id'>, reason: string, retryInMs: number): Promise<boolean> {
     if (!(await this.sagas.advance(saga.id, 'compensating', { errorCode: reason, recoverInMs: retryInMs }))) return true;

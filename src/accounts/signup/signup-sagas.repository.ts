@@ -27,10 +27,8 @@ const TERMINAL: SagaState[] = ['completed', 'compensated', 'failed'];
 export const SAGA_RETENTION_HOURS = 24;
 
 /**
- * The signup sagas: written before the first remote call, moved forward at every step. A saga is
- * leased to whoever works on it (its request, or one recovery) through `recover_after`, for longer
- * than that work can take, and an ended saga never moves again: two workers can never undo each
- * other's end.
+ * Signup sagas, leased through `recover_after` to whoever works on one for longer than the work can take; an ended saga
+ * never moves again, so two workers cannot undo each other's end.
  */
 @Injectable()
 export class SignupSagasRepository {
@@ -64,10 +62,8 @@ export class SignupSagasRepository {
   }
 
   /**
-   * Moves a saga that has not ended to `state`; false when it had ended already (another worker
-   * got there first: the caller must not act as if it had not). A terminal state clears the
-   * personal data and takes the saga off recovery's list. `recoverInMs` makes a saga that did not
-   * end due for recovery then.
+   * Moves a saga that has not ended to `state`; false when another worker ended it first. A terminal state clears the
+   * personal data and takes the saga off recovery's list.
    */
   async advance(
     id: string,
@@ -112,11 +108,7 @@ export class SignupSagasRepository {
     return row?.at ?? null;
   }
 
-  /**
-   * Takes up to `limit` sagas due for recovery (or due within `lookAheadMs`), oldest due first,
-   * but for those `except` names, and leases them: sagas another instance is taking are skipped,
-   * and a taken one is not due again before the lease ends (or until `recoverIn` says otherwise).
-   */
+  /** Takes and leases up to `limit` due sagas, oldest first, skipping those another instance is taking (SKIP LOCKED). */
   async takeDue(limit: number, options: { lookAheadMs?: number; except?: readonly string[] } = {}): Promise<SignupSagaRow[]> {
     return this.db.sql.query<SignupSagaRow>(
       `UPDATE signup_sagas SET recover_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1

@@ -17,12 +17,8 @@ import type { SignupSagaRow } from './signup-sagas.repository.js';
 const COMPENSATION_RETRY_MS = 10_000;
 
 /**
- * `POST /auth/signup` as a saga recorded in Postgres before the first remote call: the Supabase
- * user is created with an id chosen here (so it can always be found again), then the mirror row
- * and profile are written in one local transaction. If the local part fails, the Supabase user is
- * deleted; what the request cannot finish (its process dies, Supabase cannot say whether it
- * created the user) the recovery job finishes. Never a Supabase user without a mirror row, nor
- * the reverse.
+ * `POST /auth/signup` as a saga recorded before the first remote call, so there is never a Supabase user without a mirror
+ * row, nor the reverse; recovery finishes what the request cannot (docs/design.md, "Accounts").
  */
 @Injectable()
 export class SignupService {
@@ -78,10 +74,7 @@ export class SignupService {
     }
   }
 
-  /**
-   * The confirmation email, through Supabase. The user exists either way: when Supabase refuses
-   * (its email rate limit), the answer says so and the client asks again with supabase.auth.resend.
-   */
+  /** The confirmation email; if Supabase refuses (its email rate limit), the user still exists and the client can resend. */
   private async sendConfirmation(email: string, redirectTo: string | undefined, clientIp: string): Promise<'sent' | 'not_sent'> {
     const sent = await this.supabaseAuth.sendSignupConfirmation(email, redirectTo, clientIp);
     if (sent.kind === 'ok') return 'sent';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { sqlOn } from '../src/database/sql.js';
 import { USER_ROW_COLUMNS } from '../src/users/mirror-upsert.sql.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -41,6 +42,31 @@ describe('test databases', () => {
       `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY column_name`,
     );
     expect(rows.map((row) => row.column_name)).toEqual([...USER_ROW_COLUMNS].sort());
+  });
+
+  it('sends one query at a time on a held connection, in the order asked (pg 9 refuses a query while one runs)', async () => {
+    const pool = new pg.Pool({ connectionString: first.url, max: 1 });
+    const client = await pool.connect();
+    try {
+      let active = 0;
+      let mostActive = 0;
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+        mostActive = Math.max(mostActive, ++active);
+        return query(...args).finally(() => active--);
+      };
+      const session = sqlOn(client);
+      const failing = session.query('SELECT 1 / 0').catch((error: Error) => error.message);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => session.query<{ n: number }>('SELECT pg_sleep(0.001), $1::int AS n', [i])),
+      );
+      expect(await failing).toBe('division by zero');
+      expect(answers.map(([row]) => row.n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(mostActive).toBe(1);
+    } finally {
+      client.release();
+      await pool.end();
+    }
   });
 
   it('deletes a profile with its user', async () => {

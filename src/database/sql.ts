@@ -22,10 +22,18 @@ export function prepared(name: string, text: string): PreparedStatement {
 
 /** `Sql` on a pool, or on one client the caller holds (a session's temp tables and locks). */
 export function sqlOn(queryable: pg.Pool | pg.PoolClient): Sql {
-  const run = (statement: Statement, values: readonly unknown[]) =>
+  const send = (statement: Statement, values: readonly unknown[]) =>
     typeof statement === 'string'
       ? queryable.query(statement, values as unknown[])
       : queryable.query({ name: statement.name, text: statement.text, values: values as unknown[] });
+  // A client runs one query at a time: pg 8 queues the others itself but deprecates it (gone in pg 9), so they wait here.
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = (statement: Statement, values: readonly unknown[]) => {
+    const result = tail.then(() => send(statement, values));
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  const run = 'release' in queryable ? inTurn : send;
   return {
     async query<Row>(statement: Statement, values: readonly unknown[] = []) {
       return (await run(statement, values)).rows as Row[];

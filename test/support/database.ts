@@ -14,9 +14,11 @@ export interface TestDatabase {
 const OBJECT_IN_USE = '55006'; // "source database … is being accessed by other users"
 const CLONE_LOCK = 0x61757468; // advisory lock key serialising clones across workers
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A database cloned from the migrated mirror template, or from `template` (template0: an empty one). */
+export async function createTestDatabase(
+  template = process.env.AUTHMIRROR_TEST_PG_TEMPLATE ?? 'authmirror_template',
+): Promise<TestDatabase> {
   const baseUrl = process.env.AUTHMIRROR_TEST_PG_URL;
-  const template = process.env.AUTHMIRROR_TEST_PG_TEMPLATE ?? 'authmirror_template';
   if (!baseUrl) throw new Error('AUTHMIRROR_TEST_PG_URL is not set: run through Jest (test/support/global-setup.ts)');
   const name = `authmirror_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdmin(baseUrl, async (client) => {

@@ -17,6 +17,7 @@ const PUBLIC_FILES = {
   auth: ['auth.module.ts'],
   cli: [],
   health: ['health.module.ts'],
+  intake: ['intake.module.ts', 'pull-intake.service.ts'],
   jobs: ['jobs.module.ts', 'job-queue.service.ts'],
   profiles: ['profiles.module.ts', 'profiles.service.ts', 'profile-row.ts', 'dto'],
   'rate-limits': ['rate-limits.module.ts', 'rate-limits.service.ts'],
@@ -24,7 +25,7 @@ const PUBLIC_FILES = {
   storage: ['storage.module.ts'],
   supabase: ['supabase.module.ts', 'supabase-admin.service.ts', 'supabase-auth.service.ts', 'supabase-user.ts', 'remote-result.ts'],
   users: ['users.module.ts', 'users.service.ts', 'user-snapshot.ts', 'user-cleaners.ts', 'phone-number.ts', 'dto'],
-  webhooks: ['webhooks.module.ts'],
+  webhooks: ['webhooks.module.ts', 'webhooks.service.ts', 'delivery-parser.ts'],
 };
 
 const boundaries = Object.entries(PUBLIC_FILES).map(([folder, open]) => ({

@@ -16,12 +16,38 @@ export async function installSupabaseSchemas(databaseUrl: string): Promise<void>
   });
 }
 
-/** Installs supabase/authmirror-trigger.sql and points it at `endpoint` with `secret`. */
-export async function installDeliveryTrigger(databaseUrl: string, endpoint: string, secret: string): Promise<void> {
+/** Installs supabase/authmirror-trigger.sql; `push` points its deliveries at the API, `pull` fills its outbox. */
+export async function installAuthmirror(
+  databaseUrl: string,
+  intakes: { push?: { endpoint: string; secret: string }; pull?: boolean },
+): Promise<void> {
   await withClient(databaseUrl, async (client) => {
     await client.query(await readFile(`${projectRoot()}/supabase/authmirror-trigger.sql`, 'utf8'));
-    await client.query('SELECT authmirror.configure($1, $2)', [endpoint, secret]);
+    if (intakes.push) await client.query('SELECT authmirror.configure($1, $2)', [intakes.push.endpoint, intakes.push.secret]);
+    if (intakes.pull) await client.query('SELECT authmirror.enable_pull()');
   });
+}
+
+/** The development password of role authmirror_intake: the same everywhere, so concurrent installs agree. */
+export const DEV_INTAKE_PASSWORD = 'authmirror-intake-development';
+
+/** Lets authmirror_intake log in and returns SUPABASE_DB_URL for it (the role is the cluster's: ALTER may race). */
+export async function intakeRoleUrl(databaseUrl: string): Promise<string> {
+  await withClient(databaseUrl, async (client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`ALTER ROLE authmirror_intake WITH LOGIN PASSWORD '${DEV_INTAKE_PASSWORD}'`);
+        return;
+      } catch (error) {
+        if (!/tuple concurrently updated/.test((error as Error).message) || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
+    }
+  });
+  const url = new URL(databaseUrl);
+  url.username = 'authmirror_intake';
+  url.password = DEV_INTAKE_PASSWORD;
+  return url.toString();
 }
 
 async function withClient(databaseUrl: string, work: (client: pg.Client) => Promise<void>): Promise<void> {

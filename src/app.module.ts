@@ -8,6 +8,7 @@ import { loggerOptions } from './common/logging.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
+import { IntakeModule } from './intake/intake.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         ProfilesModule,
         StorageModule,
         WebhooksModule,
+        IntakeModule,
         HealthModule,
       ],
     };

@@ -1,17 +1,25 @@
--- authmirror: signed user events from auth.users to the authmirror service.
+-- authmirror: user changes from auth.users to the authmirror service, pulled or pushed.
+-- (Over 300 lines on purpose: one script for the operator to run, both intakes in one trigger.)
 --
--- Run in the Supabase project's database (SQL editor, or psql "$SUPABASE_DB_URL" -f …), then:
+-- Run in the Supabase project's database (SQL editor, or psql "$SUPABASE_DB_URL" -f …), then
+-- either or both of:
+--   select authmirror.enable_pull();   -- the service reads the outbox as role authmirror_intake
 --   select authmirror.configure('https://your-api.example.com/webhooks/supabase', 'v1,whsec_…');
 -- See supabase/README.md. Safe to run again: every statement is idempotent and keeps the
 -- settings already configured.
 --
 -- What it installs:
 --   * schema authmirror (private: not in PostgREST's exposed schemas, no grants to API roles)
---     with the settings row, the payload and signing helpers, and the trigger function;
+--     with the settings, the outbox authmirror.user_changes, the payload and signing helpers,
+--     and the trigger function;
+--   * role authmirror_intake (NOLOGIN until you give it a password), which may read and delete
+--     the outbox and nothing else;
 --   * trigger authmirror_deliver on auth.users, AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW,
---     which queues one Standard Webhooks POST per change through pg_net.
--- pg_net queues the request in the same transaction as the change: a rolled-back signup sends
--- nothing, and the request leaves only after commit. A failure in here never fails the change.
+--     which writes the change to the outbox (pull) and queues one Standard Webhooks POST through
+--     pg_net (push).
+-- Both happen in the same transaction as the change: a rolled-back signup leaves nothing. The
+-- outbox row is part of the change (if it cannot be written, the change fails: what committed is
+-- in the outbox); a failure of the push never fails the change.
 
 BEGIN;
 
@@ -76,6 +84,55 @@ COMMENT ON TABLE authmirror.settings IS 'Where authmirror events go and the Stan
 -- else: no grants, and row level security without policies as a second lock.
 REVOKE ALL ON TABLE authmirror.settings FROM PUBLIC;
 ALTER TABLE authmirror.settings ENABLE ROW LEVEL SECURITY;
+
+-- The pull intake's outbox: one row per user and transaction (a transaction's several writes to
+-- one user coalesce into its last state), kept until the service has applied it. Logged, unlike
+-- pg_net's queue: it survives a crash or a failover.
+CREATE TABLE IF NOT EXISTS authmirror.user_changes (
+  id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  txid        xid8        NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+  user_id     uuid        NOT NULL,
+  event_type  text        NOT NULL CHECK (event_type IN ('user.created', 'user.updated', 'user.deleted')),
+  user_object jsonb       NOT NULL,
+  changed_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  CONSTRAINT user_changes_one_per_transaction UNIQUE (txid, user_id)
+);
+COMMENT ON TABLE authmirror.user_changes IS 'User changes waiting for the authmirror service (pull intake); it deletes what it applied.';
+REVOKE ALL ON TABLE authmirror.user_changes FROM PUBLIC;
+
+CREATE TABLE IF NOT EXISTS authmirror.pull_settings (
+  singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+  enabled    boolean     NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE authmirror.pull_settings IS 'Whether changes go to the outbox. Set with authmirror.enable_pull() / disable_pull().';
+REVOKE ALL ON TABLE authmirror.pull_settings FROM PUBLIC;
+ALTER TABLE authmirror.pull_settings ENABLE ROW LEVEL SECURITY;
+
+CREATE OR REPLACE FUNCTION authmirror.enable_pull(enabled boolean DEFAULT true)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+  INSERT INTO authmirror.pull_settings AS s (singleton, enabled) VALUES (true, enable_pull.enabled)
+  ON CONFLICT (singleton) DO UPDATE SET enabled = excluded.enabled, updated_at = pg_catalog.now();
+$$;
+COMMENT ON FUNCTION authmirror.enable_pull(boolean) IS 'Starts (or with false stops) writing user changes to authmirror.user_changes.';
+
+-- The service's role: it reads and deletes the outbox, nothing else. Roles belong to the
+-- cluster: another installer may create it at the same moment.
+DO $intake_role$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authmirror_intake') THEN
+    CREATE ROLE authmirror_intake NOLOGIN;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL;
+END
+$intake_role$;
+COMMENT ON ROLE authmirror_intake IS 'authmirror pull intake: reads and deletes authmirror.user_changes. ALTER ROLE authmirror_intake WITH LOGIN PASSWORD ''…'' to use it.';
+GRANT USAGE ON SCHEMA authmirror TO authmirror_intake;
+GRANT SELECT, DELETE ON TABLE authmirror.user_changes TO authmirror_intake;
 
 -- RFC 3339 in UTC with all six fractional digits: the service uses updated_at as the
 -- version of a user, at microsecond precision, whatever the session's TimeZone.
@@ -205,8 +262,8 @@ BEGIN
     user_object := pg_catalog.jsonb_build_object('id', OLD.id, 'deleted_at', authmirror.rfc3339(pg_catalog.now()));
   ELSE
     user_object := authmirror.user_object(NEW);
-    -- Nothing the mirror keeps changed (a no-op, a password or token change, *_sent_at):
-    -- updated_at alone is no news.
+    -- Nothing the mirror keeps changed (a no-op, a password or token change, *_sent_at, a
+    -- refresh): updated_at alone is no news.
     IF TG_OP = 'UPDATE' AND (user_object - 'updated_at') = (authmirror.user_object(OLD) - 'updated_at') THEN
       RETURN NULL;
     END IF;
@@ -216,11 +273,22 @@ BEGIN
       ELSE 'user.updated'
     END;
   END IF;
-  PERFORM authmirror.send_event(event_type, user_object);
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  -- Never break GoTrue's transaction: the service's reconcile repairs a lost event.
-  RAISE WARNING 'authmirror: % on auth.users not delivered: % (SQLSTATE %)', TG_OP, SQLERRM, SQLSTATE;
+  -- Pull: part of the change itself (no exception handler): what commits is in the outbox.
+  IF EXISTS (SELECT FROM authmirror.pull_settings WHERE singleton AND enabled) THEN
+    INSERT INTO authmirror.user_changes AS c (user_id, event_type, user_object)
+    VALUES ((user_object ->> 'id')::uuid, event_type, user_object)
+    ON CONFLICT ON CONSTRAINT user_changes_one_per_transaction DO UPDATE
+      SET event_type = CASE WHEN c.event_type = 'user.created' AND excluded.event_type = 'user.updated'
+                            THEN 'user.created' ELSE excluded.event_type END,
+          user_object = excluded.user_object,
+          changed_at = excluded.changed_at;
+  END IF;
+  -- Push: never breaks GoTrue's transaction; the service's reconcile repairs a lost event.
+  BEGIN
+    PERFORM authmirror.send_event(event_type, user_object);
+  EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'authmirror: % on auth.users not delivered: % (SQLSTATE %)', TG_OP, SQLERRM, SQLSTATE;
+  END;
   RETURN NULL;
 END
 $$;

@@ -1,9 +1,25 @@
--- Removes what supabase/authmirror-trigger.sql installed: the trigger on auth.users and the
--- authmirror schema (settings, secret and functions). The pgcrypto and pg_net extensions stay:
--- other parts of the project may use them. Safe to run more than once.
+-- Removes what supabase/authmirror-trigger.sql installed: the trigger on auth.users, the
+-- authmirror schema (settings, secret, outbox and functions) and the authmirror_intake role.
+-- The pgcrypto and pg_net extensions stay: other parts of the project may use them. Safe to
+-- run more than once.
 BEGIN;
 
 DROP TRIGGER IF EXISTS authmirror_deliver ON auth.users;
 DROP SCHEMA IF EXISTS authmirror CASCADE;
+
+-- The role belongs to the cluster: it goes once no database grants it anything.
+DO $drop_intake_role$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authmirror_intake') THEN
+    REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM authmirror_intake;
+    REVOKE ALL ON SCHEMA auth FROM authmirror_intake;
+    BEGIN
+      DROP ROLE authmirror_intake;
+    EXCEPTION WHEN dependent_objects_still_exist THEN
+      RAISE NOTICE 'authmirror: role authmirror_intake kept: another database still grants it privileges';
+    END;
+  END IF;
+END
+$drop_intake_role$;
 
 COMMIT;

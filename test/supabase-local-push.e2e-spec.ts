@@ -10,7 +10,7 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
 import { PgNetWorker } from '../dev/auth-server/pg-net/worker.js';
-import { installDeliveryTrigger, installSupabaseSchemas } from '../dev/supabase-database.js';
+import { installAuthmirror, installSupabaseSchemas } from '../dev/supabase-database.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -28,7 +28,7 @@ describe('push intake: the real trigger on GoTrue schema, through pg_net', () =>
     stack = await startTestStack({ env: { SUPABASE_WEBHOOK_SECRET: SECRET } });
     supabase = await createTestDatabase('template0');
     await installSupabaseSchemas(supabase.url);
-    await installDeliveryTrigger(supabase.url, `${stack.url}/webhooks/supabase`, SECRET);
+    await installAuthmirror(supabase.url, { push: { endpoint: `${stack.url}/webhooks/supabase`, secret: SECRET } });
     auth = new pg.Pool({ connectionString: supabase.url });
     worker = await PgNetWorker.start({ databaseUrl: supabase.url });
   });

@@ -22,6 +22,7 @@ function failure(env: Record<string, string | undefined>): string {
 describe('loadConfig', () => {
   it('derives the documented defaults from the required settings', () => {
     const config = loadConfig(valid);
+    expect(config.pull).toEqual({ databaseUrl: null, intervalMs: 1000, batchSize: 500 });
     expect(config.port).toBe(3000);
     expect(config.supabase.url).toBe('https://abcd.supabase.co');
     expect(config.supabase.jwtIssuer).toBe('https://abcd.supabase.co/auth/v1');
@@ -50,6 +51,9 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', 'the load balancer', 'TRUST_PROXY must be'],
     ['REAUTHENTICATION_WINDOW_MINUTES', '-1', 'REAUTHENTICATION_WINDOW_MINUTES must be an integer'],
     ['RATE_LIMIT_LOOKUP_PER_IP', '1.5', 'RATE_LIMIT_LOOKUP_PER_IP must be an integer'],
+    ['SUPABASE_DB_URL', 'https://abcd.supabase.co', 'SUPABASE_DB_URL must be a postgresql:// URL'],
+    ['SUPABASE_PULL_INTERVAL_MS', '10', 'SUPABASE_PULL_INTERVAL_MS must be an integer'],
+    ['SUPABASE_PULL_BATCH_SIZE', '0', 'SUPABASE_PULL_BATCH_SIZE must be an integer'],
   ])('names a malformed %s', (name, bad, expected) => {
     expect(failure({ ...valid, [name]: bad })).toContain(expected);
   });

@@ -26,6 +26,12 @@ export interface AppConfig {
     secrets: string[];
     dbWebhookToken: string | null;
   };
+  /** The pull intake: the Supabase database as role authmirror_intake (SUPABASE_DB_URL); null: push only. */
+  pull: {
+    databaseUrl: string | null;
+    intervalMs: number;
+    batchSize: number;
+  };
   /** Where user files live; the storage cleaner removes `<storageDir>/users/<id>` on deletion. */
   storageDir: string;
   /** Tombstones older than this are purged by a scheduled job. */
@@ -103,17 +109,22 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-function databaseUrl(raw: string): string {
+function databaseUrl(raw: string, name = 'DATABASE_URL'): string {
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL is not a valid URL');
+    throw new ConfigError(`${name} is not a valid URL`);
   }
   if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
-    throw new ConfigError('DATABASE_URL must be a postgresql:// URL');
+    throw new ConfigError(`${name} must be a postgresql:// URL`);
   }
   return raw;
+}
+
+function optionalDatabaseUrl(env: Env, name: string): string | null {
+  const raw = value(env, name);
+  return raw === undefined ? null : databaseUrl(raw, name);
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -220,6 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhooks: {
       secrets: webhookSecrets(value(env, 'SUPABASE_WEBHOOK_SECRET')),
       dbWebhookToken: value(env, 'SUPABASE_DB_WEBHOOK_TOKEN') ?? null,
+    },
+    pull: {
+      databaseUrl: optionalDatabaseUrl(env, 'SUPABASE_DB_URL'),
+      intervalMs: integer(env, 'SUPABASE_PULL_INTERVAL_MS', 1000, 50, 60_000),
+      batchSize: integer(env, 'SUPABASE_PULL_BATCH_SIZE', 500, 1, 10_000),
     },
     storageDir: value(env, 'STORAGE_DIR') ?? '.data/storage',
     tombstoneRetentionDays: integer(env, 'TOMBSTONE_RETENTION_DAYS', 30, 1, 3650),

@@ -2,7 +2,7 @@ import { apiError, type ApiError } from '../common/errors.js';
 
 /** The database errors the API answers itself (docs/design.md, "Data access"); null for a 500 with a request id. */
 export function databaseError(error: object): ApiError | null {
-  if (isOutage(error)) return apiError('database_unavailable');
+  if (isDatabaseOutage(error)) return apiError('database_unavailable');
   if (isUniqueViolation(error) || (error as { code?: unknown }).code === 'P2002') return apiError('conflict');
   return null;
 }
@@ -39,11 +39,11 @@ const OUTAGE_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/;
 
 /** Postgres cannot be reached or is shutting down (the error, or what caused it). */
-function isOutage(error: { code?: unknown; message?: unknown; cause?: unknown }, depth = 0): boolean {
+export function isDatabaseOutage(error: { code?: unknown; message?: unknown; cause?: unknown }, depth = 0): boolean {
   const outage =
     (typeof error.code === 'string' && OUTAGE_CODES.has(error.code)) ||
     (typeof error.message === 'string' && OUTAGE_MESSAGES.test(error.message));
   if (outage) return true;
   const cause = error.cause;
-  return depth < 3 && typeof cause === 'object' && cause !== null && isOutage(cause, depth + 1);
+  return depth < 3 && typeof cause === 'object' && cause !== null && isDatabaseOutage(cause, depth + 1);
 }

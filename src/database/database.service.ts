@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { endPool, openPool } from './pools.js';
+import { endPool, openPool, transactionOn } from './pools.js';
 import { sqlOn, type Sql } from './sql.js';
 
 /**
@@ -40,21 +40,8 @@ export class DatabaseService implements OnApplicationShutdown {
     }
   }
 
-  private async transactionOnce<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(sqlOn(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      // A connection that could not even roll back is destroyed, not reused.
-      client.release(broken);
-    }
+  private transactionOnce<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    return transactionOn(this.pool, work);
   }
 
   /** After the HTTP server has answered its last request (Nest runs this hook after closing it). */

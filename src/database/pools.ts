@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { sqlOn, type Sql } from './sql.js';
 
 /** Each pool's clients whose connections are still open (their 'end' not yet seen). */
 const openClients = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
@@ -29,4 +30,22 @@ export async function endPool(pool: pg.Pool): Promise<void> {
   await pool.end().catch(() => undefined); // a second end() rejects; the first one's work counts
   const closing = [...(openClients.get(pool) ?? [])];
   await Promise.all(closing.map((client) => new Promise((resolve) => client.once('end', resolve))));
+}
+
+/** Runs `work` in one transaction on a connection of `pool`, rolled back if it throws. */
+export async function transactionOn<T>(pool: pg.Pool, work: (tx: Sql) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(sqlOn(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    // A connection that could not even roll back is destroyed, not reused.
+    client.release(broken);
+  }
 }

@@ -84,7 +84,8 @@ function fromDatabaseWebhook(body: Record<string, unknown>): DeliveryAction {
     : { kind: 'apply', eventType, snapshot: user };
 }
 
-function fromSignedEvent(body: Record<string, unknown>): DeliveryAction {
+/** A signed event's body, `{ type, user }`: what the trigger pushes, and what its outbox holds for the pull intake. */
+export function parseSignedEvent(body: Record<string, unknown>): DeliveryAction {
   const { type, user } = body;
   if (typeof type !== 'string') throw invalidPayload('type is missing');
   const eventType = type.slice(0, 40);
@@ -106,5 +107,5 @@ function fromSignedEvent(body: Record<string, unknown>): DeliveryAction {
 /** Reads an authenticated delivery; 400 `invalid_payload` when it is not one of the two delivery forms (docs/design.md). */
 export function parseDelivery(form: DeliveryForm, body: Buffer): DeliveryAction {
   const json = parseJson(body);
-  return form === 'database' ? fromDatabaseWebhook(json) : fromSignedEvent(json);
+  return form === 'database' ? fromDatabaseWebhook(json) : parseSignedEvent(json);
 }

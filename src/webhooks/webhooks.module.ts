@@ -9,5 +9,6 @@ import { WebhooksService } from './webhooks.service.js';
   imports: [UsersModule],
   controllers: [WebhooksController],
   providers: [WebhooksService, DeliveryAuthenticator],
+  exports: [WebhooksService],
 })
 export class WebhooksModule {}

@@ -2,11 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service.js';
 import { prepared, type Sql } from '../database/sql.js';
 import { UsersService } from '../users/users.service.js';
-import { DeliveryAuthenticator, type AuthenticDelivery } from './delivery-authenticator.js';
+import { DeliveryAuthenticator, type DeliveryForm } from './delivery-authenticator.js';
 import { parseDelivery, type DeliveryAction } from './delivery-parser.js';
 import type { DeliveryResponse } from './dto/delivery-response.dto.js';
 
 type Headers = Record<string, string | string[] | undefined>;
+
+/** Where a delivery came from, as the ledger records it. */
+export type DeliverySource = DeliveryForm | 'pull';
+/** A delivery that changes the mirror. */
+export type AppliedAction = Exclude<DeliveryAction, { kind: 'ignore' }>;
 
 /** Claims the delivery id first: a repeat (or a concurrent twin, which waits on the row) does nothing. */
 const RECORD_DELIVERY = prepared(
@@ -35,10 +40,7 @@ export class WebhooksService {
     if (action.kind === 'ignore') {
       return { status: 202, response: { status: 'ignored', eventType: action.eventType, reason: action.reason } };
     }
-    const outcome =
-      action.kind === 'apply'
-        ? await this.applySnapshotOnce(delivery, action)
-        : await this.db.transaction((tx) => this.deleteOnce(delivery, action, tx));
+    const outcome = await this.applyOnce(delivery.deliveryId, delivery.form, action);
     this.logger.log({ deliveryId: delivery.deliveryId, eventType: action.eventType, outcome }, 'delivery received');
     return {
       status: 200,
@@ -46,15 +48,24 @@ export class WebhooksService {
     };
   }
 
-  /** The delivery id is claimed in the upsert's own statement: one round trip, atomic. */
-  private async applySnapshotOnce(delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'apply' }>): Promise<string> {
-    const claim = { deliveryId: delivery.deliveryId, source: delivery.form, eventType: action.eventType };
-    const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, claim);
+  /**
+   * Applies a delivery's action once per delivery id (the ledger, webhook_deliveries): `duplicate` for a repeat. Pushed
+   * deliveries and the pull intake's outbox rows both come through here.
+   */
+  async applyOnce(deliveryId: string, source: DeliverySource, action: AppliedAction): Promise<string> {
+    if (action.kind === 'delete') return this.db.transaction((tx) => this.deleteOnce(deliveryId, source, action, tx));
+    // The delivery id is claimed in the upsert's own statement: one round trip, atomic.
+    const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, { deliveryId, source, eventType: action.eventType });
     return outcome ? outcome.status : 'duplicate';
   }
 
-  private async deleteOnce(delivery: AuthenticDelivery, action: Extract<DeliveryAction, { kind: 'delete' }>, tx: Sql): Promise<string> {
-    const fresh = await tx.execute(RECORD_DELIVERY, [delivery.deliveryId, delivery.form, action.eventType, action.userId, 'delete']);
+  private async deleteOnce(
+    deliveryId: string,
+    source: DeliverySource,
+    action: Extract<AppliedAction, { kind: 'delete' }>,
+    tx: Sql,
+  ): Promise<string> {
+    const fresh = await tx.execute(RECORD_DELIVERY, [deliveryId, source, action.eventType, action.userId, 'delete']);
     if (fresh === 0) return 'duplicate';
     const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: 'webhook' }, tx);
     return deleted ? 'deleted' : 'already_deleted';

@@ -31,7 +31,7 @@ export interface TestStack {
    * balancer; closed with the stack. (Passport's strategy registry is process-wide: the newest
    * app's strategy serves both, which verifies tokens exactly as the first one's did.)
    */
-  secondInstance(): Promise<{ url: string; app: NestFastifyApplication }>;
+  secondInstance(extraEnv?: Record<string, string>): Promise<{ url: string; app: NestFastifyApplication }>;
   /** Signs a new user up (confirmed) and signs in; returns the session's access token and the user id. */
   signedInUser(options?: {
     email?: string;
@@ -73,7 +73,7 @@ export async function startTestStack(
     rateLimitEmailSent: 0,
     ...options.auth,
   });
-  const config = loadConfig({
+  const env = {
     DATABASE_URL: database.url,
     SUPABASE_URL: auth.url,
     SUPABASE_ANON_KEY: auth.keys.anonKey,
@@ -85,17 +85,18 @@ export async function startTestStack(
     PORT: '0',
     ...(options.auth?.signing === 'hs256' ? { SUPABASE_JWT_SECRET: auth.keys.jwtSecret } : {}),
     ...options.env,
-  });
-  const listening = async () => {
-    const instance = await createApp(config, { logDestination: options.logDestination });
+  };
+  const config = loadConfig(env);
+  const listening = async (instanceConfig = config) => {
+    const instance = await createApp(instanceConfig, { logDestination: options.logDestination });
     await instance.listen(0, '127.0.0.1');
     const address = instance.getHttpServer().address();
     return { app: instance, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
   };
   const { app, url } = await listening();
   const others: NestFastifyApplication[] = [];
-  const secondInstance = async () => {
-    const other = await listening();
+  const secondInstance = async (extraEnv: Record<string, string> = {}) => {
+    const other = await listening(loadConfig({ ...env, ...extraEnv }));
     others.push(other.app);
     return other;
   };
@@ -149,7 +150,7 @@ export async function startTestStack(
     secondInstance,
     signedInUser,
     async close() {
-      for (const other of others) await other.close();
+      for (const other of others) await other.close().catch(() => undefined); // a test may have closed it already
       await app.close();
       await db.end();
       await auth.close();

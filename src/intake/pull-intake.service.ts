@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type pg from 'pg';
+import { ApiError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { isDatabaseOutage } from '../database/database-errors.js';
+import { endPool, openPool, transactionOn } from '../database/pools.js';
+import { sqlOn } from '../database/sql.js';
+import { parseSignedEvent } from '../webhooks/delivery-parser.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { UserChangesRepository, type UserChange } from './user-changes.repository.js';
+
+/** Rows applied at once: different users in parallel, one user's changes in order. */
+const PARALLEL_USERS = 8;
+/** A row that fails this many batches for another reason than an outage is dropped (logged; reconcile repairs). */
+const ATTEMPTS_BEFORE_DROP = 3;
+const MAX_BACKOFF_MS = 30_000;
+const BACKLOG_EVERY_MS = 10_000;
+
+/** What the intake has done since start; logged with each batch. */
+export interface PullIntakeStatus {
+  running: boolean;
+  applied: number;
+  duplicates: number;
+  dropped: number;
+  batches: number;
+  /** From the change's time in Supabase to the mirror, for the last batch's oldest change. */
+  lastLagMs: number | null;
+  /** Changes waiting in the outbox when last counted. */
+  backlog: number | null;
+}
+
+/**
+ * The pull intake (docs/design.md, "Intakes"): as the batch's leader, takes the outbox's oldest changes, applies each once
+ * through the delivery ledger (delivery id `pull:<txid>:<user id>`), deletes them and commits. A crash before the commit
+ * leaves the rows: they are taken again and the ledger answers `duplicate`. Every instance may pull; one leads a batch.
+ */
+@Injectable()
+export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(PullIntakeService.name);
+  private pool: pg.Pool | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private readonly attempts = new Map<string, number>();
+  private lastBacklogAt = 0;
+  readonly status: PullIntakeStatus = { running: false, applied: 0, duplicates: 0, dropped: 0, batches: 0, lastLagMs: null, backlog: null };
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly changes: UserChangesRepository,
+    private readonly webhooks: WebhooksService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const url = this.config.pull.databaseUrl;
+    if (url === null) return;
+    this.pool = openPool(
+      { connectionString: url, max: 2, connectionTimeoutMillis: 5_000, application_name: 'authmirror-intake' },
+      this.logger,
+    );
+    this.status.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops before the mirror's pool closes: the batch in hand finishes (or rolls back and is claimed again later). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    if (this.pool) await endPool(this.pool);
+    this.status.running = false;
+  }
+
+  private async run(): Promise<void> {
+    const { intervalMs, batchSize } = this.config.pull;
+    let failures = 0;
+    while (!this.stopping) {
+      let claimed: number;
+      try {
+        claimed = await this.pullOnce(batchSize);
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const backoffMs = Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS);
+        this.logger.warn({ reason: (error as Error).message, retryInMs: backoffMs }, 'pull intake: batch not applied, claimed again later');
+        await this.pause(backoffMs);
+        continue;
+      }
+      if (claimed < batchSize) await this.pause(intervalMs);
+    }
+  }
+
+  /** One batch in one Supabase transaction: claim, apply, delete, commit. Returns how many rows it claimed. */
+  private async pullOnce(batchSize: number): Promise<number> {
+    const pool = this.pool!;
+    const claimed = await transactionOn(pool, async (tx) => {
+      const rows = await this.changes.claim(batchSize, tx);
+      if (rows === null || rows.length === 0) return [];
+      await this.applyAll(rows);
+      await this.changes.remove(
+        rows.map((row) => row.id),
+        tx,
+      );
+      return rows;
+    });
+    if (claimed.length > 0) {
+      for (const row of claimed) this.attempts.delete(row.id);
+      this.status.batches++;
+      this.status.lastLagMs = Date.now() - Math.min(...claimed.map((row) => row.changedAt.getTime()));
+    }
+    if (Date.now() - this.lastBacklogAt > BACKLOG_EVERY_MS || claimed.length === batchSize) {
+      this.lastBacklogAt = Date.now();
+      this.status.backlog = await this.changes.backlog(sqlOn(pool));
+    }
+    if (claimed.length > 0) this.logger.log({ batch: claimed.length, ...this.status }, 'pull intake applied a batch');
+    return claimed.length;
+  }
+
+  private async applyAll(rows: UserChange[]): Promise<void> {
+    const byUser = new Map<string, UserChange[]>();
+    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
+    const queues = [...byUser.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < queues.length) for (const row of queues[next++]) await this.applyRow(row);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_USERS, queues.length) }, worker));
+  }
+
+  private async applyRow(row: UserChange): Promise<void> {
+    try {
+      const action = parseSignedEvent({ type: row.eventType, user: row.userObject });
+      if (action.kind === 'ignore') return;
+      const outcome = await this.webhooks.applyOnce(`pull:${row.txid}:${row.userId}`, 'pull', action);
+      if (outcome === 'duplicate') this.status.duplicates++;
+      else this.status.applied++;
+    } catch (error) {
+      // An outage fails the batch: it is claimed again once Postgres answers.
+      if (isDatabaseOutage(error as Error)) throw error;
+      const attempts = (this.attempts.get(row.id) ?? 0) + 1;
+      this.attempts.set(row.id, attempts);
+      const unusable = error instanceof ApiError && error.getStatus() < 500; // the change itself is bad: no retry mends it
+      if (!unusable && attempts < ATTEMPTS_BEFORE_DROP) throw error;
+      this.status.dropped++;
+      this.logger.error(
+        { changeId: row.id, userId: row.userId, reason: (error as Error).message },
+        'pull intake dropped a change it cannot apply',
+      );
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

@@ -175,6 +175,30 @@ describe('pull intake', () => {
     }
   });
 
+  it('drops a change it cannot read, and one the mirror keeps refusing, without holding back the rest', async () => {
+    // A mirror that refuses one email (as it would a value it cannot store), injected in this test's own database.
+    const poison = newEmail();
+    await stack.db.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.email = '${poison}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+    await stack.db.query('CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION refuse_poison()');
+    const { app } = await stack.secondInstance({ ...pullEnv, SUPABASE_PULL_INTERVAL_MS: '50' });
+    try {
+      const before = { ...statusOf(app) };
+      await auth.query(
+        `INSERT INTO authmirror.user_changes (user_id, event_type, user_object) VALUES (gen_random_uuid(), 'user.created', '{"id": "not-a-uuid"}')`,
+      );
+      const refused = await inTransaction((tx) => gotrue.adminCreateUser(tx, { email: poison, encryptedPassword: 'x' }));
+      const ids = await Promise.all(Array.from({ length: 20 }, create));
+      await allConfirmed(ids);
+      expect(await eventually(outbox, (n) => n === 0)).toBe(0);
+      expect(statusOf(app).dropped - before.dropped).toBe(2);
+      expect(await mirrored([refused])).toEqual([]);
+    } finally {
+      await app.close();
+      await stack.db.query('DROP TRIGGER refuse_poison ON users; DROP FUNCTION refuse_poison()');
+    }
+  });
+
   it('gives authmirror_intake the outbox and nothing else', async () => {
     const intake = new pg.Client({ connectionString: pullEnv.SUPABASE_DB_URL });
     await intake.connect();

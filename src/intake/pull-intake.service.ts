@@ -7,11 +7,9 @@ import { isDatabaseOutage } from '../database/database-errors.js';
 import { endPool, openPool, transactionOn } from '../database/pools.js';
 import { sqlOn } from '../database/sql.js';
 import { parseSignedEvent } from '../webhooks/delivery-parser.js';
-import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { WebhooksService, type AppliedAction, type DeliveryItem } from '../webhooks/webhooks.service.js';
 import { UserChangesRepository, type UserChange } from './user-changes.repository.js';
 
-/** Rows applied at once: different users in parallel, one user's changes in order. */
-const PARALLEL_USERS = 8;
 /** A row that fails this many batches for another reason than an outage is dropped (logged; reconcile repairs). */
 const ATTEMPTS_BEFORE_DROP = 3;
 const MAX_BACKOFF_MS = 30_000;
@@ -117,22 +115,45 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     return claimed.length;
   }
 
+  /**
+   * The batch in one transaction of the mirror (the ledger takes the fresh ids, each user's changes act as one). If that
+   * fails for another reason than an outage, row by row, so that one change the mirror refuses cannot hold the rest.
+   */
   private async applyAll(rows: UserChange[]): Promise<void> {
-    const byUser = new Map<string, UserChange[]>();
-    for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
-    const queues = [...byUser.values()];
-    let next = 0;
-    const worker = async () => {
-      while (next < queues.length) for (const row of queues[next++]) await this.applyRow(row);
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_USERS, queues.length) }, worker));
+    const items: Array<DeliveryItem & { row: UserChange }> = [];
+    for (const row of rows) {
+      const action = this.parse(row);
+      if (action !== null) items.push({ deliveryId: `pull:${row.txid}:${row.userId}`, action, row });
+    }
+    try {
+      const fresh = await this.webhooks.applyBatchOnce(items, 'pull');
+      this.status.applied += fresh;
+      this.status.duplicates += items.length - fresh;
+    } catch (error) {
+      if (isDatabaseOutage(error as Error)) throw error;
+      this.logger.warn({ reason: (error as Error).message }, 'pull intake: the batch failed as a whole; applying it row by row');
+      for (const item of items) await this.applyOne(item);
+    }
   }
 
-  private async applyRow(row: UserChange): Promise<void> {
+  /** The row's action, or null when it asks nothing (an unknown event) or cannot be read (dropped: reconcile repairs). */
+  private parse(row: UserChange): AppliedAction | null {
     try {
       const action = parseSignedEvent({ type: row.eventType, user: row.userObject });
-      if (action.kind === 'ignore') return;
-      const outcome = await this.webhooks.applyOnce(`pull:${row.txid}:${row.userId}`, 'pull', action);
+      return action.kind === 'ignore' ? null : action;
+    } catch (error) {
+      this.status.dropped++;
+      this.logger.error(
+        { changeId: row.id, userId: row.userId, reason: (error as Error).message },
+        'pull intake dropped a change it cannot read',
+      );
+      return null;
+    }
+  }
+
+  private async applyOne({ deliveryId, action, row }: DeliveryItem & { row: UserChange }): Promise<void> {
+    try {
+      const outcome = await this.webhooks.applyOnce(deliveryId, 'pull', action);
       if (outcome === 'duplicate') this.status.duplicates++;
       else this.status.applied++;
     } catch (error) {

@@ -7,7 +7,7 @@ import { UserCleanerRegistry } from './user-cleaners.js';
 import { UsersRepository } from './users.repository.js';
 
 /** Where a deletion came from, for the audit record. */
-export type DeletionSource = 'sync' | 'webhook' | 'reconcile' | 'account' | 'admin';
+export type DeletionSource = 'sync' | 'webhook' | 'pull' | 'reconcile' | 'account' | 'admin';
 
 export interface DeletionOptions {
   deletedAt?: string | null;

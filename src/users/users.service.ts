@@ -13,6 +13,8 @@ import { UserVersionsRepository, type VersionComparison } from './user-versions.
 import type { ApplyCounts, DeliveryClaim, MirrorUserRow, UpsertedRow } from './mirror-upsert.sql.js';
 import { UsersRepository } from './users.repository.js';
 
+export type { DeletionOptions };
+
 /** A user whose Supabase phone could not be stored because another live user holds it here. */
 export interface PhoneConflict {
   id: string;

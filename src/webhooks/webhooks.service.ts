@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service.js';
 import { prepared, type Sql } from '../database/sql.js';
-import { UsersService } from '../users/users.service.js';
+import { UsersService, type DeletionOptions } from '../users/users.service.js';
 import { DeliveryAuthenticator, type DeliveryForm } from './delivery-authenticator.js';
 import { parseDelivery, type DeliveryAction } from './delivery-parser.js';
 import type { DeliveryResponse } from './dto/delivery-response.dto.js';
@@ -19,6 +19,13 @@ const RECORD_DELIVERY = prepared(
   `INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
    VALUES ($1, $2, $3, $4::uuid, $5) ON CONFLICT (delivery_id) DO NOTHING`,
 );
+
+/** The ledger's claim of many delivery ids at once; answers the ids it had not seen. */
+const RECORD_DELIVERIES = `
+  INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
+  SELECT id, $2, event_type, user_id, action FROM unnest($1::text[], $3::text[], $4::uuid[], $5::text[]) AS d(id, event_type, user_id, action)
+  ON CONFLICT (delivery_id) DO NOTHING
+  RETURNING delivery_id`;
 
 /**
  * Receives Supabase deliveries, claiming the delivery id atomically with the effect: a repeat changes nothing, and a
@@ -67,7 +74,54 @@ export class WebhooksService {
   ): Promise<string> {
     const fresh = await tx.execute(RECORD_DELIVERY, [deliveryId, source, action.eventType, action.userId, 'delete']);
     if (fresh === 0) return 'duplicate';
-    const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: 'webhook' }, tx);
+    const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
     return deleted ? 'deleted' : 'already_deleted';
   }
+
+  /**
+   * Applies many deliveries in one transaction: the ledger takes the ids it has not seen, then each user's fresh ones act as
+   * one, a deletion if there is one (deletion is final), else the last snapshot (only a newer version is written anyway).
+   * Returns how many were fresh; the rest were repeats.
+   */
+  async applyBatchOnce(items: readonly DeliveryItem[], source: DeliverySource): Promise<number> {
+    if (items.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      const claimed = await tx.query<{ delivery_id: string }>(RECORD_DELIVERIES, [
+        items.map((item) => item.deliveryId),
+        source,
+        items.map((item) => item.action.eventType),
+        items.map((item) => userIdOf(item.action)),
+        items.map((item) => item.action.kind),
+      ]);
+      const fresh = new Set(claimed.map((row) => row.delivery_id));
+      const byUser = new Map<string, AppliedAction>();
+      for (const { deliveryId, action } of items) {
+        if (fresh.has(deliveryId) && byUser.get(userIdOf(action))?.kind !== 'delete') byUser.set(userIdOf(action), action);
+      }
+      const actions = [...byUser.values()];
+      await this.users.applyUserSnapshots(
+        actions.flatMap((action) => (action.kind === 'apply' ? [action.snapshot] : [])),
+        tx,
+      );
+      for (const action of actions) {
+        if (action.kind === 'delete')
+          await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
+      }
+      return fresh.size;
+    });
+  }
+}
+
+/** One delivery of a batch: its id in the ledger and what it asks. */
+export interface DeliveryItem {
+  deliveryId: string;
+  action: AppliedAction;
+}
+
+function userIdOf(action: AppliedAction): string {
+  return action.kind === 'delete' ? action.userId : action.snapshot.id;
+}
+
+function deletionSource(source: DeliverySource): DeletionOptions['source'] {
+  return source === 'pull' ? 'pull' : 'webhook';
 }

@@ -282,6 +282,8 @@ BEGIN
                             THEN 'user.created' ELSE excluded.event_type END,
           user_object = excluded.user_object,
           changed_at = excluded.changed_at;
+    -- Wakes a service that LISTENs (SUPABASE_PULL_LISTEN); sent at commit, once per transaction.
+    PERFORM pg_catalog.pg_notify('authmirror_user_changes', '');
   END IF;
   -- Push: never breaks GoTrue's transaction; the service's reconcile repairs a lost event.
   BEGIN

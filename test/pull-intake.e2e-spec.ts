@@ -199,6 +199,20 @@ describe('pull intake', () => {
     }
   });
 
+  it('with SUPABASE_PULL_LISTEN, pulls at the commit instead of the next poll (a minute away here)', async () => {
+    const { app } = await stack.secondInstance({ ...pullEnv, SUPABASE_PULL_INTERVAL_MS: '60000', SUPABASE_PULL_LISTEN: 'true' });
+    try {
+      await eventually(outbox, (n) => n === 0); // the pull at start
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its LISTEN in place, the poll a minute away
+      const ids = await Promise.all(Array.from({ length: 5 }, create));
+      const started = Date.now();
+      await allConfirmed(ids);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('gives authmirror_intake the outbox and nothing else', async () => {
     const intake = new pg.Client({ connectionString: pullEnv.SUPABASE_DB_URL });
     await intake.connect();

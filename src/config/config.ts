@@ -31,6 +31,8 @@ export interface AppConfig {
     databaseUrl: string | null;
     intervalMs: number;
     batchSize: number;
+    /** Also LISTEN for the trigger's notifications (direct or session-mode connections only). */
+    listen: boolean;
   };
   /** Where user files live; the storage cleaner removes `<storageDir>/users/<id>` on deletion. */
   storageDir: string;
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       databaseUrl: optionalDatabaseUrl(env, 'SUPABASE_DB_URL'),
       intervalMs: integer(env, 'SUPABASE_PULL_INTERVAL_MS', 1000, 50, 60_000),
       batchSize: integer(env, 'SUPABASE_PULL_BATCH_SIZE', 500, 1, 10_000),
+      listen: flag(env, 'SUPABASE_PULL_LISTEN', false),
     },
     storageDir: value(env, 'STORAGE_DIR') ?? '.data/storage',
     tombstoneRetentionDays: integer(env, 'TOMBSTONE_RETENTION_DAYS', 30, 1, 3650),

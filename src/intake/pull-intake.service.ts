@@ -8,6 +8,7 @@ import { endPool, openPool, transactionOn } from '../database/pools.js';
 import { sqlOn } from '../database/sql.js';
 import { parseSignedEvent } from '../webhooks/delivery-parser.js';
 import { WebhooksService, type AppliedAction, type DeliveryItem } from '../webhooks/webhooks.service.js';
+import { ChangeListener } from './change-listener.js';
 import { UserChangesRepository, type UserChange } from './user-changes.repository.js';
 
 /** A row that fails this many batches for another reason than an outage is dropped (logged; reconcile repairs). */
@@ -40,7 +41,11 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
+  private listener: ChangeListener | null = null;
+  /** A notification came while a batch was in hand: pull again without pausing. */
+  private notified = false;
   private readonly attempts = new Map<string, number>();
+  private readonly dropped = new Set<string>();
   private lastBacklogAt = 0;
   readonly status: PullIntakeStatus = { running: false, applied: 0, duplicates: 0, dropped: 0, batches: 0, lastLagMs: null, backlog: null };
 
@@ -57,14 +62,25 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       { connectionString: url, max: 2, connectionTimeoutMillis: 5_000, application_name: 'authmirror-intake' },
       this.logger,
     );
+    if (this.config.pull.listen) {
+      this.listener = new ChangeListener(url, () => this.notify(), this.logger, Math.max(this.config.pull.intervalMs, 1000));
+      this.listener.start();
+    }
     this.status.running = true;
     this.loop = this.run();
+  }
+
+  /** A change committed: pull now, or right after the batch in hand. */
+  private notify(): void {
+    this.notified = true;
+    this.wake?.();
   }
 
   /** Stops before the mirror's pool closes: the batch in hand finishes (or rolls back and is claimed again later). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    await this.listener?.stop();
     await this.loop;
     if (this.pool) await endPool(this.pool);
     this.status.running = false;
@@ -85,7 +101,8 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
         await this.pause(backoffMs);
         continue;
       }
-      if (claimed < batchSize) await this.pause(intervalMs);
+      if (claimed < batchSize && !this.notified) await this.pause(intervalMs);
+      this.notified = false;
     }
   }
 
@@ -103,7 +120,10 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       return rows;
     });
     if (claimed.length > 0) {
-      for (const row of claimed) this.attempts.delete(row.id);
+      for (const row of claimed) {
+        this.attempts.delete(row.id);
+        this.dropped.delete(row.id);
+      }
       this.status.batches++;
       this.status.lastLagMs = Date.now() - Math.min(...claimed.map((row) => row.changedAt.getTime()));
     }
@@ -142,11 +162,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       const action = parseSignedEvent({ type: row.eventType, user: row.userObject });
       return action.kind === 'ignore' ? null : action;
     } catch (error) {
-      this.status.dropped++;
-      this.logger.error(
-        { changeId: row.id, userId: row.userId, reason: (error as Error).message },
-        'pull intake dropped a change it cannot read',
-      );
+      this.drop(row, error as Error, 'pull intake dropped a change it cannot read');
       return null;
     }
   }
@@ -163,12 +179,16 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       this.attempts.set(row.id, attempts);
       const unusable = error instanceof ApiError && error.getStatus() < 500; // the change itself is bad: no retry mends it
       if (!unusable && attempts < ATTEMPTS_BEFORE_DROP) throw error;
-      this.status.dropped++;
-      this.logger.error(
-        { changeId: row.id, userId: row.userId, reason: (error as Error).message },
-        'pull intake dropped a change it cannot apply',
-      );
+      this.drop(row, error as Error, 'pull intake dropped a change it cannot apply');
     }
+  }
+
+  /** Counted and logged once, though a batch taken again after a failure reads the row again until the batch commits. */
+  private drop(row: UserChange, error: Error, message: string): void {
+    if (this.dropped.has(row.id)) return;
+    this.dropped.add(row.id);
+    this.status.dropped++;
+    this.logger.error({ changeId: row.id, userId: row.userId, reason: error.message }, message);
   }
 
   private pause(ms: number): Promise<void> {

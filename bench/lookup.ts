@@ -19,7 +19,7 @@ import autocannon from 'autocannon';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cpuSnapshot, type CpuRoles } from './cpu.js';
-import { summarise, type Measurement } from './measure.js';
+import { percentile, summarise, type Measurement } from './measure.js';
 import { BENCH_DIST, spawnNode, waitForLine } from './processes.js';
 import type { BenchUser } from './users.js';
 
@@ -66,12 +66,6 @@ export interface LookupResult {
 }
 
 const phoneOf = (n: number) => `+1415${String(n).padStart(7, '0')}`;
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 async function seedMirror(databaseUrl: string, users: number): Promise<number> {
   const started = performance.now();

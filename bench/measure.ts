@@ -118,3 +118,9 @@ export function summarise(
 export function failedRequests(m: Measurement): number {
   return m.non2xx + m.errors + m.mismatches;
 }
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}

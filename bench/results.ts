@@ -1,6 +1,7 @@
 // What the sections found, filled in as they run; the report reads it (report/).
 import type { DeletionResult } from './deletion.js';
 import type { DeliveriesResult } from './deliveries.js';
+import type { IntakeResult } from './intake.js';
 import type { LookupResult } from './lookup.js';
 import type { Measurement } from './measure.js';
 import type { ReconcileOutcome } from './reconcile.js';
@@ -12,8 +13,9 @@ export interface Results {
   reconcile: ReconcileOutcome | null;
   lookup: Omit<LookupResult, 'measurement'> | null;
   signup: { non201: number } | null;
+  intake: IntakeResult | null;
 }
 
 export function emptyResults(): Results {
-  return { measurements: {}, deliveries: null, deletion: null, reconcile: null, lookup: null, signup: null };
+  return { measurements: {}, deliveries: null, deletion: null, reconcile: null, lookup: null, signup: null, intake: null };
 }

@@ -19,11 +19,13 @@
 //                  pre-filled auth stand-in holding the same numbers: p50/p99 under load, and
 //                  one at a time for the ratio (the old approach is one at a time) (lookup.ts);
 //      signup      POST /auth/signup with unique emails: req/s, p50/p99, non-201 answers (signup.ts);
+//      intake      the pull intake on GoTrue's schema: a backlog of 100,000 changes drained, then the lag
+//                  from commit to mirror at 1,000 changes/s for the measurement's duration (intake.ts);
 //   5. a table, ratios and targets (PASS/FAIL/SKIP) (report/); JSON to .data/bench-latest.json (a run with
 //      --only writes .data/bench-latest-only-<sections>.json instead).
 //
 // Flags: --json (print the JSON only), --duration <s>, --check (exit 1 when a target fails),
-//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup; default all).
+//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup, intake; default all).
 // The API runs with its rate limits off (RATE_LIMIT_LOOKUP_PER_USER, RATE_LIMIT_LOOKUP_PER_IP,
 // RATE_LIMIT_AUTH_PER_IP, RATE_LIMIT_AUTH_PER_ACCOUNT = 0), and the stand-in with GoTrue's limit on
 // POST /token off: the load comes from one address and one caller.
@@ -35,7 +37,8 @@
 //      BENCH_RECONCILE_PER_PAGE (1000), BENCH_RECONCILE_LATENCY_MS (20; 0 skips the measurement with
 //      latency), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
 //      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
-//      BENCH_SIGNUP_DURATION (5); lookup and signup each run 1 s of warm-up first.
+//      BENCH_SIGNUP_DURATION (5), BENCH_INTAKE_CHANGES (100000), BENCH_INTAKE_RATE (1000);
+//      lookup and signup each run 1 s of warm-up first.
 //
 // This file wires the parts: settings.ts (flags and env), stack.ts (the processes and databases),
 // sections/ (one file per section, me and sync together) and report/ (targets, JSON, text).
@@ -49,6 +52,7 @@ import { emptyResults } from './results.js';
 import { sectionContext, type SectionContext } from './sections/context.js';
 import { runDelete } from './sections/delete.js';
 import { runDeliveries } from './sections/deliveries.js';
+import { runIntake } from './sections/intake.js';
 import { runLookup } from './sections/lookup.js';
 import { runMeAndSync } from './sections/me-sync.js';
 import { runReconcile } from './sections/reconcile.js';
@@ -63,6 +67,7 @@ const SETTLED_SECTIONS: ReadonlyArray<readonly [Section, (context: SectionContex
   ['reconcile', runReconcile],
   ['lookup', runLookup],
   ['signup', runSignup],
+  ['intake', runIntake],
 ];
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 // The benchmark's flags and env variables (both listed in run.ts), read once at start.
 
-export const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup'] as const;
+export const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup', 'intake'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {
@@ -30,6 +30,9 @@ export interface Settings {
   lookupDurationSeconds: number;
   lookupOldSamples: number;
   signupConnections: number;
+  /** The pull intake: the backlog drained, and the rate of changes while its lag is measured (for durationSeconds). */
+  intakeChanges: number;
+  intakeRate: number;
   signupDurationSeconds: number;
 }
 
@@ -73,6 +76,8 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     deleteUsers: Math.floor(positive('BENCH_DELETE_USERS', env.BENCH_DELETE_USERS, 10)),
     deleteRows: Math.floor(positive('BENCH_DELETE_ROWS', env.BENCH_DELETE_ROWS, 10_000)),
     reconcileUsers: Math.floor(positive('BENCH_RECONCILE_USERS', env.BENCH_RECONCILE_USERS, 100_000)),
+    intakeChanges: Math.floor(positive('BENCH_INTAKE_CHANGES', env.BENCH_INTAKE_CHANGES, 100_000)),
+    intakeRate: Math.floor(positive('BENCH_INTAKE_RATE', env.BENCH_INTAKE_RATE, 1000)),
     reconcileLatencyMs: Math.floor(positive('BENCH_RECONCILE_LATENCY_MS', env.BENCH_RECONCILE_LATENCY_MS, 20, 0)),
     reconcilePerPage: Math.floor(positive('BENCH_RECONCILE_PER_PAGE', env.BENCH_RECONCILE_PER_PAGE, 1000)),
     lookupUsers: Math.floor(positive('BENCH_LOOKUP_USERS', env.BENCH_LOOKUP_USERS, 100_000)),

@@ -33,6 +33,8 @@ export interface Stack {
   pids: { api: number; minimal: number; guard: number; auth: number; postmaster: number };
   /** Creates a database in the embedded Postgres, applies the migrations and returns its URL. */
   createDatabase: (name: string) => Promise<string>;
+  /** Creates an empty database (no migrations) and returns its URL. */
+  createEmptyDatabase: (name: string) => Promise<string>;
 }
 
 // Module state rather than Stack fields: clean-up must also run when startStack fails half-way.
@@ -98,6 +100,11 @@ async function removeStaleTempDirs(): Promise<void> {
     const alive = pid > 0 && safeRead(`/proc/${pid}/cmdline`).includes(dir);
     if (!alive && age > 10 * 60_000) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+async function createEmptyDatabase(name: string): Promise<string> {
+  await postgres!.createDatabase(name);
+  return postgres!.url(name);
 }
 
 async function createDatabase(name: string): Promise<string> {
@@ -205,6 +212,7 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
     lookupAuthPort,
     pids,
     createDatabase,
+    createEmptyDatabase,
   };
 }
 

@@ -46,6 +46,8 @@ export function buildReport(settings: Settings, results: Results, file: string) 
       lookupOldSamples: settings.lookupOldSamples,
       signupConnections: settings.signupConnections,
       signupDurationSeconds: settings.signupDurationSeconds,
+      intakeChanges: settings.intakeChanges,
+      intakeRate: settings.intakeRate,
     },
     measurements: results.measurements,
     ratios:
@@ -61,6 +63,7 @@ export function buildReport(settings: Settings, results: Results, file: string) 
     reconcile: results.reconcile,
     lookup: results.lookup,
     signup: results.signup,
+    intake: results.intake,
     targets,
     /** Every target measured passed (skipped ones count neither way). */
     allPass: targets.every((t) => t.pass !== false),

@@ -209,6 +209,19 @@ export function printReport(report: Report): void {
         `(b) ÷ (a), p50 against the API under ${a.connections}-client load: ${lookup.ratioUnderLoad.toFixed(0)}×`,
     );
   }
+  if (report.intake) {
+    const { drain, lag } = report.intake;
+    out.push('');
+    out.push(
+      `Pull intake (GoTrue's schema, the real install SQL, LISTEN on): ${drain.changes.toLocaleString('en')} changes committed with no ` +
+        `service running (in ${drain.fillMs} ms), then applied in ${drain.applyMs} ms = ${drain.perSecond.toLocaleString('en')}/s`,
+    );
+    out.push(
+      `  ${lag.committed.toLocaleString('en')} changes at ${lag.committedPerSecond}/s for ${lag.seconds.toFixed(1)} s: commit to mirror ` +
+        `p50 ${lag.latencyMs.p50} ms, p99 ${lag.latencyMs.p99} ms, max ${lag.latencyMs.max} ms; outbox backlog max ${lag.backlog.max}, ` +
+        `${lag.backlog.atEnd} when the last change committed`,
+    );
+  }
   out.push('');
   for (const t of targets) {
     out.push(

@@ -34,6 +34,10 @@ const LOOKUP_P50_MS = 10;
 const LOOKUP_P99_MS = 50;
 export const LOOKUP_RATIO = 100;
 
+/** Pull intake targets: draining a backlog, and the lag at a steady 1,000 changes a second. */
+const INTAKE_DRAIN_PER_SECOND = 5000;
+const INTAKE_LAG_P99_MS = 1000;
+
 export const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
 export function evaluate(results: Results): Target[] {
@@ -140,6 +144,23 @@ export function evaluate(results: Results): Target[] {
       pass: non201 === 0 ? null : false,
       info: non201 === 0,
       notes: non201 === 0 ? [] : [`${non201} answers were not 201 (${describeFailures(apiSignup)})`],
+    });
+  }
+  if (results.intake) {
+    const { drain, lag } = results.intake;
+    targets.push({
+      name: `pull intake: a backlog of ${drain.changes.toLocaleString('en')} changes`,
+      target: `≥ ${INTAKE_DRAIN_PER_SECOND.toLocaleString('en')}/s`,
+      actual: `${drain.perSecond.toLocaleString('en')}/s (${(drain.applyMs / 1000).toFixed(1)} s)`,
+      pass: drain.perSecond >= INTAKE_DRAIN_PER_SECOND,
+      notes: [],
+    });
+    targets.push({
+      name: `pull intake lag at ${lag.committedPerSecond.toLocaleString('en')} changes/s`,
+      target: `p99 < ${INTAKE_LAG_P99_MS} ms, no backlog growth`,
+      actual: `p50 ${lag.latencyMs.p50} ms, p99 ${lag.latencyMs.p99} ms; backlog max ${lag.backlog.max}, at the end ${lag.backlog.atEnd}`,
+      pass: lag.latencyMs.p99 < INTAKE_LAG_P99_MS && lag.backlog.atEnd <= lag.targetPerSecond,
+      notes: [],
     });
   }
   return targets;

@@ -13,7 +13,7 @@
 --     with the settings, the outbox authmirror.user_changes, the payload and signing helpers,
 --     and the trigger function;
 --   * role authmirror_intake (NOLOGIN until you give it a password), which may read and delete
---     the outbox and nothing else;
+--     the outbox and page through users' mirrored columns (reconcile by SQL), nothing else;
 --   * trigger authmirror_deliver on auth.users, AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW,
 --     which writes the change to the outbox (pull) and queues one Standard Webhooks POST through
 --     pg_net (push).
@@ -299,8 +299,38 @@ CREATE OR REPLACE TRIGGER authmirror_deliver
   AFTER INSERT OR UPDATE OR DELETE ON auth.users
   FOR EACH ROW EXECUTE FUNCTION authmirror.deliver_user_change();
 
+-- Reconcile by SQL: the users, by keyset on id, as the same user objects the trigger sends.
+-- SECURITY DEFINER so that authmirror_intake needs no grant on auth.users (and sees neither
+-- encrypted_password nor any token column), and so that row level security on auth.users,
+-- which the installer bypasses, does not hide the rows.
+CREATE OR REPLACE FUNCTION authmirror.users_after(after_id uuid, page_size integer)
+RETURNS SETOF jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT authmirror.user_object(u) FROM auth.users AS u
+   WHERE after_id IS NULL OR u.id > after_id
+   ORDER BY u.id
+   LIMIT LEAST(GREATEST(page_size, 1), 10000)
+$$;
+COMMENT ON FUNCTION authmirror.users_after(uuid, integer) IS 'authmirror reconcile: the next page of users after after_id, by id.';
+
+CREATE OR REPLACE FUNCTION authmirror.user_by_id(user_id uuid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT authmirror.user_object(u) FROM auth.users AS u WHERE u.id = user_by_id.user_id
+$$;
+COMMENT ON FUNCTION authmirror.user_by_id(uuid) IS 'authmirror reconcile: one user, or null.';
+
 -- Functions are executable by PUBLIC by default: only the owner may call these.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM PUBLIC;
+
+-- The intake's role may page through users (reconcile by SQL) with these two, nothing more.
+GRANT EXECUTE ON FUNCTION authmirror.users_after(uuid, integer), authmirror.user_by_id(uuid) TO authmirror_intake;
 
 -- Supabase's API roles get nothing here (they exist only on Supabase).
 DO $revoke_api_roles$

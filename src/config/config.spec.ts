@@ -22,7 +22,8 @@ function failure(env: Record<string, string | undefined>): string {
 describe('loadConfig', () => {
   it('derives the documented defaults from the required settings', () => {
     const config = loadConfig(valid);
-    expect(config.pull).toEqual({ databaseUrl: null, intervalMs: 1000, batchSize: 500, listen: false });
+    expect(config.supabase.databaseUrl).toBeNull();
+    expect(config.pull).toEqual({ intervalMs: 1000, batchSize: 500, listen: false });
     expect(config.port).toBe(3000);
     expect(config.supabase.url).toBe('https://abcd.supabase.co');
     expect(config.supabase.jwtIssuer).toBe('https://abcd.supabase.co/auth/v1');

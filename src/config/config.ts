@@ -21,14 +21,15 @@ export interface AppConfig {
     jwtIssuer: string;
     jwksUrl: string;
     adminTimeoutMs: number;
+    /** The project's database as role authmirror_intake (SUPABASE_DB_URL): the pull intake and reconcile by SQL; null: neither. */
+    databaseUrl: string | null;
   };
   webhooks: {
     secrets: string[];
     dbWebhookToken: string | null;
   };
-  /** The pull intake: the Supabase database as role authmirror_intake (SUPABASE_DB_URL); null: push only. */
+  /** The pull intake, on when SUPABASE_DB_URL is set. */
   pull: {
-    databaseUrl: string | null;
     intervalMs: number;
     batchSize: number;
     /** Also LISTEN for the trigger's notifications (direct or session-mode connections only). */
@@ -229,13 +230,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       jwtIssuer: httpUrl('SUPABASE_JWT_ISSUER', jwtIssuer),
       jwksUrl: `${supabaseUrl}/auth/v1/.well-known/jwks.json`,
       adminTimeoutMs: integer(env, 'SUPABASE_ADMIN_TIMEOUT_MS', 5000, 100, 120_000),
+      databaseUrl: optionalDatabaseUrl(env, 'SUPABASE_DB_URL'),
     },
     webhooks: {
       secrets: webhookSecrets(value(env, 'SUPABASE_WEBHOOK_SECRET')),
       dbWebhookToken: value(env, 'SUPABASE_DB_WEBHOOK_TOKEN') ?? null,
     },
     pull: {
-      databaseUrl: optionalDatabaseUrl(env, 'SUPABASE_DB_URL'),
       intervalMs: integer(env, 'SUPABASE_PULL_INTERVAL_MS', 1000, 50, 60_000),
       batchSize: integer(env, 'SUPABASE_PULL_BATCH_SIZE', 500, 1, 10_000),
       listen: flag(env, 'SUPABASE_PULL_LISTEN', false),

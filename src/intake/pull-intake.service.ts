@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type pg from 'pg';
 import { ApiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { isDatabaseOutage } from '../database/database-errors.js';
-import { endPool, openPool, transactionOn } from '../database/pools.js';
-import { sqlOn } from '../database/sql.js';
+import { SupabaseDatabaseService } from '../supabase/supabase-database.service.js';
 import { parseSignedEvent } from '../webhooks/delivery-parser.js';
 import { WebhooksService, type AppliedAction, type DeliveryItem } from '../webhooks/webhooks.service.js';
 import { ChangeListener } from './change-listener.js';
@@ -37,7 +35,6 @@ export interface PullIntakeStatus {
 @Injectable()
 export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PullIntakeService.name);
-  private pool: pg.Pool | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -51,17 +48,14 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly supabaseDb: SupabaseDatabaseService,
     private readonly changes: UserChangesRepository,
     private readonly webhooks: WebhooksService,
   ) {}
 
   onApplicationBootstrap(): void {
-    const url = this.config.pull.databaseUrl;
+    const url = this.supabaseDb.url;
     if (url === null) return;
-    this.pool = openPool(
-      { connectionString: url, max: 2, connectionTimeoutMillis: 5_000, application_name: 'authmirror-intake' },
-      this.logger,
-    );
     if (this.config.pull.listen) {
       this.listener = new ChangeListener(url, () => this.notify(), this.logger, Math.max(this.config.pull.intervalMs, 1000));
       this.listener.start();
@@ -82,7 +76,6 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     this.wake?.();
     await this.listener?.stop();
     await this.loop;
-    if (this.pool) await endPool(this.pool);
     this.status.running = false;
   }
 
@@ -108,8 +101,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
 
   /** One batch in one Supabase transaction: claim, apply, delete, commit. Returns how many rows it claimed. */
   private async pullOnce(batchSize: number): Promise<number> {
-    const pool = this.pool!;
-    const claimed = await transactionOn(pool, async (tx) => {
+    const claimed = await this.supabaseDb.transaction(async (tx) => {
       const rows = await this.changes.claim(batchSize, tx);
       if (rows === null || rows.length === 0) return [];
       await this.applyAll(rows);
@@ -129,7 +121,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     }
     if (Date.now() - this.lastBacklogAt > BACKLOG_EVERY_MS || claimed.length === batchSize) {
       this.lastBacklogAt = Date.now();
-      this.status.backlog = await this.changes.backlog(sqlOn(pool));
+      this.status.backlog = await this.changes.backlog(this.supabaseDb.sql!);
     }
     if (claimed.length > 0) this.logger.log({ batch: claimed.length, ...this.status }, 'pull intake applied a batch');
     return claimed.length;

@@ -5,7 +5,8 @@ import { JobQueueService } from '../jobs/job-queue.service.js';
 import { DatabaseService } from '../database/database.service.js';
 import { sqlOn, type Sql } from '../database/sql.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
-import { ReconcilePages, readPage, type ReadResult } from './reconcile-pages.js';
+import { DatabaseListing, type KeysetPage } from './database-listing.js';
+import { ReconcilePages, readPage, type ReadPage, type ReadResult } from './reconcile-pages.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import {
   count,
@@ -42,6 +43,7 @@ export class ReconcileService implements OnModuleInit {
     private readonly repository: ReconcileRepository,
     private readonly pages: ReconcilePages,
     private readonly jobs: JobQueueService,
+    private readonly listing: DatabaseListing,
   ) {}
 
   onModuleInit(): void {
@@ -110,7 +112,9 @@ export class ReconcileService implements OnModuleInit {
       const runStart = await this.repository.now(session);
       const state: RunState = { summary, total: null, swept: 0, options, started, readFirst: true };
       try {
-        const listed = await this.listAll(perPage, state, session);
+        const listed = this.listing.available
+          ? await this.listFromDatabase(perPage, state, session)
+          : await this.listAll(perPage, state, session);
         if (listed) {
           await this.repository.indexSeen(session);
           await this.sweep(runStart, state, session);
@@ -166,13 +170,7 @@ export class ReconcileService implements OnModuleInit {
         }
         const full = result.users.listed >= perPage;
         if (result.total !== null) state.total = result.total;
-        const work = this.pages.applyPage(result.users, state, session).then(() => {
-          state.summary.pages++;
-          this.progress(state, 'listing');
-        });
-        work.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        inFlight.push(work);
-        if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+        await this.applyInFlight(result.users, state, session, inFlight);
         if (!full) {
           await Promise.all(inFlight);
           return true;
@@ -184,6 +182,60 @@ export class ReconcileService implements OnModuleInit {
     }
   }
 
+  /** Every user from the project's database by keyset on id (SUPABASE_DB_URL); pages are applied while the next is read. */
+  private async listFromDatabase(perPage: number, state: RunState, session: Sql): Promise<boolean> {
+    const inFlight: Array<Promise<void>> = [];
+    let after: string | null = null;
+    try {
+      for (let page = 1; ; page++) {
+        const result: KeysetPage = await this.retrying(
+          () => this.listing.page(after, perPage),
+          `page after ${after ?? 'the start'}`,
+          state.options,
+        );
+        if (result.kind === 'unavailable') {
+          await Promise.all(inFlight);
+          state.summary.failedPages.push(page);
+          state.summary.error = `reading users after ${after ?? 'the start'} failed: ${result.reason}`;
+          this.logger.error({ after, reason: result.reason }, 'reconcile stopped: users could not be read; nothing swept');
+          return false;
+        }
+        after = result.lastId;
+        await this.applyInFlight(result.users, state, session, inFlight);
+        if (result.users.listed < perPage) {
+          await Promise.all(inFlight);
+          return true;
+        }
+      }
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+  }
+
+  /** Applies a page while PAGES_IN_FLIGHT others may still be applying; waits for the oldest when that many are. */
+  private async applyInFlight(users: ReadPage, state: RunState, session: Sql, inFlight: Array<Promise<void>>): Promise<void> {
+    const work = this.pages.applyPage(users, state, session).then(() => {
+      state.summary.pages++;
+      this.progress(state, 'listing');
+    });
+    work.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
+    inFlight.push(work);
+    if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+  }
+
+  /** `read`, retried with back-off while it answers unavailable. */
+  private async retrying<T extends { kind: string }>(read: () => Promise<T>, what: string, options: ReconcileOptions): Promise<T> {
+    const attempts = options.pageAttempts ?? 4;
+    let delay = options.retryBackoffMs ?? 500;
+    for (let attempt = 1; ; attempt++) {
+      const result = await read();
+      if (result.kind !== 'unavailable' || attempt >= attempts) return result;
+      this.logger.warn({ what, attempt, reason: (result as { reason?: string }).reason }, 'reading users failed; retrying');
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+
   /** One page, read into snapshots on arrival, so the parsed response dies young instead of waiting its turn in the heap. */
   private async fetchAndRead(page: number, perPage: number, options: ReconcileOptions): Promise<ReadResult> {
     const result = await this.fetchPage(page, perPage, options);
@@ -191,16 +243,8 @@ export class ReconcileService implements OnModuleInit {
   }
 
   /** One page, retried with back-off. Never throws. */
-  private async fetchPage(page: number, perPage: number, options: ReconcileOptions) {
-    const attempts = options.pageAttempts ?? 4;
-    let delay = options.retryBackoffMs ?? 500;
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.supabase.listUsers(page, perPage);
-      if (result.kind === 'ok' || attempt >= attempts) return result;
-      this.logger.warn({ page, attempt, reason: result.reason }, 'listUsers failed; retrying');
-      await sleep(delay);
-      delay *= 2;
-    }
+  private fetchPage(page: number, perPage: number, options: ReconcileOptions) {
+    return this.retrying(() => this.supabase.listUsers(page, perPage), `listUsers page ${page}`, options);
   }
 
   /** Local live users the listing did not show, each confirmed with getUserById first: pages shift under deletions mid-run. */
@@ -219,7 +263,7 @@ export class ReconcileService implements OnModuleInit {
 
   private async confirmCandidate(id: string, state: RunState): Promise<void> {
     const summary = state.summary;
-    const lookup = await this.supabase.getUserById(id);
+    const lookup = this.listing.available ? await this.listing.user(id) : await this.supabase.getUserById(id);
     if (lookup.kind !== 'ok') {
       count(summary, 'failed');
       return;

@@ -23,7 +23,14 @@ const PUBLIC_FILES = {
   'rate-limits': ['rate-limits.module.ts', 'rate-limits.service.ts'],
   reconcile: ['reconcile.module.ts', 'reconcile.service.ts', 'reconcile-run.ts'],
   storage: ['storage.module.ts'],
-  supabase: ['supabase.module.ts', 'supabase-admin.service.ts', 'supabase-auth.service.ts', 'supabase-database.service.ts', 'supabase-user.ts', 'remote-result.ts'],
+  supabase: [
+    'supabase.module.ts',
+    'supabase-admin.service.ts',
+    'supabase-auth.service.ts',
+    'supabase-database.service.ts',
+    'supabase-user.ts',
+    'remote-result.ts',
+  ],
   users: ['users.module.ts', 'users.service.ts', 'user-snapshot.ts', 'user-cleaners.ts', 'phone-number.ts', 'dto'],
   webhooks: ['webhooks.module.ts', 'webhooks.service.ts', 'delivery-parser.ts'],
 };

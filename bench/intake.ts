@@ -36,7 +36,7 @@ const TICK_MS = 10;
 export async function measureIntake(options: IntakeOptions): Promise<IntakeResult> {
   const supabaseUrl = await options.createSupabase();
   await installSupabaseSchemas(supabaseUrl);
-  await installAuthmirror(supabaseUrl, { pull: true });
+  await installAuthmirror(supabaseUrl, { pull: { notify: true } });
   const intakeUrl = await intakeRoleUrl(supabaseUrl);
   const auth = new pg.Pool({ connectionString: supabaseUrl, max: 4 });
   const mirror = new pg.Pool({ connectionString: options.mirrorUrl, max: 2 });

@@ -16,15 +16,15 @@ export async function installSupabaseSchemas(databaseUrl: string): Promise<void>
   });
 }
 
-/** Installs supabase/authmirror-trigger.sql; `push` points its deliveries at the API, `pull` fills its outbox. */
+/** Installs supabase/authmirror-trigger.sql; `push` points its deliveries at the API, `pull` fills its outbox (`notify`: and NOTIFYs). */
 export async function installAuthmirror(
   databaseUrl: string,
-  intakes: { push?: { endpoint: string; secret: string }; pull?: boolean },
+  intakes: { push?: { endpoint: string; secret: string }; pull?: boolean | { notify: boolean } },
 ): Promise<void> {
   await withClient(databaseUrl, async (client) => {
     await client.query(await readFile(`${projectRoot()}/supabase/authmirror-trigger.sql`, 'utf8'));
     if (intakes.push) await client.query('SELECT authmirror.configure($1, $2)', [intakes.push.endpoint, intakes.push.secret]);
-    if (intakes.pull) await client.query('SELECT authmirror.enable_pull()');
+    if (intakes.pull) await client.query('SELECT authmirror.enable_pull(true, $1)', [intakes.pull !== true && intakes.pull.notify]);
   });
 }
 

@@ -3,7 +3,7 @@
 --
 -- Run in the Supabase project's database (SQL editor, or psql "$SUPABASE_DB_URL" -f …), then
 -- either or both of:
---   select authmirror.enable_pull();   -- the service reads the outbox as role authmirror_intake
+--   select authmirror.enable_pull();   -- the service takes changes from the outbox as role authmirror_intake
 --   select authmirror.configure('https://your-api.example.com/webhooks/supabase', 'v1,whsec_…');
 -- See supabase/README.md. Safe to run again: every statement is idempotent and keeps the
 -- settings already configured.
@@ -12,8 +12,9 @@
 --   * schema authmirror (private: not in PostgREST's exposed schemas, no grants to API roles)
 --     with the settings, the outbox authmirror.user_changes, the payload and signing helpers,
 --     and the trigger function;
---   * role authmirror_intake (NOLOGIN until you give it a password), which may read and delete
---     the outbox and page through users' mirrored columns (reconcile by SQL), nothing else;
+--   * role authmirror_intake (NOLOGIN until you give it a password), which may only call the
+--     functions that hand out and acknowledge outbox changes and page through users' mirrored
+--     columns (reconcile by SQL): no privilege on any table;
 --   * trigger authmirror_deliver on auth.users, AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW,
 --     which writes the change to the outbox (pull) and queues one Standard Webhooks POST through
 --     pg_net (push).
@@ -90,6 +91,9 @@ ALTER TABLE authmirror.settings ENABLE ROW LEVEL SECURITY;
 -- pg_net's queue: it survives a crash or a failover.
 CREATE TABLE IF NOT EXISTS authmirror.user_changes (
   id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- The service's delivery id: random, so a database restored to an earlier point, whose ids and
+  -- transaction ids repeat, cannot pass a new change off as one already applied.
+  change_id   uuid        NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
   txid        xid8        NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
   user_id     uuid        NOT NULL,
   event_type  text        NOT NULL CHECK (event_type IN ('user.created', 'user.updated', 'user.deleted')),
@@ -103,21 +107,53 @@ REVOKE ALL ON TABLE authmirror.user_changes FROM PUBLIC;
 CREATE TABLE IF NOT EXISTS authmirror.pull_settings (
   singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
   enabled    boolean     NOT NULL DEFAULT false,
+  -- NOTIFY at each commit for a service that LISTENs: it takes a cluster-wide lock at commit, so
+  -- only when asked for.
+  notify     boolean     NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE authmirror.pull_settings IS 'Whether changes go to the outbox. Set with authmirror.enable_pull() / disable_pull().';
+COMMENT ON TABLE authmirror.pull_settings IS 'Whether changes go to the outbox, and whether a NOTIFY wakes the service. Set with authmirror.enable_pull().';
 REVOKE ALL ON TABLE authmirror.pull_settings FROM PUBLIC;
 ALTER TABLE authmirror.pull_settings ENABLE ROW LEVEL SECURITY;
 
-CREATE OR REPLACE FUNCTION authmirror.enable_pull(enabled boolean DEFAULT true)
+CREATE OR REPLACE FUNCTION authmirror.enable_pull(enabled boolean DEFAULT true, notify boolean DEFAULT false)
 RETURNS void
 LANGUAGE sql
 SET search_path = ''
 AS $$
-  INSERT INTO authmirror.pull_settings AS s (singleton, enabled) VALUES (true, enable_pull.enabled)
-  ON CONFLICT (singleton) DO UPDATE SET enabled = excluded.enabled, updated_at = pg_catalog.now();
+  INSERT INTO authmirror.pull_settings AS s (singleton, enabled, notify) VALUES (true, enable_pull.enabled, enable_pull.notify)
+  ON CONFLICT (singleton) DO UPDATE SET enabled = excluded.enabled, notify = excluded.notify, updated_at = pg_catalog.now();
 $$;
-COMMENT ON FUNCTION authmirror.enable_pull(boolean) IS 'Starts (or with false stops) writing user changes to authmirror.user_changes.';
+COMMENT ON FUNCTION authmirror.enable_pull(boolean, boolean) IS 'Starts (or with false stops) writing user changes to authmirror.user_changes; notify: also NOTIFY a LISTENing service at each commit.';
+
+-- What the service may do with the outbox, as functions: a table privilege would also let a
+-- leaked password LOCK the table, and so hold up every write to auth.users.
+CREATE OR REPLACE FUNCTION authmirror.pending_changes(page_size integer)
+RETURNS TABLE (id bigint, change_id uuid, user_id uuid, event_type text, user_object jsonb, changed_at timestamptz)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT c.id, c.change_id, c.user_id, c.event_type, c.user_object, c.changed_at
+    FROM authmirror.user_changes AS c ORDER BY c.id LIMIT LEAST(GREATEST(page_size, 1), 10000)
+$$;
+CREATE OR REPLACE FUNCTION authmirror.acknowledge_changes(ids bigint[])
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  WITH gone AS (DELETE FROM authmirror.user_changes AS c WHERE c.id = ANY(acknowledge_changes.ids) RETURNING 1)
+  SELECT count(*)::integer FROM gone
+$$;
+CREATE OR REPLACE FUNCTION authmirror.pending_count()
+RETURNS bigint
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT count(*) FROM authmirror.user_changes
+$$;
 
 -- The service's role: it reads and deletes the outbox, nothing else. Roles belong to the
 -- cluster: another installer may create it at the same moment.
@@ -130,9 +166,9 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN
   NULL;
 END
 $intake_role$;
-COMMENT ON ROLE authmirror_intake IS 'authmirror pull intake: reads and deletes authmirror.user_changes. ALTER ROLE authmirror_intake WITH LOGIN PASSWORD ''…'' to use it.';
+COMMENT ON ROLE authmirror_intake IS 'authmirror pull intake and reconcile by SQL: EXECUTE on a few authmirror functions only. ALTER ROLE authmirror_intake WITH LOGIN PASSWORD ''…'' to use it.';
 GRANT USAGE ON SCHEMA authmirror TO authmirror_intake;
-GRANT SELECT, DELETE ON TABLE authmirror.user_changes TO authmirror_intake;
+REVOKE ALL ON TABLE authmirror.user_changes FROM authmirror_intake;
 
 -- RFC 3339 in UTC with all six fractional digits: the service uses updated_at as the
 -- version of a user, at microsecond precision, whatever the session's TimeZone.
@@ -256,6 +292,7 @@ AS $$
 DECLARE
   user_object jsonb;
   event_type text;
+  pull record;
 BEGIN
   IF TG_OP = 'DELETE' THEN
     event_type := 'user.deleted';
@@ -274,7 +311,8 @@ BEGIN
     END;
   END IF;
   -- Pull: part of the change itself (no exception handler): what commits is in the outbox.
-  IF EXISTS (SELECT FROM authmirror.pull_settings WHERE singleton AND enabled) THEN
+  SELECT s.enabled, s.notify INTO pull FROM authmirror.pull_settings AS s WHERE s.singleton;
+  IF pull.enabled THEN
     INSERT INTO authmirror.user_changes AS c (user_id, event_type, user_object)
     VALUES ((user_object ->> 'id')::uuid, event_type, user_object)
     ON CONFLICT ON CONSTRAINT user_changes_one_per_transaction DO UPDATE
@@ -283,7 +321,9 @@ BEGIN
           user_object = excluded.user_object,
           changed_at = excluded.changed_at;
     -- Wakes a service that LISTENs (SUPABASE_PULL_LISTEN); sent at commit, once per transaction.
-    PERFORM pg_catalog.pg_notify('authmirror_user_changes', '');
+    IF pull.notify THEN
+      PERFORM pg_catalog.pg_notify('authmirror_user_changes', '');
+    END IF;
   END IF;
   -- Push: never breaks GoTrue's transaction; the service's reconcile repairs a lost event.
   BEGIN
@@ -329,8 +369,11 @@ COMMENT ON FUNCTION authmirror.user_by_id(uuid) IS 'authmirror reconcile: one us
 -- Functions are executable by PUBLIC by default: only the owner may call these.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM PUBLIC;
 
--- The intake's role may page through users (reconcile by SQL) with these two, nothing more.
-GRANT EXECUTE ON FUNCTION authmirror.users_after(uuid, integer), authmirror.user_by_id(uuid) TO authmirror_intake;
+-- The intake's role may take and acknowledge outbox changes and page through users (reconcile
+-- by SQL) with these, nothing more.
+GRANT EXECUTE ON FUNCTION authmirror.users_after(uuid, integer), authmirror.user_by_id(uuid),
+  authmirror.pending_changes(integer), authmirror.acknowledge_changes(bigint[]), authmirror.pending_count()
+  TO authmirror_intake;
 
 -- Supabase's API roles get nothing here (they exist only on Supabase).
 DO $revoke_api_roles$

@@ -200,6 +200,7 @@ describe('pull intake', () => {
   });
 
   it('with SUPABASE_PULL_LISTEN, pulls at the commit instead of the next poll (a minute away here)', async () => {
+    await auth.query('SELECT authmirror.enable_pull(true, true)'); // the trigger NOTIFYs at commit
     const { app } = await stack.secondInstance({ ...pullEnv, SUPABASE_PULL_INTERVAL_MS: '60000', SUPABASE_PULL_LISTEN: 'true' });
     try {
       await eventually(outbox, (n) => n === 0); // the pull at start
@@ -210,23 +211,28 @@ describe('pull intake', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await app.close();
+      await auth.query('SELECT authmirror.enable_pull(true, false)');
     }
   });
 
-  it('gives authmirror_intake the outbox and nothing else', async () => {
+  it('lets authmirror_intake call its functions, and touch no table (a LOCK would hold up every write to auth.users)', async () => {
     const intake = new pg.Client({ connectionString: pullEnv.SUPABASE_DB_URL });
     await intake.connect();
     try {
       for (const statement of [
         'SELECT encrypted_password FROM auth.users',
         'SELECT * FROM authmirror.settings',
+        'SELECT count(*) FROM authmirror.user_changes',
+        'DELETE FROM authmirror.user_changes',
         `INSERT INTO authmirror.user_changes (user_id, event_type, user_object) VALUES (gen_random_uuid(), 'user.created', '{}')`,
-        'UPDATE authmirror.user_changes SET event_type = event_type',
+        'BEGIN; LOCK TABLE authmirror.user_changes IN ACCESS EXCLUSIVE MODE',
         'SELECT authmirror.enable_pull(false)',
       ]) {
         await expect(intake.query(statement)).rejects.toThrow(/permission denied/);
+        await intake.query('ROLLBACK');
       }
-      await expect(intake.query('SELECT count(*) FROM authmirror.user_changes')).resolves.toBeDefined();
+      await expect(intake.query('SELECT * FROM authmirror.pending_changes(10)')).resolves.toBeDefined();
+      await expect(intake.query('SELECT authmirror.pending_count()')).resolves.toBeDefined();
     } finally {
       await intake.end();
     }

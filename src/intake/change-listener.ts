@@ -23,10 +23,12 @@ export class ChangeListener {
     void this.connect();
   }
 
+  /** Ends the session; a silent one is not waited for past a second (shutdown must not hang on it). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    await this.client?.end().catch(() => undefined);
+    const ending = this.client?.end().catch(() => undefined);
+    await Promise.race([ending, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
   private async connect(): Promise<void> {

@@ -29,7 +29,7 @@ export interface PullIntakeStatus {
 
 /**
  * The pull intake (docs/design.md, "Intakes"): as the batch's leader, takes the outbox's oldest changes, applies each once
- * through the delivery ledger (delivery id `pull:<txid>:<user id>`), deletes them and commits. A crash before the commit
+ * through the delivery ledger (delivery id `pull:<change id>`), deletes them and commits. A crash before the commit
  * leaves the rows: they are taken again and the ledger answers `duplicate`. Every instance may pull; one leads a batch.
  */
 @Injectable()
@@ -135,7 +135,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     const items: Array<DeliveryItem & { row: UserChange }> = [];
     for (const row of rows) {
       const action = this.parse(row);
-      if (action !== null) items.push({ deliveryId: `pull:${row.txid}:${row.userId}`, action, row });
+      if (action !== null) items.push({ deliveryId: `pull:${row.changeId}`, action, row });
     }
     try {
       const fresh = await this.webhooks.applyBatchOnce(items, 'pull');

@@ -4,11 +4,17 @@ import type { Sql } from '../database/sql.js';
 /** The pull intake's advisory lock key in the Supabase database ('authmirr' in ASCII). */
 const PULL_LOCK = '7022647185815204466';
 
+/**
+ * A batch transaction idle longer than this is ended by the server, which frees the leader's lock: a connection that went
+ * silent mid-batch (a partition, a dropped NAT entry) then holds back other instances for this long at most.
+ */
+const IDLE_IN_BATCH = '10s';
+
 /** A row of the outbox authmirror.user_changes, which supabase/authmirror-trigger.sql writes with each change. */
 export interface UserChange {
   id: string;
-  /** The writing transaction: with the user id, the change's delivery id, unique for the cluster's life. */
-  txid: string;
+  /** The change's delivery id (random, written with the row). */
+  changeId: string;
   userId: string;
   eventType: string;
   userObject: Record<string, unknown>;
@@ -16,8 +22,9 @@ export interface UserChange {
 }
 
 /**
- * The outbox in the Supabase database, read as role authmirror_intake. Plain statements, never named prepared ones:
- * Supavisor's transaction mode gives each transaction whichever server connection is free.
+ * The outbox in the Supabase database, through the install SQL's functions (authmirror_intake has no table privilege).
+ * Plain statements, never named prepared ones: Supavisor's transaction mode gives each transaction whichever server
+ * connection is free.
  */
 @Injectable()
 export class UserChangesRepository {
@@ -26,23 +33,20 @@ export class UserChangesRepository {
    * advisory lock (it needs no privilege, unlike FOR UPDATE, and holds under Supavisor's transaction mode).
    */
   async claim(limit: number, tx: Sql): Promise<UserChange[] | null> {
+    await tx.execute(`SET LOCAL idle_in_transaction_session_timeout = '${IDLE_IN_BATCH}'`);
     const [{ leader }] = await tx.query<{ leader: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS leader', [PULL_LOCK]);
     if (!leader) return null;
     const rows = await tx.query<{
       id: string;
-      txid: string;
+      change_id: string;
       user_id: string;
       event_type: string;
       user_object: Record<string, unknown>;
       changed_at: Date;
-    }>(
-      `SELECT id, txid::text AS txid, user_id, event_type, user_object, changed_at
-         FROM authmirror.user_changes ORDER BY id LIMIT $1`,
-      [limit],
-    );
+    }>('SELECT id, change_id, user_id, event_type, user_object, changed_at FROM authmirror.pending_changes($1)', [limit]);
     return rows.map((row) => ({
       id: row.id,
-      txid: row.txid,
+      changeId: row.change_id,
       userId: row.user_id,
       eventType: row.event_type,
       userObject: row.user_object,
@@ -51,12 +55,12 @@ export class UserChangesRepository {
   }
 
   async remove(ids: readonly string[], tx: Sql): Promise<void> {
-    await tx.execute('DELETE FROM authmirror.user_changes WHERE id = ANY($1::bigint[])', [ids]);
+    await tx.query('SELECT authmirror.acknowledge_changes($1::bigint[])', [ids]);
   }
 
   /** Changes waiting, committed ones only. */
   async backlog(sql: Sql): Promise<number> {
-    const [row] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM authmirror.user_changes');
-    return row.n;
+    const [row] = await sql.query<{ n: string }>('SELECT authmirror.pending_count() AS n');
+    return Number(row.n);
   }
 }

@@ -23,7 +23,15 @@ export class SupabaseDatabaseService implements OnApplicationShutdown {
       this.url === null
         ? null
         : openPool(
-            { connectionString: this.url, max: 3, connectionTimeoutMillis: 5_000, application_name: 'authmirror-intake' },
+            {
+              connectionString: this.url,
+              max: 3,
+              connectionTimeoutMillis: 5_000,
+              application_name: 'authmirror-intake',
+              // A connection that goes silent fails its query instead of hanging the intake (and shutdown) for good.
+              keepAlive: true,
+              query_timeout: 10_000,
+            },
             new Logger(SupabaseDatabaseService.name),
           );
     this.sql = this.pool === null ? null : sqlOn(this.pool);

@@ -98,14 +98,21 @@ export class WebhooksService {
       for (const { deliveryId, action } of items) {
         if (fresh.has(deliveryId) && byUser.get(userIdOf(action))?.kind !== 'delete') byUser.set(userIdOf(action), action);
       }
+      // Deletions first, then the snapshots, then once more the users a number still held by another made wait: a
+      // number given up in this batch (a move, a deletion) is free once the first write is in sight.
       const actions = [...byUser.values()];
-      await this.users.applyUserSnapshots(
-        actions.flatMap((action) => (action.kind === 'apply' ? [action.snapshot] : [])),
-        tx,
-      );
       for (const action of actions) {
         if (action.kind === 'delete')
           await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
+      }
+      const snapshots = actions.flatMap((action) => (action.kind === 'apply' ? [action.snapshot] : []));
+      const { flagged } = await this.users.applyUserSnapshots(snapshots, tx);
+      if (flagged.length > 0) {
+        const waiting = new Set(flagged);
+        await this.users.applyUserSnapshots(
+          snapshots.filter((snapshot) => waiting.has(snapshot.id)),
+          tx,
+        );
       }
       return fresh.size;
     });

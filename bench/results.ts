@@ -5,6 +5,7 @@ import type { IntakeResult } from './intake.js';
 import type { LookupResult } from './lookup.js';
 import type { Measurement } from './measure.js';
 import type { ReconcileOutcome } from './reconcile.js';
+import type { SqlReconcileResult } from './reconcile-sql.js';
 
 export interface Results {
   measurements: Partial<Record<'apiMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries' | 'apiLookup' | 'apiSignup', Measurement>>;
@@ -14,8 +15,18 @@ export interface Results {
   lookup: Omit<LookupResult, 'measurement'> | null;
   signup: { non201: number } | null;
   intake: IntakeResult | null;
+  sqlReconcile: SqlReconcileResult | null;
 }
 
 export function emptyResults(): Results {
-  return { measurements: {}, deliveries: null, deletion: null, reconcile: null, lookup: null, signup: null, intake: null };
+  return {
+    measurements: {},
+    deliveries: null,
+    deletion: null,
+    reconcile: null,
+    lookup: null,
+    signup: null,
+    intake: null,
+    sqlReconcile: null,
+  };
 }

@@ -21,11 +21,13 @@
 //      signup      POST /auth/signup with unique emails: req/s, p50/p99, non-201 answers (signup.ts);
 //      intake      the pull intake on GoTrue's schema: a backlog of 100,000 changes drained, then the lag
 //                  from commit to mirror at 1,000 changes/s for the measurement's duration (intake.ts);
+//      reconcile-sql  the reconcile CLI with SUPABASE_DB_URL over 1,000,000 users in GoTrue's auth.users,
+//                  empty mirror then unchanged: time, users/s, peak RSS (reconcile-sql.ts);
 //   5. a table, ratios and targets (PASS/FAIL/SKIP) (report/); JSON to .data/bench-latest.json (a run with
 //      --only writes .data/bench-latest-only-<sections>.json instead).
 //
 // Flags: --json (print the JSON only), --duration <s>, --check (exit 1 when a target fails),
-//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup, intake; default all).
+//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup, intake, reconcile-sql; default all).
 // The API runs with its rate limits off (RATE_LIMIT_LOOKUP_PER_USER, RATE_LIMIT_LOOKUP_PER_IP,
 // RATE_LIMIT_AUTH_PER_IP, RATE_LIMIT_AUTH_PER_ACCOUNT = 0), and the stand-in with GoTrue's limit on
 // POST /token off: the load comes from one address and one caller.
@@ -37,7 +39,8 @@
 //      BENCH_RECONCILE_PER_PAGE (1000), BENCH_RECONCILE_LATENCY_MS (20; 0 skips the measurement with
 //      latency), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
 //      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
-//      BENCH_SIGNUP_DURATION (5), BENCH_INTAKE_CHANGES (100000), BENCH_INTAKE_RATE (1000);
+//      BENCH_SIGNUP_DURATION (5), BENCH_INTAKE_CHANGES (100000), BENCH_INTAKE_RATE (1000),
+//      BENCH_RECONCILE_SQL_USERS (1000000);
 //      lookup and signup each run 1 s of warm-up first.
 //
 // This file wires the parts: settings.ts (flags and env), stack.ts (the processes and databases),
@@ -56,6 +59,7 @@ import { runIntake } from './sections/intake.js';
 import { runLookup } from './sections/lookup.js';
 import { runMeAndSync } from './sections/me-sync.js';
 import { runReconcile } from './sections/reconcile.js';
+import { runSqlReconcile } from './sections/reconcile-sql.js';
 import { runSignup } from './sections/signup.js';
 import { parseSettings, type Section } from './settings.js';
 import { cleanup, lastResortCleanup, startStack } from './stack.js';
@@ -68,6 +72,7 @@ const SETTLED_SECTIONS: ReadonlyArray<readonly [Section, (context: SectionContex
   ['lookup', runLookup],
   ['signup', runSignup],
   ['intake', runIntake],
+  ['reconcile-sql', runSqlReconcile],
 ];
 
 async function main(): Promise<void> {

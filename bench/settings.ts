@@ -1,6 +1,6 @@
 // The benchmark's flags and env variables (both listed in run.ts), read once at start.
 
-export const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup', 'intake'] as const;
+export const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup', 'intake', 'reconcile-sql'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {
@@ -33,6 +33,8 @@ export interface Settings {
   /** The pull intake: the backlog drained, and the rate of changes while its lag is measured (for durationSeconds). */
   intakeChanges: number;
   intakeRate: number;
+  /** Users in auth.users for reconcile by SQL. */
+  sqlReconcileUsers: number;
   signupDurationSeconds: number;
 }
 
@@ -78,6 +80,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     reconcileUsers: Math.floor(positive('BENCH_RECONCILE_USERS', env.BENCH_RECONCILE_USERS, 100_000)),
     intakeChanges: Math.floor(positive('BENCH_INTAKE_CHANGES', env.BENCH_INTAKE_CHANGES, 100_000)),
     intakeRate: Math.floor(positive('BENCH_INTAKE_RATE', env.BENCH_INTAKE_RATE, 1000)),
+    sqlReconcileUsers: Math.floor(positive('BENCH_RECONCILE_SQL_USERS', env.BENCH_RECONCILE_SQL_USERS, 1_000_000)),
     reconcileLatencyMs: Math.floor(positive('BENCH_RECONCILE_LATENCY_MS', env.BENCH_RECONCILE_LATENCY_MS, 20, 0)),
     reconcilePerPage: Math.floor(positive('BENCH_RECONCILE_PER_PAGE', env.BENCH_RECONCILE_PER_PAGE, 1000)),
     lookupUsers: Math.floor(positive('BENCH_LOOKUP_USERS', env.BENCH_LOOKUP_USERS, 100_000)),

@@ -48,6 +48,7 @@ export function buildReport(settings: Settings, results: Results, file: string) 
       signupDurationSeconds: settings.signupDurationSeconds,
       intakeChanges: settings.intakeChanges,
       intakeRate: settings.intakeRate,
+      sqlReconcileUsers: settings.sqlReconcileUsers,
     },
     measurements: results.measurements,
     ratios:
@@ -64,6 +65,7 @@ export function buildReport(settings: Settings, results: Results, file: string) 
     lookup: results.lookup,
     signup: results.signup,
     intake: results.intake,
+    sqlReconcile: results.sqlReconcile,
     targets,
     /** Every target measured passed (skipped ones count neither way). */
     allPass: targets.every((t) => t.pass !== false),

@@ -222,6 +222,22 @@ export function printReport(report: Report): void {
         `${lag.backlog.atEnd} when the last change committed`,
     );
   }
+  if (report.sqlReconcile) {
+    const r = report.sqlReconcile;
+    out.push('');
+    out.push(
+      `Reconcile by SQL over ${r.users.toLocaleString('en')} users in auth.users (filled in ${r.fillMs} ms), ${report.settings.reconcilePerPage} per page:`,
+    );
+    for (const [label, run] of [
+      ['empty mirror', r.first],
+      ['nothing changed', r.second],
+    ] as const) {
+      out.push(
+        `  ${label}: ${(run.durationMs / 1000).toFixed(1)} s (${(run.wallMs / 1000).toFixed(1)} s with start-up), ` +
+          `${run.usersPerSecond.toLocaleString('en')} users/s, peak RSS ${run.peakRssMb ?? '?'} MB, CPU ms: reconcile ${run.cpuMs.reconcile ?? '?'}, Postgres ${run.cpuMs.postgres}`,
+      );
+    }
+  }
   out.push('');
   for (const t of targets) {
     out.push(

@@ -38,6 +38,10 @@ export const LOOKUP_RATIO = 100;
 const INTAKE_DRAIN_PER_SECOND = 5000;
 const INTAKE_LAG_P99_MS = 1000;
 
+/** Reconcile by SQL over a million users. */
+const SQL_RECONCILE_SECONDS = 60;
+const SQL_RECONCILE_RSS_MB = 200;
+
 export const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
 export function evaluate(results: Results): Target[] {
@@ -161,6 +165,17 @@ export function evaluate(results: Results): Target[] {
       actual: `p50 ${lag.latencyMs.p50} ms, p99 ${lag.latencyMs.p99} ms; backlog max ${lag.backlog.max}, at the end ${lag.backlog.atEnd}`,
       pass: lag.latencyMs.p99 < INTAKE_LAG_P99_MS && lag.backlog.atEnd <= lag.targetPerSecond,
       notes: [],
+    });
+  }
+  if (results.sqlReconcile) {
+    const r = results.sqlReconcile;
+    const complete = r.first.summary?.created === r.users && r.second.summary?.unchanged === r.users && r.mirrorRows === r.users;
+    targets.push({
+      name: `reconcile by SQL, ${r.users.toLocaleString('en')} users, empty mirror`,
+      target: `< ${SQL_RECONCILE_SECONDS} s, peak RSS < ${SQL_RECONCILE_RSS_MB} MB`,
+      actual: `${(r.first.durationMs / 1000).toFixed(1)} s, ${r.first.usersPerSecond.toLocaleString('en')} users/s, peak RSS ${r.first.peakRssMb ?? '?'} MB`,
+      pass: complete && r.first.durationMs < SQL_RECONCILE_SECONDS * 1000 && (r.first.peakRssMb ?? Infinity) < SQL_RECONCILE_RSS_MB,
+      notes: complete ? [] : [`created ${r.first.summary?.created}, unchanged ${r.second.summary?.unchanged}, mirror ${r.mirrorRows}`],
     });
   }
   return targets;

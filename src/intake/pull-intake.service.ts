@@ -55,7 +55,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     const url = this.supabaseDb.url;
-    if (url === null) return;
+    if (url === null || !this.config.jobsEnabled) return; // the CLI and API-only instances do not pull
     if (this.config.pull.listen) {
       this.listener = new ChangeListener(url, () => this.notify(), this.logger, Math.max(this.config.pull.intervalMs, 1000));
       this.listener.start();

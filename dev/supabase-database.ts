@@ -1,11 +1,11 @@
 // The local Supabase database: what a Supabase project's Postgres holds that authmirror touches,
 // in a database of its own on the embedded server (never the mirror's): GoTrue's `auth` schema,
-// pgcrypto in `extensions`, and pg_net's `net` schema with the stand-in's worker sending its queue.
+// pgcrypto in `extensions`, pg_net's `net` schema (the stand-in's worker sends its queue) and Vault's.
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { projectRoot } from './migrate.js';
 
-const SCHEMA_FILES = ['dev/auth-server/schema/auth-schema.sql', 'dev/auth-server/schema/net-schema.sql'];
+const SCHEMA_FILES = ['dev/auth-server/schema/auth-schema.sql', 'dev/auth-server/schema/net-schema.sql', 'dev/auth-server/schema/vault-schema.sql'];
 
 /** Creates Supabase's schemas in an empty database (run once, before anything else uses it). */
 export async function installSupabaseSchemas(databaseUrl: string): Promise<void> {

@@ -76,11 +76,13 @@ $install_pg_net$;
 CREATE TABLE IF NOT EXISTS authmirror.settings (
   singleton            boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
   endpoint_url         text        NOT NULL CHECK (endpoint_url ~ '^https?://\S+$'),
-  secret               text        NOT NULL CHECK (secret ~ '^(v1,)?whsec_[A-Za-z0-9+/=]+$'),
+  -- NULL where Supabase Vault holds the secret (authmirror_webhook_secret), as configure() does.
+  secret               text        CHECK (secret ~ '^(v1,)?whsec_[A-Za-z0-9+/=]+$'),
   timeout_milliseconds integer     NOT NULL DEFAULT 5000 CHECK (timeout_milliseconds BETWEEN 100 AND 60000),
   updated_at           timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE authmirror.settings IS 'Where authmirror events go and the Standard Webhooks secret that signs them. Set with authmirror.configure().';
+ALTER TABLE authmirror.settings ALTER COLUMN secret DROP NOT NULL; -- installs from before Vault
+COMMENT ON TABLE authmirror.settings IS 'Where authmirror events go, and the Standard Webhooks secret that signs them where Vault is absent. Set with authmirror.configure().';
 -- Readable by its owner (who also owns the SECURITY DEFINER trigger function) and nobody
 -- else: no grants, and row level security without policies as a second lock.
 REVOKE ALL ON TABLE authmirror.settings FROM PUBLIC;
@@ -228,6 +230,9 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+  vault_id uuid;
+  stored text;
 BEGIN
   IF url IS NULL OR url !~ '^https?://\S+$' THEN
     RAISE EXCEPTION 'authmirror.configure: url must be an http(s) URL such as https://your-api.example.com/webhooks/supabase'
@@ -239,8 +244,21 @@ BEGIN
     RAISE EXCEPTION 'authmirror.configure: secret must be "v1,whsec_<base64>" (the service''s SUPABASE_WEBHOOK_SECRET)'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Supabase Vault keeps the secret encrypted at rest where it is installed; the settings row
+  -- holds it only where Vault is absent.
+  IF pg_catalog.to_regclass('vault.secrets') IS NOT NULL THEN
+    SELECT v.id INTO vault_id FROM vault.secrets AS v WHERE v.name = 'authmirror_webhook_secret';
+    IF vault_id IS NULL THEN
+      PERFORM vault.create_secret(secret, 'authmirror_webhook_secret', 'authmirror: signs user events (supabase/authmirror-trigger.sql)');
+    ELSE
+      PERFORM vault.update_secret(vault_id, secret);
+    END IF;
+    stored := NULL;
+  ELSE
+    stored := secret;
+  END IF;
   INSERT INTO authmirror.settings AS s (singleton, endpoint_url, secret, timeout_milliseconds)
-  VALUES (true, url, secret, coalesce(configure.timeout_milliseconds, 5000))
+  VALUES (true, url, stored, coalesce(configure.timeout_milliseconds, 5000))
   ON CONFLICT (singleton) DO UPDATE
     SET endpoint_url = excluded.endpoint_url,
         secret = excluded.secret,
@@ -262,10 +280,18 @@ DECLARE
   payload jsonb := pg_catalog.jsonb_build_object('type', event_type, 'user', user_object);
   message_id text := pg_catalog.gen_random_uuid()::text;
   sent_at bigint := pg_catalog.floor(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp()))::bigint;
+  secret text;
 BEGIN
   SELECT * INTO config FROM authmirror.settings WHERE singleton;
   IF NOT FOUND THEN
     RETURN NULL;
+  END IF;
+  secret := config.secret;
+  IF secret IS NULL THEN
+    SELECT v.decrypted_secret INTO secret FROM vault.decrypted_secrets AS v WHERE v.name = 'authmirror_webhook_secret';
+    IF secret IS NULL THEN
+      RAISE EXCEPTION 'no signing secret: run authmirror.configure() again';
+    END IF;
   END IF;
   -- pg_net sends convert_to(body::text, 'UTF8'): sign that very text.
   RETURN net.http_post(
@@ -275,7 +301,7 @@ BEGIN
       'Content-Type', 'application/json',
       'webhook-id', message_id,
       'webhook-timestamp', sent_at::text,
-      'webhook-signature', authmirror.signature(config.secret, message_id, sent_at, payload::text)),
+      'webhook-signature', authmirror.signature(secret, message_id, sent_at, payload::text)),
     timeout_milliseconds := config.timeout_milliseconds);
 END
 $$;

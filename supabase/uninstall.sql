@@ -1,11 +1,21 @@
 -- Removes what supabase/authmirror-trigger.sql installed: the trigger on auth.users, the
--- authmirror schema (settings, secret, outbox and functions) and the authmirror_intake role.
+-- authmirror schema (settings, secret, outbox and functions), the secret in Supabase Vault and the
+-- authmirror_intake role.
 -- The pgcrypto and pg_net extensions stay: other parts of the project may use them. Safe to
 -- run more than once.
 BEGIN;
 
 DROP TRIGGER IF EXISTS authmirror_deliver ON auth.users;
 DROP SCHEMA IF EXISTS authmirror CASCADE;
+
+-- The signing secret, where configure() put it in Supabase Vault.
+DO $drop_vault_secret$
+BEGIN
+  IF pg_catalog.to_regclass('vault.secrets') IS NOT NULL THEN
+    DELETE FROM vault.secrets WHERE name = 'authmirror_webhook_secret';
+  END IF;
+END
+$drop_vault_secret$;
 
 -- The role belongs to the cluster: it goes once no database grants it anything.
 DO $drop_intake_role$

@@ -1,7 +1,8 @@
 // The push intake as it runs on Supabase, locally: supabase/authmirror-trigger.sql installed on
-// GoTrue's own auth schema, GoTrue's statement sequences (dev/auth-server/gotrue-writes.ts), and
-// pg_net's worker sending to the API. Then pg_net's loss modes, shown for what they are: one
-// attempt, so a push to a service that is down, or one answered by a redirect, is lost.
+// GoTrue's own auth schema, GoTrue's statement sequences (dev/auth-server/gotrue-writes.ts),
+// pg_net's worker sending to the API, the signing secret in Supabase Vault. Then pg_net's loss
+// modes, shown for what they are: one attempt, so a push to a service that is down, answered by
+// a redirect, or queued past the signature's tolerance, is lost.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -142,6 +143,24 @@ describe('push intake: the real trigger on GoTrue schema, through pg_net', () =>
           (r) => r?.deleted_at != null,
         ))!.email,
       ).toBeNull();
+  });
+
+  it('keeps the signing secret in Supabase Vault, not in the settings row, and replaces it there on configure', async () => {
+    const vaulted = async () =>
+      (
+        await auth.query<{ decrypted_secret: string }>(
+          `SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'authmirror_webhook_secret'`,
+        )
+      ).rows;
+    expect((await auth.query('SELECT secret FROM authmirror.settings')).rows).toEqual([{ secret: null }]);
+    expect(await vaulted()).toEqual([{ decrypted_secret: SECRET }]);
+    const other = `v1,whsec_${randomBytes(32).toString('base64')}`;
+    await auth.query('SELECT authmirror.configure($1, $2)', [`${stack.url}/webhooks/supabase`, other]);
+    try {
+      expect(await vaulted()).toEqual([{ decrypted_secret: other }]);
+    } finally {
+      await auth.query('SELECT authmirror.configure($1, $2)', [`${stack.url}/webhooks/supabase`, SECRET]);
+    }
   });
 
   describe("pg_net's loss modes", () => {

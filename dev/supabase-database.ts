@@ -5,7 +5,11 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { projectRoot } from './migrate.js';
 
-const SCHEMA_FILES = ['dev/auth-server/schema/auth-schema.sql', 'dev/auth-server/schema/net-schema.sql', 'dev/auth-server/schema/vault-schema.sql'];
+const SCHEMA_FILES = [
+  'dev/auth-server/schema/auth-schema.sql',
+  'dev/auth-server/schema/net-schema.sql',
+  'dev/auth-server/schema/vault-schema.sql',
+];
 
 /** Creates Supabase's schemas in an empty database (run once, before anything else uses it). */
 export async function installSupabaseSchemas(databaseUrl: string): Promise<void> {

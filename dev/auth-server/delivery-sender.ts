@@ -3,6 +3,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ResolvedTarget } from './delivery-target.js';
+import { PG_NET_VERSION } from './pg-net/send.js';
 
 export class DeliverySender {
   private readonly inFlight = new Set<ClientRequest>();
@@ -15,7 +16,7 @@ export class DeliverySender {
       'Content-Length': String(Buffer.byteLength(body)),
     };
     if (target.form === 'database') {
-      headers['User-Agent'] = 'pg_net/0.14.0';
+      headers['User-Agent'] = `pg_net/${PG_NET_VERSION}`;
       if (target.authorization) headers.Authorization = target.authorization;
     } else {
       const now = new Date();

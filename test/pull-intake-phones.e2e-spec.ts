@@ -6,50 +6,31 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
-import { installAuthmirror, installSupabaseSchemas, intakeRoleUrl } from '../dev/supabase-database.js';
 import { PullIntakeService } from '../src/intake/pull-intake.service.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 describe('pull intake: a phone number handed over within one batch', () => {
   let stack: TestStack;
-  let supabase: TestDatabase;
-  let auth: pg.Pool;
+  let supabase: LocalSupabase;
   let pullEnv: Record<string, string>;
   const gotrue = new GoTrueWrites();
 
   beforeAll(async () => {
-    supabase = await createTestDatabase('template0');
-    await installSupabaseSchemas(supabase.url);
-    await installAuthmirror(supabase.url, { pull: true });
-    pullEnv = { SUPABASE_DB_URL: await intakeRoleUrl(supabase.url), SUPABASE_PULL_INTERVAL_MS: '100' };
+    supabase = await startLocalSupabase({ pull: true });
+    pullEnv = { SUPABASE_DB_URL: supabase.intakeUrl, SUPABASE_PULL_INTERVAL_MS: '100' };
     stack = await startTestStack();
-    auth = new pg.Pool({ connectionString: supabase.url });
   });
 
   afterAll(async () => {
-    await auth?.end();
     await stack?.close();
-    await supabase?.drop();
+    await supabase?.close();
   });
 
-  const inTransaction = async <T>(work: (tx: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const tx = await auth.connect();
-    try {
-      await tx.query('BEGIN');
-      const result = await work(tx);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      await tx.query('ROLLBACK');
-      throw error;
-    } finally {
-      tx.release();
-    }
-  };
+  const inTransaction = <T>(work: (tx: pg.PoolClient) => Promise<T>) => supabase.inTransaction(work);
   const newEmail = () => `phone-${randomBytes(5).toString('hex')}@example.com`;
-  const outbox = async () => (await auth.query<{ n: number }>('SELECT count(*)::int AS n FROM authmirror.user_changes')).rows[0].n;
+  const outbox = () => supabase.outbox();
   const row = async (id: string) =>
     (await stack.db.query('SELECT phone, phone_conflict, deleted_at FROM users WHERE id = $1', [id])).rows[0] as
       { phone: string | null; phone_conflict: string | null; deleted_at: Date | null } | undefined;

@@ -3,13 +3,10 @@
 // lock. The server ends the idle batch transaction (idle_in_transaction_session_timeout), so another
 // instance leads the next batch; the client's query timeout lets the silent instance shut down.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
-import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
-import { installAuthmirror, installSupabaseSchemas, intakeRoleUrl } from '../dev/supabase-database.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /** A TCP relay that can go silent: bytes are swallowed both ways, sockets stay open. */
@@ -44,38 +41,24 @@ const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'
 
 describe('pull intake: a Supabase connection gone silent mid-batch', () => {
   let stack: TestStack;
-  let supabase: TestDatabase;
+  let supabase: LocalSupabase;
   let auth: pg.Pool;
   let intakeUrl: string;
-  const gotrue = new GoTrueWrites();
 
   beforeAll(async () => {
-    supabase = await createTestDatabase('template0');
-    await installSupabaseSchemas(supabase.url);
-    await installAuthmirror(supabase.url, { pull: true });
-    intakeUrl = await intakeRoleUrl(supabase.url);
+    supabase = await startLocalSupabase({ pull: true });
+    auth = supabase.auth;
+    intakeUrl = supabase.intakeUrl;
     stack = await startTestStack();
-    auth = new pg.Pool({ connectionString: supabase.url });
   });
 
   afterAll(async () => {
-    await auth?.end();
     await stack?.close();
-    await supabase?.drop();
+    await supabase?.close();
   });
 
-  const create = async () => {
-    const tx = await auth.connect();
-    try {
-      await tx.query('BEGIN');
-      const id = await gotrue.adminCreateUser(tx, { email: `h-${randomBytes(5).toString('hex')}@example.com`, encryptedPassword: 'x' });
-      await tx.query('COMMIT');
-      return id;
-    } finally {
-      tx.release();
-    }
-  };
-  const outbox = async () => (await auth.query<{ n: number }>('SELECT count(*)::int AS n FROM authmirror.user_changes')).rows[0].n;
+  const create = () => supabase.createUser('silent');
+  const outbox = () => supabase.outbox();
   const mirrored = async (id: string) => (await stack.db.query('SELECT 1 FROM users WHERE id = $1', [id])).rowCount === 1;
 
   it('keeps pulling on another instance, and shuts down, when one instance loses its connection silently', async () => {

@@ -7,54 +7,37 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
-import { installAuthmirror, installSupabaseSchemas, intakeRoleUrl } from '../dev/supabase-database.js';
 import { PullIntakeService } from '../src/intake/pull-intake.service.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 describe('pull intake', () => {
   let stack: TestStack;
-  let supabase: TestDatabase;
+  let supabase: LocalSupabase;
   let auth: pg.Pool;
   let pullEnv: Record<string, string>;
   const gotrue = new GoTrueWrites();
 
   beforeAll(async () => {
-    supabase = await createTestDatabase('template0');
-    await installSupabaseSchemas(supabase.url);
-    await installAuthmirror(supabase.url, { pull: true });
-    pullEnv = { SUPABASE_DB_URL: await intakeRoleUrl(supabase.url), SUPABASE_PULL_INTERVAL_MS: '100' };
+    supabase = await startLocalSupabase({ pull: true });
+    auth = supabase.auth;
+    pullEnv = { SUPABASE_DB_URL: supabase.intakeUrl, SUPABASE_PULL_INTERVAL_MS: '100' };
     // The stack's own instance does not pull: each test starts the pulling instances it needs.
     stack = await startTestStack();
-    auth = new pg.Pool({ connectionString: supabase.url });
   });
 
   afterAll(async () => {
-    await auth?.end();
     await stack?.close();
-    await supabase?.drop();
+    await supabase?.close();
   });
 
-  const inTransaction = async <T>(work: (tx: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const tx = await auth.connect();
-    try {
-      await tx.query('BEGIN');
-      const result = await work(tx);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      await tx.query('ROLLBACK');
-      throw error;
-    } finally {
-      tx.release();
-    }
-  };
+  const inTransaction = <T>(work: (tx: pg.PoolClient) => Promise<T>) => supabase.inTransaction(work);
   const newEmail = () => `pull-${randomBytes(5).toString('hex')}@example.com`;
-  const create = () => inTransaction((tx) => gotrue.adminCreateUser(tx, { email: newEmail(), encryptedPassword: 'x' }));
+  const create = () => supabase.createUser('pull');
   const mirrored = async (ids: string[]) =>
     (await stack.db.query('SELECT * FROM users WHERE id = ANY($1::uuid[])', [ids])).rows as Array<Record<string, any>>;
-  const outbox = async () => (await auth.query<{ n: number }>('SELECT count(*)::int AS n FROM authmirror.user_changes')).rows[0].n;
+  const outbox = () => supabase.outbox();
   const allConfirmed = (ids: string[]) =>
     eventually(
       () => mirrored(ids),

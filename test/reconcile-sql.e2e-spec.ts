@@ -5,44 +5,30 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
-import { installAuthmirror, installSupabaseSchemas, intakeRoleUrl } from '../dev/supabase-database.js';
 import { ReconcileService } from '../src/reconcile/reconcile.service.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 describe('reconcile by SQL', () => {
   let stack: TestStack;
-  let supabase: TestDatabase;
+  let supabase: LocalSupabase;
   let auth: pg.Pool;
   let reconcile: ReconcileService;
   const gotrue = new GoTrueWrites();
 
   beforeAll(async () => {
-    supabase = await createTestDatabase('template0');
-    await installSupabaseSchemas(supabase.url);
-    await installAuthmirror(supabase.url, {}); // neither intake: the mirror learns only from reconcile here
-    stack = await startTestStack({ env: { SUPABASE_DB_URL: await intakeRoleUrl(supabase.url) } });
-    auth = new pg.Pool({ connectionString: supabase.url });
+    supabase = await startLocalSupabase({}); // neither intake: the mirror learns only from reconcile here
+    auth = supabase.auth;
+    stack = await startTestStack({ env: { SUPABASE_DB_URL: supabase.intakeUrl } });
     reconcile = stack.app.get(ReconcileService);
   });
 
   afterAll(async () => {
-    await auth?.end();
     await stack?.close();
-    await supabase?.drop();
+    await supabase?.close();
   });
 
-  const inTransaction = async <T>(work: (tx: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const tx = await auth.connect();
-    try {
-      await tx.query('BEGIN');
-      const result = await work(tx);
-      await tx.query('COMMIT');
-      return result;
-    } finally {
-      tx.release();
-    }
-  };
+  const inTransaction = <T>(work: (tx: pg.PoolClient) => Promise<T>) => supabase.inTransaction(work);
   const newEmail = () => `sql-${randomBytes(5).toString('hex')}@example.com`;
   const mirrorLive = async () =>
     (await stack.db.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NULL ORDER BY id')).rows.map((row) => row.id);

@@ -11,50 +11,33 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { GoTrueWrites } from '../dev/auth-server/gotrue-writes.js';
 import { PgNetWorker } from '../dev/auth-server/pg-net/worker.js';
-import { installAuthmirror, installSupabaseSchemas } from '../dev/supabase-database.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const SECRET = `v1,whsec_${randomBytes(32).toString('base64')}`;
 
 describe('push intake: the real trigger on GoTrue schema, through pg_net', () => {
   let stack: TestStack;
-  let supabase: TestDatabase;
+  let supabase: LocalSupabase;
   let auth: pg.Pool;
   let worker: PgNetWorker;
   const gotrue = new GoTrueWrites();
 
   beforeAll(async () => {
     stack = await startTestStack({ env: { SUPABASE_WEBHOOK_SECRET: SECRET } });
-    supabase = await createTestDatabase('template0');
-    await installSupabaseSchemas(supabase.url);
-    await installAuthmirror(supabase.url, { push: { endpoint: `${stack.url}/webhooks/supabase`, secret: SECRET } });
-    auth = new pg.Pool({ connectionString: supabase.url });
+    supabase = await startLocalSupabase({ push: { endpoint: `${stack.url}/webhooks/supabase`, secret: SECRET } });
+    auth = supabase.auth;
     worker = await PgNetWorker.start({ databaseUrl: supabase.url });
   });
 
   afterAll(async () => {
     await worker?.stop();
-    await auth?.end();
-    await supabase?.drop();
+    await supabase?.close();
     await stack?.close();
   });
 
-  const inTransaction = async <T>(work: (tx: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const tx = await auth.connect();
-    try {
-      await tx.query('BEGIN');
-      const result = await work(tx);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      await tx.query('ROLLBACK');
-      throw error;
-    } finally {
-      tx.release();
-    }
-  };
+  const inTransaction = <T>(work: (tx: pg.PoolClient) => Promise<T>) => supabase.inTransaction(work);
   const mirrored = async (id: string) =>
     (await stack.db.query('SELECT * FROM users WHERE id = $1', [id])).rows[0] as Record<string, any> | undefined;
   const responses = async () =>

@@ -61,13 +61,18 @@ describe('pull intake', () => {
     expect(await outbox()).toBe(1);
   });
 
-  it('applies what committed while no instance was pulling, then empties the outbox', async () => {
+  it('applies what committed while no instance was pulling, empties the outbox, and says so in /health', async () => {
     const ids = await Promise.all(Array.from({ length: 150 }, create));
     expect(await outbox()).toBeGreaterThanOrEqual(150);
-    const { app } = await stack.secondInstance(pullEnv);
+    const { app, url } = await stack.secondInstance(pullEnv);
     try {
       await allConfirmed(ids);
       expect(await eventually(outbox, (n) => n === 0)).toBe(0);
+      const health = await eventually(
+        () => stack.request('GET', '/health', { via: url }),
+        (answer) => answer.body.info?.intake?.applied >= 150,
+      );
+      expect(health.body.info.intake).toMatchObject({ status: 'up', dropped: 0, duplicates: 0 });
       const ledger = await stack.db.query(
         'SELECT count(*)::int AS n FROM webhook_deliveries WHERE source = $1 AND user_id = ANY($2::uuid[])',
         ['pull', ids],

@@ -330,6 +330,15 @@ BEGIN
     IF TG_OP = 'UPDATE' AND (user_object - 'updated_at') = (authmirror.user_object(OLD) - 'updated_at') THEN
       RETURN NULL;
     END IF;
+    -- The service keeps a user's updated_at as its version and writes only a newer one. A change
+    -- whose updated_at is not after the row's (SQL that leaves it alone; a GoTrue write that took
+    -- its time before waiting for another writer of the user) is sent with the time of the change
+    -- (at least a microsecond after the row's), so that it counts as the newer: events then carry
+    -- versions in commit order, however often it happens.
+    IF TG_OP = 'UPDATE' AND NEW.updated_at IS NOT NULL AND OLD.updated_at IS NOT NULL AND NEW.updated_at <= OLD.updated_at THEN
+      user_object := user_object || pg_catalog.jsonb_build_object('updated_at',
+        authmirror.rfc3339(GREATEST(OLD.updated_at + interval '1 microsecond', pg_catalog.clock_timestamp())));
+    END IF;
     event_type := CASE
       WHEN NEW.deleted_at IS NOT NULL THEN 'user.deleted' -- soft delete
       WHEN TG_OP = 'INSERT' THEN 'user.created'

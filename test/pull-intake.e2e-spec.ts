@@ -107,6 +107,53 @@ describe('pull intake', () => {
     }
   });
 
+  it('carries changes whose updated_at does not move forward: SQL that leaves it alone, twice; a writer that took its time before waiting', async () => {
+    const { app } = await stack.secondInstance(pullEnv);
+    try {
+      const [edited, raced] = await Promise.all([create(), create()]);
+      await allConfirmed([edited, raced]);
+      const appMetadata = async (id: string) => (await mirrored([id]))[0]?.app_metadata as Record<string, unknown> | undefined;
+      for (const plan of ['pro', 'team']) {
+        await auth.query(
+          `UPDATE auth.users SET raw_app_meta_data = raw_app_meta_data || jsonb_build_object('plan', $2::text) WHERE id = $1`,
+          [edited, plan],
+        );
+        await eventually(
+          () => appMetadata(edited),
+          (metadata) => metadata?.plan === plan,
+        );
+      }
+      // The second writer computed its updated_at (as GoTrue does, in Go) before waiting for the first one's lock.
+      const now = Date.now();
+      const first = await auth.connect();
+      const second = await auth.connect();
+      try {
+        await first.query('BEGIN');
+        await first.query(`UPDATE auth.users SET raw_user_meta_data = '{"by": "first"}', updated_at = $2 WHERE id = $1`, [
+          raced,
+          new Date(now + 10),
+        ]);
+        const waiting = second.query(`UPDATE auth.users SET raw_user_meta_data = '{"by": "second"}', updated_at = $2 WHERE id = $1`, [
+          raced,
+          new Date(now + 5),
+        ]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await first.query('COMMIT');
+        await waiting;
+      } finally {
+        first.release();
+        second.release();
+      }
+      const final = await eventually(
+        () => mirrored([raced]),
+        (rows) => rows[0]?.user_metadata.by === 'second',
+      );
+      expect(final[0].user_metadata).toEqual({ by: 'second' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('applies nothing twice when its Supabase connection is killed mid-batch, again and again', async () => {
     const { app } = await stack.secondInstance({ ...pullEnv, SUPABASE_PULL_BATCH_SIZE: '20' });
     // Ten kills, each while a batch holds its transaction open (between claiming and committing), each

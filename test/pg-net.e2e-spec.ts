@@ -32,6 +32,7 @@ describe('pg_net emulation', () => {
     database = await createTestDatabase('template0');
     await installSupabaseSchemas(database.url);
     db = new pg.Pool({ connectionString: database.url });
+    db.on('error', () => undefined); // pg-pool's end() resolves before its connections close; the drop then ends them
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -83,7 +83,7 @@ describe('pull intake: a Supabase connection gone silent mid-batch', () => {
         async () =>
           (
             await auth.query(
-              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'authmirror-intake' AND state = 'idle in transaction'`,
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'authmirror-intake' AND state = 'idle in transaction'`,
             )
           ).rows[0].n,
         (n) => n === 1,

@@ -165,7 +165,7 @@ describe('pull intake', () => {
       while (killing && kills < 10) {
         if (statusOf(app).batches > batches) {
           const { rows } = await auth.query(
-            `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'authmirror-intake' AND state = 'idle in transaction'`,
+            `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'authmirror-intake' AND state = 'idle in transaction'`,
           );
           if (rows[0].n > 0) batches = statusOf(app).batches;
           kills += rows[0].n;

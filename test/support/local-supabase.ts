@@ -28,6 +28,7 @@ export async function startLocalSupabase(intakes: Parameters<typeof installAuthm
   await installAuthmirror(database.url, intakes);
   const intakeUrl = await intakeRoleUrl(database.url);
   const auth = new pg.Pool({ connectionString: database.url });
+  auth.on('error', () => undefined); // pg-pool's end() resolves before its connections close; the drop then ends them
   const gotrue = new GoTrueWrites();
   const inTransaction: LocalSupabase['inTransaction'] = async (work) => {
     const tx = await auth.connect();

@@ -48,13 +48,14 @@ create unlogged table net.http_request_queue(
 -- sql/pg_net.sql:21. EMULATION: pg_net looks only for its background worker
 -- (backend_type 'pg_net 0.20.4 worker'); our worker is a client backend, found by the
 -- application_name it sets ('pg_net 0.20.4', as pg_net's worker does via pgstat_report_appname
--- in src/worker.c pg_net_worker). Message, detail and hint are pg_net's.
+-- in src/worker.c pg_net_worker), in this database: pg_net has one worker per cluster, we may
+-- run one per database (tests run several at once). Message, detail and hint are pg_net's.
 create or replace function net.check_worker_is_up() returns void as $$
 begin
   if not exists (
     select pid from pg_stat_activity
     where backend_type ilike '%pg_net%'
-       or application_name ilike 'pg_net%' -- EMULATION: our worker's session
+       or (application_name ilike 'pg_net%' and datname = current_database()) -- EMULATION: our worker's session
   ) then
     raise exception using
       message = 'the pg_net background worker is not up'
@@ -559,7 +560,7 @@ begin
     perform pg_catalog.pg_stat_clear_snapshot(); -- pg_stat_activity is otherwise frozen for the transaction
     exit when exists (
       select from pg_catalog.pg_stat_activity
-      where backend_type ilike '%pg_net%' or application_name ilike 'pg_net%');
+      where backend_type ilike '%pg_net%' or (application_name ilike 'pg_net%' and datname = current_database()));
     perform pg_catalog.pg_sleep(0.05);
   end loop;
 end;

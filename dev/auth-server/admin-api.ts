@@ -66,7 +66,7 @@ export function adminApi(store: Store): AuthServerAdmin {
         if (u.email) ids.push(makeIdentity(u, 'email'));
         if (u.phone) ids.push(makeIdentity(u, 'phone'));
         if (u.email_confirmed_at) for (const x of ids) if (x.provider === 'email') x.identity_data.email_verified = true;
-        store.insertUser(u, ids);
+        store.insertUser(u, ids, 'bulk');
       }
     },
   };

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import pg from 'pg';
 import { signIn, signTestToken } from './access-tokens.js';
 import { AddressRateLimit } from './address-rate-limit.js';
 import { adminApi, type AuthServerAdmin } from './admin-api.js';
@@ -20,6 +21,7 @@ import { PREFIX, createRouter } from './router.js';
 import type { UserChangedEvent } from './rows.js';
 import type { AuthState } from './state.js';
 import { Store } from './store.js';
+import { PostgresSink } from './postgres-sink.js';
 import { confirmEmail } from './user-rows.js';
 
 export type { DevKeys } from './dev-keys.js';
@@ -66,6 +68,11 @@ export interface AuthServerOptions {
   rateLimitEmailSent?: number;
   /** GOTRUE_SITE_URL: where email links lead when their redirect_to is not allowed; default http://127.0.0.1:3000. */
   siteUrl?: string;
+  /**
+   * The local Supabase database (dev/supabase-database.ts): users are also written to its auth schema with GoTrue's
+   * statements for each flow, so its triggers see them; users it lacks are written at start. Default none.
+   */
+  databaseUrl?: string;
 }
 
 export interface AuthServer {
@@ -103,7 +110,7 @@ function createState(options: AuthServerOptions): AuthState {
     siteUrl: options.siteUrl ?? 'http://127.0.0.1:3000',
     emailsPerHour: options.rateLimitEmailSent ?? 30,
     signIn: (user, method) => signIn(state, user, method),
-    confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now())),
+    confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now()), 'confirm'),
   });
   const perAddress = (perFiveMinutes: number) => new AddressRateLimit({ perFiveMinutes, sbForwardedFor: options.sbForwardedFor ?? false });
   const otpRate = options.rateLimitOtp ?? 30;
@@ -143,6 +150,14 @@ function createState(options: AuthServerOptions): AuthState {
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const state = createState(options);
   const { store, deliveries, events, counters } = state;
+  const database = options.databaseUrl ? new pg.Pool({ connectionString: options.databaseUrl, max: 2 }) : null;
+  if (database) {
+    database.on('error', (error) => process.emitWarning(`auth stand-in database: ${error.message}`));
+    store.sink = new PostgresSink(database, (error) =>
+      process.emitWarning(`auth stand-in: a write to auth.users failed: ${error.message}`),
+    );
+    await store.sink.backfill(store.listSorted(), (id) => store.identitiesOf(id));
+  }
   const handle = createRouter(state);
 
   const sockets = new Set<Socket>();
@@ -202,6 +217,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
           for (const s of sockets) s.destroy();
         });
         await Promise.all([store.flush(), deliveries.close()]);
+        await database?.end();
         events.removeAllListeners();
       })();
       return closed;

@@ -3,8 +3,9 @@
 // it (sessions.ts), and so does the state file (persistence.ts).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { MicroClock, parseMicros } from './clock.js';
+import { formatMicros, MicroClock, parseMicros } from './clock.js';
 import { readState, StateWriter, type PersistedState } from './persistence.js';
+import { PostgresSink, type CreateFlow, type UpdateFlow } from './postgres-sink.js';
 import type { StoredIdentity, StoredUser, UserChangedEvent } from './rows.js';
 import { SessionStore } from './sessions.js';
 import { toUserJson, type UserJson } from './user-json.js';
@@ -15,6 +16,11 @@ export function cloneUser(u: StoredUser): StoredUser {
     raw_app_meta_data: structuredClone(u.raw_app_meta_data),
     raw_user_meta_data: structuredClone(u.raw_user_meta_data),
   };
+}
+
+/** `ts`, or the time `micros` when that is later. */
+function atLeast(ts: string, micros: number): string {
+  return parseMicros(ts) >= micros ? ts : formatMicros(micros);
 }
 
 function leastTs(a: string | null, b: string | null): string | null {
@@ -43,6 +49,9 @@ export class Store {
 
   /** Writes the state file behind every change; none without a persist path. */
   private readonly writer: StateWriter | null = null;
+
+  /** Writes users to the local Supabase database's auth schema as GoTrue would; none without one. */
+  sink: PostgresSink | null = null;
 
   constructor(
     readonly events: EventEmitter,
@@ -155,15 +164,18 @@ export class Store {
     return u;
   }
 
-  /** Insert a new user (and its identities). Emits INSERT. */
-  insertUser(u: StoredUser, identities: StoredIdentity[] = []): StoredUser {
+  /** Insert a new user (and its identities) as `flow` does. Emits INSERT. */
+  insertUser(u: StoredUser, identities: StoredIdentity[] = [], flow: CreateFlow = 'admin'): StoredUser {
     u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
+    // GoTrue's INSERT is followed by UPDATEs, each moving updated_at: the row's last is later than created_at.
+    if (this.sink) u.updated_at = atLeast(u.updated_at, parseMicros(u.created_at) + PostgresSink.updatesAfterCreate(u, flow));
     this.clock.observe(u.updated_at);
     this.users.set(u.id, u);
     this.indexUser(u);
     if (identities.length) this.identities.set(u.id, identities);
     this.sorted = null;
     this.jsonCache.delete(u.id);
+    this.sink?.userCreated(cloneUser(u), identities, flow);
     this.emit({ type: 'INSERT', user: cloneUser(u), oldUser: null });
     return u;
   }
@@ -172,17 +184,19 @@ export class Store {
    * Apply `mutate` to the user; bumps updated_at (strictly increasing) unless the mutation
    * set it explicitly, recomputes confirmed_at, re-indexes, emits UPDATE.
    */
-  updateUser(u: StoredUser, mutate: (u: StoredUser) => void): StoredUser {
+  updateUser(u: StoredUser, mutate: (u: StoredUser) => void, flow: UpdateFlow = 'update'): StoredUser {
     const old = cloneUser(u);
     this.unindexUser(u);
     const before = u.updated_at;
     mutate(u);
     if (u.updated_at === before) u.updated_at = this.clock.now();
-    else this.clock.observe(u.updated_at);
+    if (this.sink) u.updated_at = atLeast(u.updated_at, parseMicros(before) + PostgresSink.updatesOf(flow));
+    this.clock.observe(u.updated_at);
     u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
     this.indexUser(u);
     if (u.created_at !== old.created_at) this.sorted = null;
     this.jsonCache.delete(u.id);
+    this.sink?.userUpdated(old, cloneUser(u), flow);
     this.emit({ type: 'UPDATE', user: cloneUser(u), oldUser: old });
     return u;
   }
@@ -201,6 +215,7 @@ export class Store {
     this.sessions.deleteSessionsOf(u.id);
     this.sorted = null;
     this.jsonCache.delete(u.id);
+    this.sink?.userDeleted(old);
     this.emit({ type: 'DELETE', user: null, oldUser: old });
   }
 
@@ -233,6 +248,6 @@ export class Store {
 
   /** Write pending state now (used on close). */
   async flush(): Promise<void> {
-    await this.writer?.flush();
+    await Promise.all([this.writer?.flush(), this.sink?.settled()]);
   }
 }

@@ -213,22 +213,26 @@ async function handleAdminDelete(s: AuthState, ctx: Ctx, user: StoredUser): Prom
     if (!soft) s.store.deleteUser(user);
     else if (!user.deleted_at) {
       s.store.sessions.deleteSessionsOf(user.id);
-      s.store.updateUser(user, (u) => {
-        // GoTrue's SoftDeleteUser: obfuscate (even empty values), clear secrets, empty metadata.
-        u.email = obfuscateValue(u.id, u.email ?? '');
-        u.phone = obfuscateValue(u.id, u.phone ?? '').slice(0, 15);
-        u.email_change = obfuscateValue(u.id, u.email_change ?? '');
-        u.phone_change = obfuscateValue(u.id, u.phone_change ?? '').slice(0, 15);
-        u.encrypted_password = null;
-        u.deleted_at = s.store.clock.now();
-        u.raw_user_meta_data = {};
-        u.raw_app_meta_data = {};
-        for (const i of s.store.identities.get(u.id) ?? []) {
-          i.provider_id = obfuscateValue(u.id, i.provider_id);
-          i.identity_data = {};
-          i.updated_at = u.deleted_at;
-        }
-      });
+      s.store.updateUser(
+        user,
+        (u) => {
+          // GoTrue's SoftDeleteUser: obfuscate (even empty values), clear secrets, empty metadata.
+          u.email = obfuscateValue(u.id, u.email ?? '');
+          u.phone = obfuscateValue(u.id, u.phone ?? '').slice(0, 15);
+          u.email_change = obfuscateValue(u.id, u.email_change ?? '');
+          u.phone_change = obfuscateValue(u.id, u.phone_change ?? '').slice(0, 15);
+          u.encrypted_password = null;
+          u.deleted_at = s.store.clock.now();
+          u.raw_user_meta_data = {};
+          u.raw_app_meta_data = {};
+          for (const i of s.store.identities.get(u.id) ?? []) {
+            i.provider_id = obfuscateValue(u.id, i.provider_id);
+            i.identity_data = {};
+            i.updated_at = u.deleted_at;
+          }
+        },
+        'soft_delete',
+      );
     }
   }
   send(ctx.res, 200, '{}');

@@ -107,7 +107,7 @@ async function handleSignup(s: AuthState, ctx: Ctx): Promise<void> {
     if (provider === 'email') s.emailFlow.reserveEmail();
     u.confirmation_sent_at = u.created_at;
   }
-  s.store.insertUser(u, identities);
+  s.store.insertUser(u, identities, 'signup');
   const stored = s.store.users.get(u.id)!;
   if (s.autoconfirm) {
     send(ctx.res, 200, signIn(s, stored, 'password'));

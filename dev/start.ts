@@ -12,6 +12,7 @@ import { startServer } from '../src/main.js';
 import { startAuthServer, type AuthServer } from './auth-server/server.js';
 import { applyMigrations } from './migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres.js';
+import { ensureSupabaseSchemas, installAuthmirror, intakeRoleUrl } from './supabase-database.js';
 
 const root = resolve(import.meta.dirname, import.meta.dirname.includes(`${join('dist', 'dev')}`) ? '../..' : '..');
 
@@ -78,11 +79,24 @@ async function main(): Promise<void> {
   }
   await applyMigrations(env.DATABASE_URL);
 
+  // With both local, a local Supabase database too: the stand-in writes its users to GoTrue's auth
+  // schema there, the real install SQL's trigger fills its outbox, and the API pulls from it.
+  let supabaseDbUrl: string | null = null;
+  if (postgres && !env.SUPABASE_URL) {
+    await postgres.createDatabase('supabase');
+    await ensureSupabaseSchemas(postgres.url('supabase'));
+    await installAuthmirror(postgres.url('supabase'), { pull: { notify: true } });
+    supabaseDbUrl = await intakeRoleUrl(postgres.url('supabase'));
+    env.SUPABASE_DB_URL ??= supabaseDbUrl;
+    env.SUPABASE_PULL_LISTEN ??= 'true';
+  }
+
   if (!env.SUPABASE_URL) {
-    // The stand-in signs a delivery for every user change and sends it to the API, so a user
-    // deleted through the admin API leaves the mirror at once. A fresh secret per run.
+    // Without the local Supabase database (an external DATABASE_URL), the stand-in signs a delivery
+    // for every user change and sends it to the API instead. A fresh secret per run.
     env.SUPABASE_WEBHOOK_SECRET ??= `v1,whsec_${randomBytes(32).toString('base64')}`;
     auth = await startAuthServer({
+      databaseUrl: postgres?.url('supabase'),
       port: localPort('LOCAL_AUTH_PORT', 54321),
       autoconfirm: env.LOCAL_AUTH_AUTOCONFIRM !== 'false',
       persistPath: join(dataDir, 'auth-server.json'),
@@ -99,18 +113,19 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig(env);
-  auth?.deliveries.configure({
-    url: `http://127.0.0.1:${config.port}/webhooks/supabase`,
-    form: 'signed',
-    secret: config.webhooks.secrets[0],
-  });
+  if (!supabaseDbUrl)
+    auth?.deliveries.configure({
+      url: `http://127.0.0.1:${config.port}/webhooks/supabase`,
+      form: 'signed',
+      secret: config.webhooks.secrets[0],
+    });
   app = await startServer(config, { shutdownHooks: false });
   // Let the start-up log lines (written asynchronously) land before the banner.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  printBanner(config.port, config.host, relative(root, dataDir) || '.');
+  printBanner(config.port, config.host, relative(root, dataDir) || '.', supabaseDbUrl);
 }
 
-function printBanner(port: number, host: string, dataDir: string): void {
+function printBanner(port: number, host: string, dataDir: string, supabaseDbUrl: string | null): void {
   const api = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const lines = [
     '',
@@ -131,10 +146,16 @@ function printBanner(port: number, host: string, dataDir: string): void {
       `                 SUPABASE_ANON_KEY=${auth.keys.anonKey}`,
       `                 SUPABASE_SERVICE_ROLE_KEY=${auth.keys.serviceRoleKey}`,
       `  Mailbox        ${auth.url}/mailbox   (confirmation and password-reset emails land here)`,
-      '                 signed user-change deliveries go to /webhooks/supabase',
       '                 (fixed public development keys: refused with NODE_ENV=production)',
     );
   }
+  if (supabaseDbUrl)
+    lines.push(
+      `  Supabase DB    GoTrue's auth schema with supabase/authmirror-trigger.sql installed, in database "supabase"`,
+      `                 SUPABASE_DB_URL=${supabaseDbUrl}`,
+      "                 user changes reach the mirror through the trigger's outbox (the pull intake)",
+    );
+  else if (auth) lines.push('                 signed user-change deliveries go to /webhooks/supabase');
   lines.push('  Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }

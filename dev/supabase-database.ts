@@ -20,6 +20,15 @@ export async function installSupabaseSchemas(databaseUrl: string): Promise<void>
   });
 }
 
+/** Creates Supabase's schemas unless the database has them already (a data directory from an earlier start). */
+export async function ensureSupabaseSchemas(databaseUrl: string): Promise<void> {
+  let present = false;
+  await withClient(databaseUrl, async (client) => {
+    present = (await client.query<{ found: boolean }>(`SELECT to_regclass('auth.users') IS NOT NULL AS found`)).rows[0].found;
+  });
+  if (!present) await installSupabaseSchemas(databaseUrl);
+}
+
 /** Installs supabase/authmirror-trigger.sql; `push` points its deliveries at the API, `pull` fills its outbox (`notify`: and NOTIFYs). */
 export async function installAuthmirror(
   databaseUrl: string,

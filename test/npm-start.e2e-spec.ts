@@ -8,6 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { freePort } from '../dev/postgres.js';
 import { compileInto } from './support/compiled.js';
 import { eventually } from './support/eventually.js';
@@ -114,4 +115,38 @@ describe('stopping npm start', () => {
     },
     90_000,
   );
+});
+
+describe('the local Supabase database of npm start', () => {
+  it("prints SUPABASE_DB_URL, and a user created through the stand-in reaches the mirror through the trigger's outbox", async () => {
+    const started = await npmStart();
+    try {
+      const dbUrl = /SUPABASE_DB_URL=(\S+)/.exec(started.output())?.[1];
+      expect(dbUrl).toMatch(/^postgresql:\/\/authmirror_intake:/);
+      const anonKey = /SUPABASE_ANON_KEY=(\S+)/.exec(started.output())![1];
+      const authUrl = /SUPABASE_URL=(\S+)/.exec(started.output())![1];
+      const email = `pulled-${randomUUID()}@example.com`;
+      const signup = await fetch(`${authUrl}/auth/v1/signup`, {
+        method: 'POST',
+        headers: { apikey: anonKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'Correct-horse-9' }),
+      });
+      expect(signup.status).toBe(200);
+      const mirror = new pg.Client({ connectionString: `postgresql://authmirror:authmirror@127.0.0.1:${started.postgresPort}/authmirror` });
+      await mirror.connect();
+      try {
+        const rows = await eventually(
+          async () => (await mirror.query('SELECT email FROM users WHERE email = $1', [email])).rows,
+          (found) => found.length === 1,
+        );
+        expect(rows).toEqual([{ email }]);
+      } finally {
+        await mirror.end();
+      }
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+      running = null;
+    }
+  }, 90_000);
 });

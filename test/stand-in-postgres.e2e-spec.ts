@@ -89,7 +89,7 @@ describe('the stand-in on the local Supabase database', () => {
       () => mirrored(user.id),
       (found) => found?.email_confirmed_at != null,
     );
-    expect(mirror.updated_at.toISOString()).toBe(new Date(stored.updated_at).toISOString());
+    expect(mirror!.updated_at.toISOString()).toBe(new Date(stored.updated_at).toISOString());
   });
 
   it('a sign-in, a metadata change, a ban, a soft delete (three fires) and a hard delete reach auth.users and the mirror', async () => {
@@ -158,6 +158,6 @@ describe('the stand-in on the local Supabase database', () => {
       () => mirrored(id),
       (found) => found?.last_sign_in_at != null,
     );
-    expect(mirror.user_metadata).toMatchObject({ first_name: 'Grace' });
+    expect(mirror!.user_metadata).toMatchObject({ first_name: 'Grace' });
   });
 });

@@ -36,5 +36,5 @@ console.log(`profile: displayName ${body.profile.displayName}, onboarded ${body.
 console.log(
   body.created
     ? 'created: true (this call mirrored the user)'
-    : "created: false (npm start's auth server had already delivered user.created to the API)",
+    : 'created: false (the pull intake had already brought the new user to the mirror)',
 );

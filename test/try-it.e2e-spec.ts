@@ -1,24 +1,29 @@
 // The README's "Try it" is a file (examples/try-it.mjs): run against the stack as npm start runs
-// it (deliveries on), its output matches what the README shows.
+// it (the stand-in on a local Supabase database, the pull intake on), its output matches what the
+// README shows.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { newWebhookSecret } from './support/deliveries.js';
+import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const secret = newWebhookSecret();
+let supabase: LocalSupabase;
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { SUPABASE_WEBHOOK_SECRET: secret } });
-  stack.auth.deliveries.configure({ url: `${stack.url}/webhooks/supabase`, form: 'signed', secret, backoffMs: 10 });
+  supabase = await startLocalSupabase({ pull: { notify: true } });
+  stack = await startTestStack({
+    auth: { databaseUrl: supabase.url },
+    env: { SUPABASE_DB_URL: supabase.intakeUrl, SUPABASE_PULL_LISTEN: 'true', JOBS_ENABLED: 'true' },
+  });
 });
 
 afterAll(async () => {
   await stack?.close();
+  await supabase?.close();
 });
 
 /** The ```text block the README shows under `npm run try-it`. */
@@ -42,7 +47,7 @@ describe('npm run try-it', () => {
     expect(normalise(printed)).toEqual(normalise(await readmeOutput()));
     const created = printed.find((line) => CREATED.test(line));
     expect([
-      "created: false (npm start's auth server had already delivered user.created to the API)",
+      'created: false (the pull intake had already brought the new user to the mirror)',
       'created: true (this call mirrored the user)',
     ]).toContain(created);
   });

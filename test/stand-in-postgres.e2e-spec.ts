@@ -140,6 +140,34 @@ describe('the stand-in on the local Supabase database', () => {
     );
   });
 
+  it('a sign-in writes a session and its refresh token, a refresh rotates it, a logout removes them', async () => {
+    const address = email();
+    const { data } = await admin.auth.admin.createUser({ email: address, password: 'password-1', email_confirm: true });
+    const id = data.user!.id;
+    const client = createClient(auth.url, auth.keys.anonKey, CLIENT_OPTIONS);
+    const signIn = await client.auth.signInWithPassword({ email: address, password: 'password-1' });
+    const first = signIn.data.session!.refresh_token;
+    const tokens = () =>
+      supabase.auth
+        .query('SELECT token, revoked, parent FROM auth.refresh_tokens WHERE user_id = $1 ORDER BY id', [id])
+        .then((r) => r.rows);
+    await eventually(tokens, (rows) => rows.length === 1);
+    expect(await tokens()).toEqual([{ token: first, revoked: false, parent: null }]);
+    const refreshed = await client.auth.refreshSession({ refresh_token: first });
+    const second = refreshed.data.session!.refresh_token;
+    await eventually(tokens, (rows) => rows.length === 2);
+    expect(await tokens()).toEqual([
+      { token: first, revoked: true, parent: null },
+      { token: second, revoked: false, parent: first },
+    ]);
+    await client.auth.signOut();
+    await eventually(
+      () => supabase.auth.query('SELECT count(*)::int AS n FROM auth.sessions WHERE user_id = $1', [id]).then((r) => r.rows[0].n),
+      (n) => n === 0,
+    );
+    expect(await tokens()).toEqual([]);
+  });
+
   it('a signup through supabase-js (autoconfirm) is an INSERT and six UPDATEs, and the mirror has it without a sync', async () => {
     const client = createClient(auth.url, auth.keys.anonKey, CLIENT_OPTIONS);
     const { data, error } = await client.auth.signUp({

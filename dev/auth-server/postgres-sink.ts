@@ -1,11 +1,11 @@
 // Writes the stand-in's users to the local Supabase database's auth.users and auth.identities with
 // the statements GoTrue issues for each flow (docs/gotrue-statements.md), one transaction per flow,
-// in the order they happen, so that a trigger on auth.users sees locally what it sees on Supabase.
-// Sessions and refresh tokens stay in the stand-in's memory.
+// in the order they happen, so that a trigger on auth.users sees locally what it sees on Supabase;
+// sessions and refresh tokens as tokens.Service.IssueRefreshToken (v1) and logout write them.
 import pg from 'pg';
 import { formatMicros, parseMicros } from './clock.js';
 import { NIL_INSTANCE } from './gotrue-writes.js';
-import type { StoredIdentity, StoredUser } from './rows.js';
+import type { StoredIdentity, StoredRefreshToken, StoredSession, StoredUser } from './rows.js';
 
 /** How a user came to be: GoTrue's POST /signup, POST /admin/users, or a bulk fill (one INSERT, for benchmarks). */
 export type CreateFlow = 'signup' | 'admin' | 'bulk';
@@ -71,6 +71,52 @@ export class PostgresSink {
   /** tx.Destroy: identities go by the foreign key's cascade. */
   userDeleted(u: StoredUser): void {
     this.enqueue((tx) => tx.query('DELETE FROM auth.users AS users WHERE users.id = $1', [u.id]).then(() => undefined));
+  }
+
+  /** INSERT sessions (aal1, no factor), as GrantAuthenticatedUser does. */
+  sessionCreated(session: StoredSession): void {
+    this.enqueue((tx) => insertSession(tx, session));
+  }
+
+  /** INSERT refresh_tokens: a v1 token, its parent when rotated. */
+  refreshTokenIssued(rt: StoredRefreshToken): void {
+    this.enqueue((tx) => insertRefreshToken(tx, rt));
+  }
+
+  refreshTokenRevoked(rt: StoredRefreshToken): void {
+    this.enqueue((tx) =>
+      tx
+        .query('UPDATE auth.refresh_tokens SET revoked = true, updated_at = $2 WHERE token = $1', [
+          rt.token,
+          rt.updated_at ?? rt.created_at,
+        ])
+        .then(() => undefined),
+    );
+  }
+
+  /** A reused token revokes the session's whole family (RefreshTokenGrant). */
+  sessionTokensRevoked(sessionId: string): void {
+    this.enqueue((tx) =>
+      tx.query('UPDATE auth.refresh_tokens SET revoked = true WHERE session_id = $1', [sessionId]).then(() => undefined),
+    );
+  }
+
+  /** Logout: the session, and its refresh tokens by the foreign key's cascade. */
+  sessionDeleted(sessionId: string): void {
+    this.enqueue((tx) => tx.query('DELETE FROM auth.sessions WHERE id = $1', [sessionId]).then(() => undefined));
+  }
+
+  /** Sessions and refresh tokens the database does not have yet (a state file from before it). */
+  async backfillSessions(sessions: readonly StoredSession[], tokens: readonly StoredRefreshToken[]): Promise<void> {
+    const known = new Set((await this.pool.query<{ id: string }>('SELECT id::text FROM auth.sessions')).rows.map((row) => row.id));
+    const users = new Set((await this.pool.query<{ id: string }>('SELECT id::text FROM auth.users')).rows.map((row) => row.id));
+    const missing = sessions.filter((session) => !known.has(session.id) && users.has(session.user_id));
+    const added = new Set(missing.map((session) => session.id));
+    this.enqueue(async (tx) => {
+      for (const session of missing) await insertSession(tx, session);
+      for (const rt of tokens) if (added.has(rt.session_id)) await insertRefreshToken(tx, rt);
+    });
+    await this.settled();
   }
 
   /** Users the database does not have yet (a state file from before it), in one INSERT each. */
@@ -254,4 +300,22 @@ async function insertIdentities(tx: pg.PoolClient, identities: readonly StoredId
       ],
     );
   }
+}
+
+async function insertSession(tx: pg.PoolClient, session: StoredSession): Promise<void> {
+  await tx.query(`INSERT INTO auth.sessions (id, user_id, created_at, updated_at, aal) VALUES ($1, $2, $3, $4, $5::auth.aal_level)`, [
+    session.id,
+    session.user_id,
+    session.created_at,
+    session.updated_at,
+    session.aal,
+  ]);
+}
+
+async function insertRefreshToken(tx: pg.PoolClient, rt: StoredRefreshToken): Promise<void> {
+  await tx.query(
+    `INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [NIL_INSTANCE, rt.token, rt.user_id, rt.revoked, rt.created_at, rt.updated_at ?? rt.created_at, rt.parent, rt.session_id],
+  );
 }

@@ -157,6 +157,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       process.emitWarning(`auth stand-in: a write to auth.users failed: ${error.message}`),
     );
     await store.sink.backfill(store.listSorted(), (id) => store.identitiesOf(id));
+    const { sessions, refreshTokens } = store.sessions.snapshot();
+    await store.sink.backfillSessions(sessions, refreshTokens);
   }
   const handle = createRouter(state);
 

@@ -2,6 +2,7 @@
 // refresh tokens of each session, their rotation and revocation.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MicroClock } from './clock.js';
+import type { PostgresSink } from './postgres-sink.js';
 import type { AmrEntry, StoredRefreshToken, StoredSession } from './rows.js';
 
 export class SessionStore {
@@ -14,6 +15,8 @@ export class SessionStore {
     private readonly clock: MicroClock,
     /** Called after every change (the state file is written behind it). */
     private readonly changed: () => void,
+    /** The local Supabase database's auth schema, where there is one. */
+    private readonly sink: () => PostgresSink | null = () => null,
   ) {}
 
   get(sessionId: string): StoredSession | undefined {
@@ -31,6 +34,7 @@ export class SessionStore {
     let set = this.sessionsByUser.get(userId);
     if (!set) this.sessionsByUser.set(userId, (set = new Set()));
     set.add(s.id);
+    this.sink()?.sessionCreated(s);
     this.changed();
     return s;
   }
@@ -43,6 +47,7 @@ export class SessionStore {
     const toks = this.tokensBySession.get(sessionId);
     if (toks) for (const t of toks) this.refreshTokens.delete(t);
     this.tokensBySession.delete(sessionId);
+    this.sink()?.sessionDeleted(sessionId);
     this.changed();
   }
 
@@ -73,6 +78,7 @@ export class SessionStore {
     let set = this.tokensBySession.get(session.id);
     if (!set) this.tokensBySession.set(session.id, (set = new Set()));
     set.add(token);
+    this.sink()?.refreshTokenIssued(rt);
     this.changed();
     return rt;
   }
@@ -81,6 +87,7 @@ export class SessionStore {
   revokeToken(rt: StoredRefreshToken): void {
     rt.revoked = true;
     rt.updated_at = this.clock.now();
+    this.sink()?.refreshTokenRevoked(rt);
     this.changed();
   }
 
@@ -101,6 +108,7 @@ export class SessionStore {
         const rt = this.refreshTokens.get(t);
         if (rt) rt.revoked = true;
       }
+    this.sink()?.sessionTokensRevoked(sessionId);
     this.changed();
   }
 

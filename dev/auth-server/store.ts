@@ -33,7 +33,11 @@ export class Store {
   readonly clock = new MicroClock();
   readonly users = new Map<string, StoredUser>();
   readonly identities = new Map<string, StoredIdentity[]>();
-  readonly sessions = new SessionStore(this.clock, () => this.schedulePersist());
+  readonly sessions = new SessionStore(
+    this.clock,
+    () => this.schedulePersist(),
+    () => this.sink,
+  );
   private readonly emailIndex = new Map<string, string>(); // aud \0 email -> id
   private readonly phoneIndex = new Map<string, string>(); // aud \0 phone -> id
   /** Users sorted by created_at ascending; rebuilt lazily. */

@@ -9,6 +9,7 @@ const SCHEMA_FILES = [
   'dev/auth-server/schema/auth-schema.sql',
   'dev/auth-server/schema/net-schema.sql',
   'dev/auth-server/schema/vault-schema.sql',
+  'dev/auth-server/schema/supabase-functions-schema.sql',
 ];
 
 /** Creates Supabase's schemas in an empty database (run once, before anything else uses it). */

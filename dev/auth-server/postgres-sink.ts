@@ -2,6 +2,7 @@
 // the statements GoTrue issues for each flow (docs/gotrue-statements.md), one transaction per flow,
 // in the order they happen, so that a trigger on auth.users sees locally what it sees on Supabase;
 // sessions and refresh tokens as tokens.Service.IssueRefreshToken (v1) and logout write them.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { formatMicros, parseMicros } from './clock.js';
 import { NIL_INSTANCE } from './gotrue-writes.js';
@@ -40,7 +41,12 @@ export class PostgresSink {
   userCreated(u: StoredUser, identities: readonly StoredIdentity[], flow: CreateFlow): void {
     const steps = createSteps(u, flow);
     const created = parseMicros(u.created_at);
-    const first = { ...rowColumns(u), ...(steps.length > 0 ? initialOverrides(u, flow) : {}), updated_at: u.created_at };
+    // With no UPDATE to follow (a bulk fill, a backfill), the INSERT carries the row's own updated_at.
+    const first = {
+      ...rowColumns(u),
+      ...(steps.length > 0 ? initialOverrides(u, flow) : {}),
+      updated_at: steps.length > 0 ? u.created_at : u.updated_at,
+    };
     this.enqueue(async (tx) => {
       await insertUser(tx, first);
       if (flow !== 'signup') await insertIdentities(tx, identities); // signup's identity comes after SetRole
@@ -57,8 +63,10 @@ export class PostgresSink {
 
   userUpdated(before: StoredUser, after: StoredUser, flow: UpdateFlow): void {
     const changed = diff(rowColumns(before), rowColumns(after));
-    if (Object.keys(changed).length === 0) return;
-    const steps = splitUpdate(changed, flow);
+    if (flow === 'confirm') changed.confirmation_token = '';
+    if (Object.keys(changed).length === 0 && before.updated_at === after.updated_at) return;
+    // UpdateOnly always writes updated_at, even when nothing else changed.
+    const steps = Object.keys(changed).length === 0 ? [{}] : splitUpdate(changed, flow);
     const start = parseMicros(before.updated_at);
     this.enqueue(async (tx) => {
       for (const [i, step] of steps.entries()) {
@@ -176,7 +184,9 @@ function createSteps(u: StoredUser, flow: CreateFlow): Step[] {
       ]
     : [];
   const extras: Step[] = [
-    ...(u.confirmation_sent_at !== null ? [{ confirmation_token: 'pending', confirmation_sent_at: u.confirmation_sent_at }] : []),
+    ...(u.confirmation_sent_at !== null && !confirmed
+      ? [{ confirmation_token: confirmationToken(u), confirmation_sent_at: u.confirmation_sent_at }]
+      : []),
     ...(u.banned_until !== null ? [{ banned_until: u.banned_until }] : []),
     ...(u.last_sign_in_at !== null ? [{ last_sign_in_at: u.last_sign_in_at }] : []),
   ];
@@ -207,6 +217,13 @@ function splitUpdate(changed: Columns, flow: UpdateFlow): Columns[] {
   if (flow === 'soft_delete' && appMeta !== undefined) parts.push({ raw_app_meta_data: appMeta });
   else if (appMeta !== undefined) parts[0] = { ...parts[0], raw_app_meta_data: appMeta };
   return parts.filter((part) => Object.keys(part).length > 0);
+}
+
+/** A token unique to the user, as GoTrue's hashed ones are (confirmation_token_idx is unique). */
+function confirmationToken(u: StoredUser): string {
+  return createHash('sha224')
+    .update(`${u.id}:${u.email ?? u.phone ?? ''}`)
+    .digest('hex');
 }
 
 function withoutVerified(data: Record<string, unknown>): Record<string, unknown> {

@@ -101,6 +101,19 @@ export class Store {
     return id === undefined ? undefined : this.users.get(id);
   }
 
+  /**
+   * Whether any user, in any audience, holds this email or phone: GoTrue's checks before its transaction are per
+   * audience, but users_email_partial_key and users_phone_key span the table (auth-schema.sql).
+   */
+  heldAnywhere(email: string | null, phone: string | null): boolean {
+    const lower = email?.toLowerCase() ?? null;
+    for (const u of this.users.values()) {
+      if (lower !== null && !u.is_sso_user && u.email?.toLowerCase() === lower) return true;
+      if (phone !== null && u.phone === phone) return true;
+    }
+    return false;
+  }
+
   identitiesOf(userId: string): StoredIdentity[] {
     return this.identities.get(userId) ?? [];
   }

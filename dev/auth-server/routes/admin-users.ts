@@ -112,7 +112,11 @@ async function handleAdminCreate(s: AuthState, ctx: Ctx): Promise<void> {
   // GoTrue checks email and phone before its transaction and a custom id not at all: a taken id,
   // or the loser of a race for an email or phone, meets a unique index inside it, and the
   // answer is 500 (internal/api/admin.go adminUserCreate), which supabase-js reports as retryable.
-  const taken = (email && s.store.findByEmail(aud, email)) || (phone && s.store.findByPhone(aud, phone)) || (id && s.store.users.has(id));
+  const taken =
+    (email && s.store.findByEmail(aud, email)) ||
+    (phone && s.store.findByPhone(aud, phone)) ||
+    (id && s.store.users.has(id)) ||
+    s.store.heldAnywhere(email || null, phone || null); // another audience's: the unique index decides
   if (taken) throw new ApiError(500, 'unexpected_failure', 'Database error creating new user');
   const u = s.store.newUserRow({
     ...(id ? { id } : {}),

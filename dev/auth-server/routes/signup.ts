@@ -88,7 +88,7 @@ async function handleSignup(s: AuthState, ctx: Ctx): Promise<void> {
   const hash = await hashPassword(password);
   // GoTrue checks for duplicates before its transaction; the loser of a race meets the unique
   // index inside it: 500 (internal/api/signup.go, "Database error saving new user").
-  if (email ? s.store.findByEmail(aud, email) : s.store.findByPhone(aud, phone)) {
+  if ((email ? s.store.findByEmail(aud, email) : s.store.findByPhone(aud, phone)) || s.store.heldAnywhere(email || null, phone || null)) {
     throw new ApiError(500, 'unexpected_failure', 'Database error saving new user');
   }
   const u = s.store.newUserRow({

@@ -4,6 +4,7 @@
 // the admin API serialises it). See docs/supabase-auth.md §2 and §6.4.
 import { createHash } from 'node:crypto';
 import { parseMicros } from './clock.js';
+import { NIL_UUID } from './http.js';
 import type { StoredIdentity, StoredUser, UserChangedEvent } from './rows.js';
 import { toUserJson } from './user-json.js';
 
@@ -71,8 +72,6 @@ export interface DeliveryPayload {
   /** The exact bytes sent (and, for the signed form, signed). */
   body: string;
 }
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * A timestamptz as Postgres renders it in JSON with the UTC session time zone used by

@@ -2,12 +2,15 @@
 // by statement as GoTrue issues them (docs/gotrue-statements.md, with the Go functions cited), so a
 // trigger on auth.users sees locally what it sees on Supabase: four fires for an admin create, the
 // first with role '' and no confirmation; three for a soft delete; updated_at bumped by a refresh.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { MicroClock } from './clock.js';
+import { NIL_UUID } from './http.js';
+import { updateUserColumns } from './postgres-sink.js';
+import { newRefreshToken } from './sessions.js';
 
 /** GoTrue writes the nil UUID, never NULL, and every lookup filters on it (internal/models/user.go). */
-export const NIL_INSTANCE = '00000000-0000-0000-0000-000000000000';
+export const NIL_INSTANCE = NIL_UUID;
 
 type Tx = Pick<pg.ClientBase, 'query'>;
 
@@ -57,17 +60,7 @@ export class GoTrueWrites {
 
   /** tx.UpdateOnly(user, cols...) (internal/storage/sql.go): the columns, and updated_at always. */
   async updateUser(tx: Tx, id: string, columns: Record<string, unknown>): Promise<void> {
-    const names = Object.keys(columns);
-    const sets = names.map((name, i) => `${name} = $${i + 2}`);
-    const values = names.map((name) => {
-      const value = columns[name];
-      return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
-    });
-    await tx.query(`UPDATE auth.users AS users SET ${[...sets, `updated_at = $${names.length + 2}`].join(', ')} WHERE users.id = $1`, [
-      id,
-      ...values,
-      this.clock.now(),
-    ]);
+    await updateUserColumns(tx, id, { ...columns, updated_at: this.clock.now() });
   }
 
   /** The email identity of a new user (models.NewIdentity, tx.Create). */
@@ -103,7 +96,7 @@ export class GoTrueWrites {
       userId,
       now,
     ]);
-    const refreshToken = refreshTokenString();
+    const refreshToken = newRefreshToken();
     await tx.query(
       `INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
        VALUES ($1, $2, $3, false, $4, $4, NULL, $5)`,
@@ -117,7 +110,7 @@ export class GoTrueWrites {
   async refresh(tx: Tx, userId: string, sessionId: string, token: string): Promise<string> {
     const now = this.clock.now();
     await tx.query(`UPDATE auth.refresh_tokens SET revoked = true, updated_at = $2 WHERE token = $1`, [token, now]);
-    const child = refreshTokenString();
+    const child = newRefreshToken();
     await tx.query(
       `INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
        VALUES ($1, $2, $3, false, $4, $4, $5, $6)`,
@@ -171,10 +164,4 @@ export class GoTrueWrites {
   async hardDelete(tx: Tx, userId: string): Promise<void> {
     await tx.query(`DELETE FROM auth.users AS users WHERE users.id = $1`, [userId]);
   }
-}
-
-/** crypto.SecureToken as GoTrue's refresh tokens use it: 12 characters of [a-z0-9]. */
-function refreshTokenString(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(randomBytes(12), (byte) => alphabet[byte % alphabet.length]).join('');
 }

@@ -2,10 +2,10 @@
 // the statements GoTrue issues for each flow (docs/gotrue-statements.md), one transaction per flow,
 // in the order they happen, so that a trigger on auth.users sees locally what it sees on Supabase;
 // sessions and refresh tokens as tokens.Service.IssueRefreshToken (v1) and logout write them.
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { formatMicros, parseMicros } from './clock.js';
-import { NIL_INSTANCE } from './gotrue-writes.js';
+import { NIL_UUID } from './http.js';
+import { authUsersRow } from './delivery-payloads.js';
 import type { StoredIdentity, StoredRefreshToken, StoredSession, StoredUser } from './rows.js';
 
 /** How a user came to be: GoTrue's POST /signup, POST /admin/users, or a bulk fill (one INSERT, for benchmarks). */
@@ -56,14 +56,13 @@ export class PostgresSink {
           continue;
         }
         const at = i === steps.length - 1 ? u.updated_at : formatMicros(created + i + 1);
-        await updateUser(tx, u.id, { ...step, updated_at: at });
+        await updateUserColumns(tx, u.id, { ...step, updated_at: at });
       }
     });
   }
 
   userUpdated(before: StoredUser, after: StoredUser, flow: UpdateFlow): void {
     const changed = diff(rowColumns(before), rowColumns(after));
-    if (flow === 'confirm') changed.confirmation_token = '';
     if (Object.keys(changed).length === 0 && before.updated_at === after.updated_at) return;
     // UpdateOnly always writes updated_at, even when nothing else changed.
     const steps = Object.keys(changed).length === 0 ? [{}] : splitUpdate(changed, flow);
@@ -71,7 +70,7 @@ export class PostgresSink {
     this.enqueue(async (tx) => {
       for (const [i, step] of steps.entries()) {
         const at = i === steps.length - 1 ? after.updated_at : formatMicros(start + i + 1);
-        await updateUser(tx, after.id, { ...step, updated_at: at });
+        await updateUserColumns(tx, after.id, { ...step, updated_at: at });
       }
     });
   }
@@ -165,6 +164,7 @@ function initialOverrides(u: StoredUser, flow: CreateFlow): Columns {
     role: '',
     email_confirmed_at: null,
     phone_confirmed_at: null,
+    confirmation_token: '',
     confirmation_sent_at: null,
     last_sign_in_at: null,
     banned_until: null,
@@ -185,7 +185,7 @@ function createSteps(u: StoredUser, flow: CreateFlow): Step[] {
     : [];
   const extras: Step[] = [
     ...(u.confirmation_sent_at !== null && !confirmed
-      ? [{ confirmation_token: confirmationToken(u), confirmation_sent_at: u.confirmation_sent_at }]
+      ? [{ confirmation_token: authUsersRow(u).confirmation_token, confirmation_sent_at: u.confirmation_sent_at }]
       : []),
     ...(u.banned_until !== null ? [{ banned_until: u.banned_until }] : []),
     ...(u.last_sign_in_at !== null ? [{ last_sign_in_at: u.last_sign_in_at }] : []),
@@ -219,47 +219,15 @@ function splitUpdate(changed: Columns, flow: UpdateFlow): Columns[] {
   return parts.filter((part) => Object.keys(part).length > 0);
 }
 
-/** A token unique to the user, as GoTrue's hashed ones are (confirmation_token_idx is unique). */
-function confirmationToken(u: StoredUser): string {
-  return createHash('sha224')
-    .update(`${u.id}:${u.email ?? u.phone ?? ''}`)
-    .digest('hex');
-}
-
 function withoutVerified(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).filter(([key]) => key !== 'email_verified' && key !== 'phone_verified'));
 }
 
-/** The auth.users columns of a stored user, with GoTrue's '' for empty Go strings. */
+/** The auth.users columns of a stored user as a Database Webhook shows the row (tokens included), but the generated one. */
 function rowColumns(u: StoredUser): Columns {
-  return {
-    instance_id: NIL_INSTANCE,
-    id: u.id,
-    aud: u.aud,
-    role: u.role,
-    email: u.email,
-    encrypted_password: u.encrypted_password,
-    email_confirmed_at: u.email_confirmed_at,
-    invited_at: u.invited_at,
-    confirmation_sent_at: u.confirmation_sent_at,
-    recovery_sent_at: u.recovery_sent_at,
-    email_change: u.email_change ?? '',
-    email_change_sent_at: u.email_change_sent_at,
-    last_sign_in_at: u.last_sign_in_at,
-    raw_app_meta_data: u.raw_app_meta_data,
-    raw_user_meta_data: u.raw_user_meta_data,
-    created_at: u.created_at,
-    updated_at: u.updated_at,
-    phone: u.phone,
-    phone_confirmed_at: u.phone_confirmed_at,
-    phone_change: u.phone_change ?? '',
-    phone_change_sent_at: u.phone_change_sent_at,
-    reauthentication_sent_at: u.reauthentication_sent_at,
-    banned_until: u.banned_until,
-    deleted_at: u.deleted_at,
-    is_sso_user: u.is_sso_user,
-    is_anonymous: u.is_anonymous,
-  };
+  const columns: Columns = { ...authUsersRow(u) };
+  delete columns.confirmed_at;
+  return columns;
 }
 
 function diff(before: Columns, after: Columns): Columns {
@@ -271,28 +239,21 @@ function diff(before: Columns, after: Columns): Columns {
   return changed;
 }
 
+/** jsonb columns as JSON text; anything else (Dates included) as pg sends it. */
 function sqlValue(value: unknown): unknown {
-  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+  return value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value;
 }
 
 async function insertUser(tx: pg.PoolClient, columns: Columns): Promise<void> {
   const names = Object.keys(columns);
-  const tokens = [
-    'confirmation_token',
-    'recovery_token',
-    'email_change_token_new',
-    'email_change_token_current',
-    'phone_change_token',
-    'reauthentication_token',
-  ];
   await tx.query(
-    `INSERT INTO auth.users (${[...names, ...tokens].join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}, ${tokens.map(() => "''").join(', ')})`,
+    `INSERT INTO auth.users (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
     names.map((name) => sqlValue(columns[name])),
   );
 }
 
-/** UpdateOnly: the columns given, updated_at among them. */
-async function updateUser(tx: pg.PoolClient, id: string, columns: Columns): Promise<void> {
+/** GoTrue's UpdateOnly: the columns given, updated_at among them. */
+export async function updateUserColumns(tx: Pick<pg.ClientBase, 'query'>, id: string, columns: Columns): Promise<void> {
   const names = Object.keys(columns);
   await tx.query(`UPDATE auth.users AS users SET ${names.map((name, i) => `${name} = $${i + 2}`).join(', ')} WHERE users.id = $1`, [
     id,
@@ -333,6 +294,6 @@ async function insertRefreshToken(tx: pg.PoolClient, rt: StoredRefreshToken): Pr
   await tx.query(
     `INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [NIL_INSTANCE, rt.token, rt.user_id, rt.revoked, rt.created_at, rt.updated_at ?? rt.created_at, rt.parent, rt.session_id],
+    [NIL_UUID, rt.token, rt.user_id, rt.revoked, rt.created_at, rt.updated_at ?? rt.created_at, rt.parent, rt.session_id],
   );
 }

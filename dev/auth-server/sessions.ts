@@ -59,13 +59,9 @@ export class SessionStore {
   }
 
   issueRefreshToken(session: StoredSession, parent: string | null): StoredRefreshToken {
-    // Legacy-format refresh token: 12 characters of [a-z0-9], like GoTrue's v1 tokens.
     let token: string;
-    do {
-      const bytes = randomBytes(12);
-      token = '';
-      for (let i = 0; i < 12; i++) token += 'abcdefghijklmnopqrstuvwxyz0123456789'[bytes[i] % 36];
-    } while (this.refreshTokens.has(token));
+    do token = newRefreshToken();
+    while (this.refreshTokens.has(token));
     const rt: StoredRefreshToken = {
       token,
       session_id: session.id,
@@ -133,4 +129,12 @@ export class SessionStore {
       set.add(t.token);
     }
   }
+}
+
+/** A v1 refresh token as GoTrue's crypto.SecureToken makes one: 12 characters of [a-z0-9]. */
+export function newRefreshToken(): string {
+  const bytes = randomBytes(12);
+  let token = '';
+  for (let i = 0; i < 12; i++) token += 'abcdefghijklmnopqrstuvwxyz0123456789'[bytes[i] % 36];
+  return token;
 }

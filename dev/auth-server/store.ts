@@ -18,6 +18,11 @@ export function cloneUser(u: StoredUser): StoredUser {
   };
 }
 
+/** The keys a user holds in Store.holders: its email (SSO users' are not unique) and its phone. */
+function holderKeys(u: StoredUser): string[] {
+  return [...(u.email && !u.is_sso_user ? ['e\0' + u.email.toLowerCase()] : []), ...(u.phone ? ['p\0' + u.phone] : [])];
+}
+
 /** `ts`, or the time `micros` when that is later. */
 function atLeast(ts: string, micros: number): string {
   return parseMicros(ts) >= micros ? ts : formatMicros(micros);
@@ -40,6 +45,8 @@ export class Store {
   );
   private readonly emailIndex = new Map<string, string>(); // aud \0 email -> id
   private readonly phoneIndex = new Map<string, string>(); // aud \0 phone -> id
+  /** 'e' \0 email or 'p' \0 phone -> id, whatever the audience: the table's unique indexes span audiences. */
+  private readonly holders = new Map<string, string>();
   /** Users sorted by created_at ascending; rebuilt lazily. */
   private sorted: StoredUser[] | null = null;
   /** Cached serialisation of GET-style user JSON (with identities), per user id. */
@@ -78,6 +85,7 @@ export class Store {
   private indexUser(u: StoredUser): void {
     if (u.email) this.emailIndex.set(u.aud + '\0' + u.email.toLowerCase(), u.id);
     if (u.phone) this.phoneIndex.set(u.aud + '\0' + u.phone, u.id);
+    for (const key of holderKeys(u)) this.holders.set(key, u.id);
   }
 
   private unindexUser(u: StoredUser): void {
@@ -89,6 +97,7 @@ export class Store {
       const k = u.aud + '\0' + u.phone;
       if (this.phoneIndex.get(k) === u.id) this.phoneIndex.delete(k);
     }
+    for (const key of holderKeys(u)) if (this.holders.get(key) === u.id) this.holders.delete(key);
   }
 
   findByEmail(aud: string, email: string): StoredUser | undefined {
@@ -106,12 +115,7 @@ export class Store {
    * audience, but users_email_partial_key and users_phone_key span the table (auth-schema.sql).
    */
   heldAnywhere(email: string | null, phone: string | null): boolean {
-    const lower = email?.toLowerCase() ?? null;
-    for (const u of this.users.values()) {
-      if (lower !== null && !u.is_sso_user && u.email?.toLowerCase() === lower) return true;
-      if (phone !== null && u.phone === phone) return true;
-    }
-    return false;
+    return (email !== null && this.holders.has('e\0' + email.toLowerCase())) || (phone !== null && this.holders.has('p\0' + phone));
   }
 
   identitiesOf(userId: string): StoredIdentity[] {

@@ -119,7 +119,8 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       this.status.batches++;
       this.status.lastLagMs = Date.now() - Math.min(...claimed.map((row) => row.changedAt.getTime()));
     }
-    if (Date.now() - this.lastBacklogAt > BACKLOG_EVERY_MS || claimed.length === batchSize) {
+    // A count of the outbox reads every row waiting: at most every BACKLOG_EVERY_MS, not after every full batch of a drain.
+    if (Date.now() - this.lastBacklogAt > BACKLOG_EVERY_MS) {
       this.lastBacklogAt = Date.now();
       this.status.backlog = await this.changes.backlog(this.supabaseDb.sql!);
     }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from '@supabase/supabase-js';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,16 +121,21 @@ describe('the stand-in on the local Supabase database: rows and API agree', () =
     }
   });
 
-  it('writes the users of a state file kept before the database with the updated_at its API answers', async () => {
+  it('imports the users of a state file kept before the database once, with the updated_at they had, then sets the file aside', async () => {
     const statePath = join(dir, 'auth-server.json');
     const plain = await startAuthServer({ quiet: true, persistPath: statePath });
     const admin = createClient(plain.url, plain.keys.serviceRoleKey, CLIENT_OPTIONS);
     const { data } = await admin.auth.admin.createUser({ email: email(), email_confirm: true });
     await admin.auth.admin.updateUserById(data.user!.id, { user_metadata: { later: true } });
+    const before = apiVersion(plain, data.user!.id);
     await plain.close();
     const restarted = await startAuthServer({ quiet: true, persistPath: statePath, databaseUrl: supabase.url });
     try {
-      expect(await rowVersion(data.user!.id)).toBe(apiVersion(restarted, data.user!.id));
+      expect(await rowVersion(data.user!.id)).toBe(before);
+      const read = await createClient(restarted.url, restarted.keys.serviceRoleKey, CLIENT_OPTIONS).auth.admin.getUserById(data.user!.id);
+      expect(read.data.user?.user_metadata.later).toBe(true);
+      expect(existsSync(statePath)).toBe(false);
+      expect(existsSync(`${statePath}.imported`)).toBe(true);
     } finally {
       await restarted.close();
     }

@@ -1,5 +1,5 @@
 // The stand-in writing its users to the local Supabase database's auth schema with GoTrue's
-// statements (dev/auth-server/postgres-sink.ts), driven through supabase-js: the rows equal what its
+// statements (dev/auth-server/auth-database.ts), driven through supabase-js: the rows equal what its
 // API answers, a trigger on auth.users fires as often and in the states GoTrue's flows make it, and
 // the real install SQL carries each change to the mirror through the pull intake.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

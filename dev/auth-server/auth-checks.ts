@@ -63,20 +63,20 @@ export function requireAdmin(s: AuthState, ctx: Ctx): void {
   if (typeof role !== 'string' || !ADMIN_ROLES.has(role)) throw new ApiError(403, 'not_admin', 'User not allowed');
 }
 
-export function authenticate(s: AuthState, ctx: Ctx): AuthResult {
+export async function authenticate(s: AuthState, ctx: Ctx): Promise<AuthResult> {
   const bearer = parseBearer(ctx.req);
   if (!bearer) throw new ApiError(401, 'no_authorization', 'This endpoint requires a valid Bearer token');
   const claims = bearerClaims(s, bearer);
   const sub = claims.sub;
   if (typeof sub !== 'string' || sub === '') throw new ApiError(403, 'bad_jwt', 'invalid claim: missing sub claim');
   if (!UUID_RE.test(sub)) throw new ApiError(400, 'bad_jwt', 'invalid claim: sub claim must be a UUID');
-  const user = s.store.users.get(sub.toLowerCase());
+  const user = await s.store.user(sub.toLowerCase());
   if (!user) throw new ApiError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
   let session: StoredSession | null = null;
   const sid = claims.session_id;
   if (typeof sid === 'string' && sid !== '' && sid !== NIL_UUID) {
     if (!UUID_RE.test(sid)) throw new ApiError(403, 'bad_jwt', 'invalid claim: session_id claim must be a UUID');
-    session = s.store.sessions.get(sid.toLowerCase()) ?? null;
+    session = (await s.store.session(sid.toLowerCase())) ?? null;
     if (!session) throw new ApiError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist');
   }
   if (isBanned(user)) throw new ApiError(403, 'user_banned', 'User is banned');

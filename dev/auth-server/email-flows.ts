@@ -102,13 +102,13 @@ export function emailFlows(options: EmailFlowOptions) {
   }
 
   /** The user a link or code is for; 403 otp_expired when it is unknown, used or too old. */
-  function redeem(found: [string, OneTimeToken] | undefined, kind: string): StoredUser {
+  async function redeem(found: [string, OneTimeToken] | undefined, kind: string): Promise<StoredUser> {
     const expired = new ApiError(403, 'otp_expired', 'Email link is invalid or has expired');
     if (!found || found[1].kind !== kind || Date.now() - found[1].sentAt > OTP_EXPIRY_MS) throw expired;
     const [hash, token] = found;
     tokens.delete(hash);
     latest.delete(`${token.userId}:${token.kind}`);
-    const user = store.users.get(token.userId);
+    const user = await store.user(token.userId);
     if (!user) throw expired;
     // signupVerify and recoverVerify both confirm an unconfirmed email (internal/api/verify.go).
     if (!user.email_confirmed_at) options.confirmEmail(user);
@@ -132,7 +132,7 @@ export function emailFlows(options: EmailFlowOptions) {
     /** POST /recover: 200 {} whether or not the email is known (no enumeration). */
     async recover(ctx: Ctx): Promise<void> {
       const email = validateEmail(getString(await readJson(ctx), 'email'));
-      const user = store.findByEmail('authenticated', email);
+      const user = await store.userByEmail('authenticated', email);
       if (user) sendEmail(user, 'recovery', queryParams(ctx.rawQuery).get('redirect_to'));
       send(ctx.res, 200, '{}');
     },
@@ -144,19 +144,19 @@ export function emailFlows(options: EmailFlowOptions) {
       if (type !== 'signup') throw validationFailed('Missing one of these types: signup, email_change, sms, phone_change');
       const raw = getString(body, 'email');
       if (!raw) throw validationFailed('Type provided requires an email address');
-      const user = store.findByEmail('authenticated', validateEmail(raw));
+      const user = await store.userByEmail('authenticated', validateEmail(raw));
       if (user && !user.email_confirmed_at) sendEmail(user, 'signup', queryParams(ctx.rawQuery).get('redirect_to'));
       send(ctx.res, 200, '{}');
     },
 
     /** GET /verify from an email link: 303 to redirect_to with the session (or the error) in the fragment. */
-    verifyLink(ctx: Ctx): void {
+    async verifyLink(ctx: Ctx): Promise<void> {
       const query = queryParams(ctx.rawQuery);
       const redirect = allowedRedirect(query.get('redirect_to'), options.siteUrl);
       const type = query.get('type') ?? '';
       let location: string;
       try {
-        const user = redeem(
+        const user = await redeem(
           tokens.has(query.get('token') ?? '') ? [query.get('token')!, tokens.get(query.get('token')!)!] : undefined,
           verifyKind(type),
         );
@@ -202,7 +202,7 @@ export function emailFlows(options: EmailFlowOptions) {
           ? ([hash, tokens.get(hash)!] as [string, OneTimeToken])
           : undefined
         : [...tokens.entries()].find(([, token]) => token.email === email && token.code === code && token.kind === kind);
-      const user = redeem(found, kind);
+      const user = await redeem(found, kind);
       send(ctx.res, 200, options.signIn(user, 'otp'));
     },
   };

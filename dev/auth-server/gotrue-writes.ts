@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { MicroClock } from './clock.js';
 import { NIL_UUID } from './http.js';
-import { updateUserColumns } from './postgres-sink.js';
+import { updateUserColumns } from './auth-statements.js';
 import { newRefreshToken } from './sessions.js';
 
 /** GoTrue writes the nil UUID, never NULL, and every lookup filters on it (internal/models/user.go). */

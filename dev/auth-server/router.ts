@@ -28,6 +28,32 @@ function find(routes: RouteTable, path: string, method: string): Handler | undef
   return methods && Object.hasOwn(methods, method) ? methods[method] : undefined;
 }
 
+/**
+ * With the local Supabase database, a request's writes are one transaction, and its answer waits
+ * for the commit: when the commit fails the client gets GoTrue's 500, not what the handler wrote.
+ */
+async function committed(s: AuthState, ctx: Ctx, handle: () => void | Promise<void>): Promise<void> {
+  const database = s.store.database;
+  if (!database) return handle();
+  const { res } = ctx;
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => void;
+  const end = res.end.bind(res) as (...args: unknown[]) => void;
+  const held: { head?: unknown[]; body?: unknown[] } = {};
+  res.writeHead = (...args: unknown[]) => ((held.head = args), res);
+  res.end = ((...args: unknown[]) => ((held.body = args), res)) as typeof res.end;
+  try {
+    await database.inRequest(async () => handle());
+  } catch (error) {
+    held.head = held.body = undefined;
+    throw error;
+  } finally {
+    res.writeHead = writeHead as typeof res.writeHead;
+    res.end = end as typeof res.end;
+    if (held.head) writeHead(...held.head);
+    if (held.body) end(...held.body);
+  }
+}
+
 export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const knownApiKeys = new Set([DEV_KEYS.anonKey, DEV_KEYS.serviceRoleKey, DEV_KEYS.publishableKey, DEV_KEYS.secretKey]);
   // Open routes (no apikey needed, like the self-hosted gateway).
@@ -86,7 +112,7 @@ export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerRe
       const ctx: Ctx = { req, res, method, path, rawQuery, newFormat };
       const openHandler = find(open, path, method);
       if (openHandler) {
-        await openHandler(ctx);
+        await committed(s, ctx, () => openHandler(ctx));
         return;
       }
       // Gateway: apikey header (or ?apikey=) must be a known key.
@@ -108,7 +134,7 @@ export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerRe
         );
         return;
       }
-      await route(ctx);
+      await committed(s, ctx, () => route(ctx));
     } catch (e) {
       if (res.headersSent || res.destroyed) return;
       if (e instanceof ApiError) {

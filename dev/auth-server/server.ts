@@ -1,9 +1,10 @@
 // Local development stand-in for Supabase Auth (GoTrue), speaking its HTTP contract
-// (see docs/supabase-auth.md, sections 1-5 and 8). Plain node:http,
-// state in memory, optionally persisted to a JSON file. DEVELOPMENT ONLY.
+// (see docs/supabase-auth.md, sections 1-5 and 8). Plain node:http; its state in the local
+// Supabase database's auth schema, or in memory with an optional JSON file. DEVELOPMENT ONLY.
 // This file builds the one state object from the options, listens, and hands out the controls;
 // router.ts and routes/ answer the requests.
 import { EventEmitter } from 'node:events';
+import { existsSync, renameSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import pg from 'pg';
@@ -21,7 +22,7 @@ import { PREFIX, createRouter } from './router.js';
 import type { UserChangedEvent } from './rows.js';
 import type { AuthState } from './state.js';
 import { Store } from './store.js';
-import { PostgresSink } from './postgres-sink.js';
+import { AuthDatabase } from './auth-database.js';
 import { confirmEmail } from './user-rows.js';
 
 export type { DevKeys } from './dev-keys.js';
@@ -44,7 +45,7 @@ export interface AuthServerOptions {
   signing?: SigningMode;
   /** "Confirm email" off when true; default false (like Supabase) */
   autoconfirm?: boolean;
-  /** JSON file for state (write-behind, atomic rename); default none (memory only) */
+  /** JSON file for state (write-behind, atomic rename); default none (memory only). With databaseUrl: imported once, then renamed *.imported. */
   persistPath?: string;
   /** default 3600 */
   accessTokenTtlSeconds?: number;
@@ -69,8 +70,9 @@ export interface AuthServerOptions {
   /** GOTRUE_SITE_URL: where email links lead when their redirect_to is not allowed; default http://127.0.0.1:3000. */
   siteUrl?: string;
   /**
-   * The local Supabase database (dev/supabase-database.ts): users are also written to its auth schema with GoTrue's
-   * statements for each flow, so its triggers see them; users it lacks are written at start. Default none.
+   * The local Supabase database (dev/supabase-database.ts), as the store of record: users, identities, sessions and
+   * refresh tokens are read from its auth schema and written with GoTrue's statements for each flow, so its triggers
+   * see them. Default none (memory).
    */
   databaseUrl?: string;
 }
@@ -94,6 +96,9 @@ export interface AuthServer {
   stats: { count(method: string, path: string): number; reset(): void };
   signAccessToken(claimsOverride?: Record<string, unknown>, opts?: { header?: Record<string, unknown>; key?: SigningMode }): string;
 }
+
+/** How the stand-in's connections to the local Supabase database name themselves (pg_stat_activity). */
+export const AUTH_STAND_IN_APPLICATION = 'auth stand-in';
 
 function createState(options: AuthServerOptions): AuthState {
   const signing: SigningMode = options.signing ?? 'es256';
@@ -150,15 +155,25 @@ function createState(options: AuthServerOptions): AuthState {
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const state = createState(options);
   const { store, deliveries, events, counters } = state;
-  const database = options.databaseUrl ? new pg.Pool({ connectionString: options.databaseUrl, max: 2 }) : null;
+  let closed: Promise<void> | null = null;
+  const database = options.databaseUrl
+    ? new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: AUTH_STAND_IN_APPLICATION })
+    : null;
   if (database) {
-    database.on('error', (error) => process.emitWarning(`auth stand-in database: ${error.message}`));
-    store.sink = new PostgresSink(database, (error) =>
-      process.emitWarning(`auth stand-in: a write to auth.users failed: ${error.message}`),
+    // pg-pool's end() resolves before its connections close: a Postgres stopped right after is not worth a warning.
+    database.on('error', (error) => {
+      if (!closed) process.emitWarning(`auth stand-in database: ${error.message}`);
+    });
+    const tables = new AuthDatabase(database, (error) =>
+      process.emitWarning(`auth stand-in: a write to the auth schema failed: ${error.message}`),
     );
-    await store.sink.backfill(store.listSorted(), (id) => store.identitiesOf(id));
+    // A state file kept before the database: its users and sessions are imported once, then it is set aside.
+    await tables.backfill(store.listSorted(), (id) => store.identitiesOf(id));
     const { sessions, refreshTokens } = store.sessions.snapshot();
-    await store.sink.backfillSessions(sessions, refreshTokens);
+    await tables.backfillSessions(sessions, refreshTokens);
+    await store.flush();
+    if (options.persistPath && existsSync(options.persistPath)) renameSync(options.persistPath, `${options.persistPath}.imported`);
+    store.useDatabase(tables);
   }
   const handle = createRouter(state);
 
@@ -185,7 +200,6 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${hostForUrl}:${addr.port}`;
   state.issuer = `${url}${PREFIX}`;
-  let closed: Promise<void> | null = null;
 
   return {
     url,

@@ -2,7 +2,7 @@
 // refresh tokens of each session, their rotation and revocation.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MicroClock } from './clock.js';
-import type { PostgresSink } from './postgres-sink.js';
+import type { AuthDatabase } from './auth-database.js';
 import type { AmrEntry, StoredRefreshToken, StoredSession } from './rows.js';
 
 export class SessionStore {
@@ -16,7 +16,7 @@ export class SessionStore {
     /** Called after every change (the state file is written behind it). */
     private readonly changed: () => void,
     /** The local Supabase database's auth schema, where there is one. */
-    private readonly sink: () => PostgresSink | null = () => null,
+    private readonly database: () => AuthDatabase | null = () => null,
   ) {}
 
   get(sessionId: string): StoredSession | undefined {
@@ -34,27 +34,58 @@ export class SessionStore {
     let set = this.sessionsByUser.get(userId);
     if (!set) this.sessionsByUser.set(userId, (set = new Set()));
     set.add(s.id);
-    this.sink()?.sessionCreated(s);
+    this.database()?.sessionCreated(s);
     this.changed();
     return s;
   }
 
   deleteSession(sessionId: string): void {
+    if (!this.drop(sessionId)) return;
+    this.database()?.sessionDeleted(sessionId);
+    this.changed();
+  }
+
+  /** Removes the session and its tokens from memory; whether there was one. */
+  private drop(sessionId: string): boolean {
     const s = this.sessions.get(sessionId);
-    if (!s) return;
+    if (!s) return false;
     this.sessions.delete(sessionId);
     this.sessionsByUser.get(s.user_id)?.delete(sessionId);
     const toks = this.tokensBySession.get(sessionId);
     if (toks) for (const t of toks) this.refreshTokens.delete(t);
     this.tokensBySession.delete(sessionId);
-    this.sink()?.sessionDeleted(sessionId);
+    return true;
+  }
+
+  /**
+   * Takes the session as the database has it (null: it has none). auth.sessions keeps no amr (GoTrue
+   * keeps it in mfa_amr_claims, not in the local schema): a session not made here since the start
+   * counts as a password sign-in at its creation.
+   */
+  adopt(sessionId: string, row: { session: Omit<StoredSession, 'amr'>; tokens: StoredRefreshToken[] } | null): void {
+    const amr = this.sessions.get(sessionId)?.amr ?? [
+      { method: 'password', timestamp: Math.floor(Date.parse(row?.session.created_at ?? '') / 1000) },
+    ];
+    this.drop(sessionId);
+    if (row) this.restore([{ ...row.session, amr }], row.tokens);
+  }
+
+  clear(): void {
+    for (const id of [...this.sessions.keys()]) this.drop(id);
+  }
+
+  /** Logout of every session, or of all but one (models.Logout, LogoutAllExceptMe: one DELETE). */
+  deleteSessionsOf(userId: string, exceptSessionId?: string): void {
+    this.forgetSessionsOf(userId, exceptSessionId);
+    this.database()?.userSessionsDeleted(userId, exceptSessionId ?? null);
     this.changed();
   }
 
-  deleteSessionsOf(userId: string, exceptSessionId?: string): void {
+  /** From memory only: the database dropped them itself (the user's row is gone, its sessions by the foreign key). */
+  forgetSessionsOf(userId: string, exceptSessionId?: string): void {
     const set = this.sessionsByUser.get(userId);
     if (!set) return;
-    for (const sid of [...set]) if (sid !== exceptSessionId) this.deleteSession(sid);
+    for (const sid of [...set]) if (sid !== exceptSessionId) this.drop(sid);
     if (set.size === 0) this.sessionsByUser.delete(userId);
   }
 
@@ -74,7 +105,7 @@ export class SessionStore {
     let set = this.tokensBySession.get(session.id);
     if (!set) this.tokensBySession.set(session.id, (set = new Set()));
     set.add(token);
-    this.sink()?.refreshTokenIssued(rt);
+    this.database()?.refreshTokenIssued(rt);
     this.changed();
     return rt;
   }
@@ -83,7 +114,7 @@ export class SessionStore {
   revokeToken(rt: StoredRefreshToken): void {
     rt.revoked = true;
     rt.updated_at = this.clock.now();
-    this.sink()?.refreshTokenRevoked(rt);
+    this.database()?.refreshTokenRevoked(rt);
     this.changed();
   }
 
@@ -104,7 +135,7 @@ export class SessionStore {
         const rt = this.refreshTokens.get(t);
         if (rt) rt.revoked = true;
       }
-    this.sink()?.sessionTokensRevoked(sessionId);
+    this.database()?.sessionTokensRevoked(sessionId);
     this.changed();
   }
 

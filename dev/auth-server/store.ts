@@ -1,14 +1,18 @@
-// In-memory state of the Auth stand-in: users (shaped like `auth.users` rows), identities,
-// their indexes and the change event of every user row; sessions and refresh tokens hang off
-// it (sessions.ts), and so does the state file (persistence.ts).
-import { randomUUID } from 'node:crypto';
+// The Auth stand-in's users (shaped like `auth.users` rows), identities, their indexes and the
+// change event of every user row; sessions and refresh tokens hang off it (sessions.ts). Kept in
+// memory, with a state file behind (persistence.ts); or, with the local Supabase database, in its
+// auth schema (auth-database.ts), memory then holding what requests read from it.
 import { EventEmitter } from 'node:events';
 import { formatMicros, MicroClock, parseMicros } from './clock.js';
 import { readState, StateWriter, type PersistedState } from './persistence.js';
-import { PostgresSink, type CreateFlow, type UpdateFlow } from './postgres-sink.js';
-import type { StoredIdentity, StoredUser, UserChangedEvent } from './rows.js';
+import { AuthDatabase } from './auth-database.js';
+import type { CreateFlow, UpdateFlow } from './flow-steps.js';
+import type { UserKey } from './auth-statements.js';
+import type { StoredIdentity, StoredRefreshToken, StoredSession, StoredUser, UserChangedEvent } from './rows.js';
 import { SessionStore } from './sessions.js';
+import { UserIndex } from './user-index.js';
 import { toUserJson, type UserJson } from './user-json.js';
+import { leastTs, newUserRow } from './user-rows.js';
 
 export function cloneUser(u: StoredUser): StoredUser {
   return {
@@ -18,20 +22,9 @@ export function cloneUser(u: StoredUser): StoredUser {
   };
 }
 
-/** The keys a user holds in Store.holders: its email (SSO users' are not unique) and its phone. */
-function holderKeys(u: StoredUser): string[] {
-  return [...(u.email && !u.is_sso_user ? ['e\0' + u.email.toLowerCase()] : []), ...(u.phone ? ['p\0' + u.phone] : [])];
-}
-
 /** `ts`, or the time `micros` when that is later. */
 function atLeast(ts: string, micros: number): string {
   return parseMicros(ts) >= micros ? ts : formatMicros(micros);
-}
-
-function leastTs(a: string | null, b: string | null): string | null {
-  if (!a) return b;
-  if (!b) return a;
-  return parseMicros(a) <= parseMicros(b) ? a : b;
 }
 
 export class Store {
@@ -41,12 +34,9 @@ export class Store {
   readonly sessions = new SessionStore(
     this.clock,
     () => this.schedulePersist(),
-    () => this.sink,
+    () => this.database,
   );
-  private readonly emailIndex = new Map<string, string>(); // aud \0 email -> id
-  private readonly phoneIndex = new Map<string, string>(); // aud \0 phone -> id
-  /** 'e' \0 email or 'p' \0 phone -> id, whatever the audience: the table's unique indexes span audiences. */
-  private readonly holders = new Map<string, string>();
+  private readonly index = new UserIndex();
   /** Users sorted by created_at ascending; rebuilt lazily. */
   private sorted: StoredUser[] | null = null;
   /** Cached serialisation of GET-style user JSON (with identities), per user id. */
@@ -59,10 +49,10 @@ export class Store {
   onChange: ((ev: UserChangedEvent) => void) | null = null;
 
   /** Writes the state file behind every change; none without a persist path. */
-  private readonly writer: StateWriter | null = null;
+  private writer: StateWriter | null = null;
 
-  /** Writes users to the local Supabase database's auth schema as GoTrue would; none without one. */
-  sink: PostgresSink | null = null;
+  /** The store of record where there is one: every lookup reads it first, every change is written to it. */
+  database: AuthDatabase | null = null;
 
   constructor(
     readonly events: EventEmitter,
@@ -82,31 +72,13 @@ export class Store {
 
   // ---------------------------------------------------------------- indexes & lookups
 
-  private indexUser(u: StoredUser): void {
-    if (u.email) this.emailIndex.set(u.aud + '\0' + u.email.toLowerCase(), u.id);
-    if (u.phone) this.phoneIndex.set(u.aud + '\0' + u.phone, u.id);
-    for (const key of holderKeys(u)) this.holders.set(key, u.id);
-  }
-
-  private unindexUser(u: StoredUser): void {
-    if (u.email) {
-      const k = u.aud + '\0' + u.email.toLowerCase();
-      if (this.emailIndex.get(k) === u.id) this.emailIndex.delete(k);
-    }
-    if (u.phone) {
-      const k = u.aud + '\0' + u.phone;
-      if (this.phoneIndex.get(k) === u.id) this.phoneIndex.delete(k);
-    }
-    for (const key of holderKeys(u)) if (this.holders.get(key) === u.id) this.holders.delete(key);
-  }
-
   findByEmail(aud: string, email: string): StoredUser | undefined {
-    const id = this.emailIndex.get(aud + '\0' + email.toLowerCase());
+    const id = this.index.email(aud, email);
     return id === undefined ? undefined : this.users.get(id);
   }
 
   findByPhone(aud: string, phone: string): StoredUser | undefined {
-    const id = this.phoneIndex.get(aud + '\0' + phone);
+    const id = this.index.phone(aud, phone);
     return id === undefined ? undefined : this.users.get(id);
   }
 
@@ -115,7 +87,7 @@ export class Store {
    * audience, but users_email_partial_key and users_phone_key span the table (auth-schema.sql).
    */
   heldAnywhere(email: string | null, phone: string | null): boolean {
-    return (email !== null && this.holders.has('e\0' + email.toLowerCase())) || (phone !== null && this.holders.has('p\0' + phone));
+    return this.index.heldAnywhere(email, phone);
   }
 
   identitiesOf(userId: string): StoredIdentity[] {
@@ -147,56 +119,101 @@ export class Store {
     return this.sorted;
   }
 
+  // ---------------------------------------------------------------- lookups (read from the database first)
+
+  async user(id: string): Promise<StoredUser | undefined> {
+    return this.fresh({ id }, () => this.users.get(id));
+  }
+
+  async userByEmail(aud: string, email: string): Promise<StoredUser | undefined> {
+    return this.fresh({ aud, email }, () => this.findByEmail(aud, email));
+  }
+
+  async userByPhone(aud: string, phone: string): Promise<StoredUser | undefined> {
+    return this.fresh({ aud, phone }, () => this.findByPhone(aud, phone));
+  }
+
+  async isHeldAnywhere(email: string | null, phone: string | null): Promise<boolean> {
+    return this.reading() ? this.database!.readHeld(email, phone) : this.heldAnywhere(email, phone);
+  }
+
+  /** The session (and its refresh tokens) as the database has it. */
+  async session(id: string): Promise<StoredSession | undefined> {
+    if (this.reading()) this.sessions.adopt(id, await this.database!.readSession(id));
+    return this.sessions.get(id);
+  }
+
+  /** The refresh token, with its session and the session's other tokens, as the database has them. */
+  async refreshToken(token: string): Promise<StoredRefreshToken | undefined> {
+    if (this.reading()) {
+      const sessionId = (await this.database!.readSessionOfToken(token)) ?? this.sessions.refreshToken(token)?.session_id;
+      if (sessionId) await this.session(sessionId);
+    }
+    return this.sessions.refreshToken(token);
+  }
+
+  /** Whether lookups read the database: not while the request's own writes wait for its commit. */
+  private reading(): boolean {
+    return this.database !== null && !this.database.writesHeld();
+  }
+
+  private async fresh(key: UserKey, cached: () => StoredUser | undefined): Promise<StoredUser | undefined> {
+    if (!this.reading()) return cached();
+    const found = await this.database!.readUser(key);
+    const stale = cached();
+    if (stale && stale.id !== found?.user.id) this.forget(stale);
+    return found ? this.adopt(found.user, found.identities) : undefined;
+  }
+
+  /** Takes a row read from the database, into the object requests already hold where there is one. */
+  private adopt(row: StoredUser, identities: StoredIdentity[]): StoredUser {
+    this.clock.observe(row.updated_at);
+    const held = this.users.get(row.id);
+    if (held) this.index.remove(held);
+    const u = held ? Object.assign(held, row) : row;
+    this.users.set(u.id, u);
+    this.index.add(u);
+    this.identities.set(u.id, identities);
+    this.jsonCache.delete(u.id);
+    this.sorted = null;
+    return u;
+  }
+
+  /** Drops a user from memory only: the database no longer has it there. */
+  private forget(u: StoredUser): void {
+    this.index.remove(u);
+    this.users.delete(u.id);
+    this.identities.delete(u.id);
+    this.jsonCache.delete(u.id);
+    this.sorted = null;
+  }
+
+  /** From now on the database is the store of record; memory starts empty and the state file is no longer written. */
+  useDatabase(database: AuthDatabase): void {
+    this.database = database;
+    this.writer = null;
+    for (const u of [...this.users.values()]) this.forget(u);
+    this.sessions.clear();
+  }
+
   // ---------------------------------------------------------------- mutations
 
   newUserRow(fields: Partial<StoredUser> & { id?: string }): StoredUser {
-    const now = this.clock.now();
-    const u: StoredUser = {
-      id: randomUUID(),
-      aud: 'authenticated',
-      role: 'authenticated',
-      email: null,
-      encrypted_password: null,
-      email_confirmed_at: null,
-      invited_at: null,
-      confirmation_sent_at: null,
-      recovery_sent_at: null,
-      email_change: null,
-      email_change_sent_at: null,
-      last_sign_in_at: null,
-      raw_app_meta_data: {},
-      raw_user_meta_data: {},
-      is_super_admin: null,
-      created_at: now,
-      updated_at: now,
-      phone: null,
-      phone_confirmed_at: null,
-      phone_change: null,
-      phone_change_sent_at: null,
-      confirmed_at: null,
-      reauthentication_sent_at: null,
-      banned_until: null,
-      deleted_at: null,
-      is_sso_user: false,
-      is_anonymous: false,
-      ...fields,
-    };
-    u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
-    return u;
+    return newUserRow(this.clock.now(), fields);
   }
 
   /** Insert a new user (and its identities) as `flow` does. Emits INSERT. */
   insertUser(u: StoredUser, identities: StoredIdentity[] = [], flow: CreateFlow = 'admin'): StoredUser {
     u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
     // GoTrue's INSERT is followed by UPDATEs, each moving updated_at: the row's last is later than created_at.
-    if (this.sink) u.updated_at = atLeast(u.updated_at, parseMicros(u.created_at) + PostgresSink.updatesAfterCreate(u, flow));
+    if (this.database) u.updated_at = atLeast(u.updated_at, parseMicros(u.created_at) + AuthDatabase.updatesAfterCreate(u, flow));
     this.clock.observe(u.updated_at);
     this.users.set(u.id, u);
-    this.indexUser(u);
+    this.index.add(u);
     if (identities.length) this.identities.set(u.id, identities);
     this.sorted = null;
     this.jsonCache.delete(u.id);
-    this.sink?.userCreated(cloneUser(u), identities, flow);
+    this.database?.userCreated(cloneUser(u), identities, flow);
     this.emit({ type: 'INSERT', user: cloneUser(u), oldUser: null });
     return u;
   }
@@ -207,36 +224,36 @@ export class Store {
    */
   updateUser(u: StoredUser, mutate: (u: StoredUser) => void, flow: UpdateFlow = 'update'): StoredUser {
     const old = cloneUser(u);
-    this.unindexUser(u);
+    this.index.remove(u);
     const before = u.updated_at;
+    const identitiesBefore = this.database ? new Map(this.identitiesOf(u.id).map((i) => [i.id, JSON.stringify(i)])) : null;
     mutate(u);
     if (u.updated_at === before) u.updated_at = this.clock.now();
-    if (this.sink) u.updated_at = atLeast(u.updated_at, parseMicros(before) + PostgresSink.updatesOf(flow));
+    if (this.database) u.updated_at = atLeast(u.updated_at, parseMicros(before) + AuthDatabase.updatesOf(flow));
     this.clock.observe(u.updated_at);
     u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
-    this.indexUser(u);
+    this.index.add(u);
     if (u.created_at !== old.created_at) this.sorted = null;
     this.jsonCache.delete(u.id);
-    this.sink?.userUpdated(old, cloneUser(u), flow);
+    this.database?.userUpdated(old, cloneUser(u), flow);
+    const identitiesChanged = identitiesBefore
+      ? this.identitiesOf(u.id).filter((i) => identitiesBefore.get(i.id) !== JSON.stringify(i))
+      : [];
+    if (identitiesChanged.length > 0) this.database?.identitiesWritten(structuredClone(identitiesChanged));
     this.emit({ type: 'UPDATE', user: cloneUser(u), oldUser: old });
     return u;
-  }
-
-  touchIdentities(userId: string): void {
-    this.jsonCache.delete(userId);
-    this.schedulePersist();
   }
 
   /** Hard delete: the row and everything referencing it (FK cascade). Emits DELETE. */
   deleteUser(u: StoredUser): void {
     const old = cloneUser(u);
-    this.unindexUser(u);
+    this.index.remove(u);
     this.users.delete(u.id);
     this.identities.delete(u.id);
-    this.sessions.deleteSessionsOf(u.id);
+    this.sessions.forgetSessionsOf(u.id);
     this.sorted = null;
     this.jsonCache.delete(u.id);
-    this.sink?.userDeleted(old);
+    this.database?.userDeleted(old);
     this.emit({ type: 'DELETE', user: null, oldUser: old });
   }
 
@@ -251,7 +268,7 @@ export class Store {
   private restore(state: PersistedState): void {
     for (const u of state.users ?? []) {
       this.users.set(u.id, u);
-      this.indexUser(u);
+      this.index.add(u);
       this.clock.observe(u.updated_at);
       this.clock.observe(u.created_at);
     }
@@ -269,6 +286,6 @@ export class Store {
 
   /** Write pending state now (used on close). */
   async flush(): Promise<void> {
-    await Promise.all([this.writer?.flush(), this.sink?.settled()]);
+    await Promise.all([this.writer?.flush(), this.database?.settled()]);
   }
 }

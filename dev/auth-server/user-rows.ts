@@ -1,6 +1,7 @@
-// Changes to user rows that several routes make the way GoTrue makes them: identities,
+// User rows as GoTrue makes and changes them for several routes: a new row, identities,
 // confirmation, metadata merges and a soft delete's obfuscation.
 import { createHash, randomUUID } from 'node:crypto';
+import { parseMicros } from './clock.js';
 import type { Json } from './http.js';
 import type { StoredIdentity, StoredUser } from './rows.js';
 import type { Store } from './store.js';
@@ -22,6 +23,49 @@ export function makeIdentity(user: StoredUser, provider: 'email' | 'phone', extr
     created_at: user.created_at,
     updated_at: user.created_at,
   };
+}
+
+/** A new auth.users row with GoTrue's defaults, created and updated `now`. */
+export function newUserRow(now: string, fields: Partial<StoredUser> & { id?: string }): StoredUser {
+  const u: StoredUser = {
+    id: randomUUID(),
+    aud: 'authenticated',
+    role: 'authenticated',
+    email: null,
+    encrypted_password: null,
+    email_confirmed_at: null,
+    invited_at: null,
+    confirmation_sent_at: null,
+    recovery_sent_at: null,
+    email_change: null,
+    email_change_sent_at: null,
+    last_sign_in_at: null,
+    raw_app_meta_data: {},
+    raw_user_meta_data: {},
+    is_super_admin: null,
+    created_at: now,
+    updated_at: now,
+    phone: null,
+    phone_confirmed_at: null,
+    phone_change: null,
+    phone_change_sent_at: null,
+    confirmed_at: null,
+    reauthentication_sent_at: null,
+    banned_until: null,
+    deleted_at: null,
+    is_sso_user: false,
+    is_anonymous: false,
+    ...fields,
+  };
+  u.confirmed_at = leastTs(u.email_confirmed_at, u.phone_confirmed_at);
+  return u;
+}
+
+/** The generated confirmed_at: LEAST(email_confirmed_at, phone_confirmed_at). */
+export function leastTs(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  return parseMicros(a) <= parseMicros(b) ? a : b;
 }
 
 /** GoTrue's User.Confirm: email_confirmed_at + email_verified in metadata and identity. */

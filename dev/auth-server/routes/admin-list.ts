@@ -1,5 +1,6 @@
 // GET /admin/users: GoTrue's admin list (internal/api/admin.go adminUsers), its filter, sort,
-// pagination and Link header.
+// pagination and Link header; from the local Supabase database where the stand-in has one.
+import type { UserListQuery } from '../auth-statements.js';
 import { requestAud } from '../auth-checks.js';
 import { validationFailed } from '../errors.js';
 import { goEncodeValues, queryParams, send, type Ctx } from '../http.js';
@@ -25,7 +26,27 @@ function shuffleTies(users: StoredUser[]): void {
   }
 }
 
-export function handleAdminList(s: AuthState, ctx: Ctx): void {
+/** The page as the database would give it, from memory. */
+function memoryPage(s: AuthState, { aud, filter, desc, page, perPage }: UserListQuery): { users: StoredUser[]; count: number } {
+  const all = s.store.listSorted();
+  const filterLower = filter.toLowerCase();
+  const matches: StoredUser[] = [];
+  for (let i = desc ? all.length - 1 : 0; desc ? i >= 0 : i < all.length; desc ? i-- : i++) {
+    const u = all[i];
+    if (u.aud !== aud) continue;
+    if (filter) {
+      const fullName = u.raw_user_meta_data.full_name;
+      const inEmail = !!u.email && u.email.includes(filter);
+      const inName = typeof fullName === 'string' && fullName.toLowerCase().includes(filterLower);
+      if (!inEmail && !inName) continue;
+    }
+    matches.push(u);
+  }
+  shuffleTies(matches);
+  return { users: matches.slice((page - 1) * perPage, page * perPage), count: matches.length };
+}
+
+export async function handleAdminList(s: AuthState, ctx: Ctx): Promise<void> {
   const q = queryParams(ctx.rawQuery);
   const parseUint = (name: string, def: number): number => {
     const v = q.get(name) ?? '';
@@ -52,26 +73,10 @@ export function handleAdminList(s: AuthState, ctx: Ctx): void {
   }
   const filter = q.get('filter') ?? '';
   const aud = requestAud(ctx.req);
-  const all = s.store.listSorted();
-  const filterLower = filter.toLowerCase();
-  const matches: StoredUser[] = [];
-  for (let i = desc ? all.length - 1 : 0; desc ? i >= 0 : i < all.length; desc ? i-- : i++) {
-    const u = all[i];
-    if (u.aud !== aud) continue;
-    if (filter) {
-      const fullName = u.raw_user_meta_data.full_name;
-      const inEmail = !!u.email && u.email.includes(filter);
-      const inName = typeof fullName === 'string' && fullName.toLowerCase().includes(filterLower);
-      if (!inEmail && !inName) continue;
-    }
-    matches.push(u);
-  }
   // pop's Paginate: page < 1 -> 1, per_page < 1 -> 20
-  const effPage = page < 1 ? 1 : page;
   const effPer = perPage < 1 ? 20 : perPage;
-  shuffleTies(matches);
-  const slice = matches.slice((effPage - 1) * effPer, effPage * effPer);
-  const count = matches.length;
+  const query: UserListQuery = { aud, filter, desc, page: page < 1 ? 1 : page, perPage: effPer };
+  const { users: slice, count } = s.store.database ? await s.store.database.readUserPage(query) : memoryPage(s, query);
   const totalPages = Math.ceil(count / effPer);
   // Link header exactly like GoTrue's addPaginationHeaders (request query re-encoded, keys sorted).
   const values = new Map<string, string[]>();

@@ -27,7 +27,7 @@ import { handleAdminList } from './admin-list.js';
 
 /** Every path under /admin/, whatever its method: the admin role is checked before anything else. */
 export function adminRoute(s: AuthState): Handler {
-  return (ctx) => {
+  return async (ctx) => {
     const { method, path } = ctx;
     requireAdmin(s, ctx);
     if (path === '/admin/users') {
@@ -38,7 +38,7 @@ export function adminRoute(s: AuthState): Handler {
     if (path.startsWith('/admin/users/')) {
       const id = path.slice('/admin/users/'.length);
       if (!id.includes('/')) {
-        const user = loadUser(s.store, decodeURIComponent(id));
+        const user = await loadUser(s.store, decodeURIComponent(id));
         if (method === 'GET') {
           send(ctx.res, 200, s.store.userJsonString(user));
           return;
@@ -81,13 +81,13 @@ async function handleAdminCreate(s: AuthState, ctx: Ctx): Promise<void> {
   if (!email && !phone) throw validationFailed('Cannot create a user without either an email or phone');
   if (email) {
     email = validateEmail(email);
-    if (s.store.findByEmail(aud, email)) {
+    if (await s.store.userByEmail(aud, email)) {
       throw new ApiError(422, 'email_exists', 'A user with this email address has already been registered');
     }
   }
   if (phone) {
     phone = validatePhone(phone);
-    if (s.store.findByPhone(aud, phone)) throw new ApiError(422, 'phone_exists', 'Phone number already registered by another user');
+    if (await s.store.userByPhone(aud, phone)) throw new ApiError(422, 'phone_exists', 'Phone number already registered by another user');
   }
   if (password && passwordHash) throw validationFailed('Only a password or a password hash should be provided');
   if (passwordHash) {
@@ -113,10 +113,10 @@ async function handleAdminCreate(s: AuthState, ctx: Ctx): Promise<void> {
   // or the loser of a race for an email or phone, meets a unique index inside it, and the
   // answer is 500 (internal/api/admin.go adminUserCreate), which supabase-js reports as retryable.
   const taken =
-    (email && s.store.findByEmail(aud, email)) ||
-    (phone && s.store.findByPhone(aud, phone)) ||
-    (id && s.store.users.has(id)) ||
-    s.store.heldAnywhere(email || null, phone || null); // another audience's: the unique index decides
+    (email && (await s.store.userByEmail(aud, email))) ||
+    (phone && (await s.store.userByPhone(aud, phone))) ||
+    (id && (await s.store.user(id))) ||
+    (await s.store.isHeldAnywhere(email || null, phone || null)); // another audience's: the unique index decides
   if (taken) throw new ApiError(500, 'unexpected_failure', 'Database error creating new user');
   const u = s.store.newUserRow({
     ...(id ? { id } : {}),
@@ -146,9 +146,9 @@ async function handleAdminCreate(s: AuthState, ctx: Ctx): Promise<void> {
   send(ctx.res, 200, s.store.userJsonString(s.store.users.get(u.id)!));
 }
 
-function loadUser(store: Store, id: string): StoredUser {
+async function loadUser(store: Store, id: string): Promise<StoredUser> {
   if (!UUID_RE.test(id)) throw new ApiError(404, 'validation_failed', 'user_id must be an UUID');
-  const u = store.users.get(id.toLowerCase());
+  const u = await store.user(id.toLowerCase());
   if (!u) throw new ApiError(404, 'user_not_found', 'User not found');
   return u;
 }
@@ -160,14 +160,14 @@ async function handleAdminUpdate(s: AuthState, ctx: Ctx, user: StoredUser): Prom
   let { email, phone } = attributes;
   if (email) {
     email = validateEmail(email);
-    const dup = s.store.findByEmail(user.aud, email);
+    const dup = await s.store.userByEmail(user.aud, email);
     if (dup && dup.id !== user.id) {
       throw new ApiError(422, 'email_exists', 'A user with this email address has already been registered');
     }
   }
   if (phone) {
     phone = validatePhone(phone);
-    const dup = s.store.findByPhone(user.aud, phone);
+    const dup = await s.store.userByPhone(user.aud, phone);
     if (dup && dup.id !== user.id) throw new ApiError(422, 'phone_exists', 'Phone number already registered by another user');
   }
   if (password && passwordHash) throw validationFailed('Only a password or a password hash should be provided');

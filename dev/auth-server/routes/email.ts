@@ -32,7 +32,7 @@ export function emailLinkRoutes(s: AuthState): Routes {
     '/verify': {
       GET: (ctx) => {
         s.limits.verify.take(ctx.req);
-        s.emailFlow.verifyLink(ctx);
+        return s.emailFlow.verifyLink(ctx);
       },
     },
   };

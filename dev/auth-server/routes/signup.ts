@@ -73,7 +73,8 @@ async function handleSignup(s: AuthState, ctx: Ctx): Promise<void> {
   if (email) email = validateEmail(email);
   else phone = validatePhone(phone);
   const aud = requestAud(ctx.req);
-  const existing = email ? s.store.findByEmail(aud, email) : s.store.findByPhone(aud, phone);
+  const lookup = () => (email ? s.store.userByEmail(aud, email) : s.store.userByPhone(aud, phone));
+  const existing = await lookup();
   if (existing) {
     const confirmed = provider === 'email' ? !!existing.email_confirmed_at : !!existing.phone_confirmed_at;
     if (confirmed) {
@@ -88,7 +89,7 @@ async function handleSignup(s: AuthState, ctx: Ctx): Promise<void> {
   const hash = await hashPassword(password);
   // GoTrue checks for duplicates before its transaction; the loser of a race meets the unique
   // index inside it: 500 (internal/api/signup.go, "Database error saving new user").
-  if ((email ? s.store.findByEmail(aud, email) : s.store.findByPhone(aud, phone)) || s.store.heldAnywhere(email || null, phone || null)) {
+  if ((await lookup()) || (await s.store.isHeldAnywhere(email || null, phone || null))) {
     throw new ApiError(500, 'unexpected_failure', 'Database error saving new user');
   }
   const u = s.store.newUserRow({

@@ -27,10 +27,10 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
     let provider: 'email' | 'phone';
     if (email) {
       provider = 'email';
-      user = s.store.findByEmail(aud, email.toLowerCase());
+      user = await s.store.userByEmail(aud, email.toLowerCase());
     } else if (phone) {
       provider = 'phone';
-      user = s.store.findByPhone(aud, phone.replace(/^\+/, '').replaceAll(' ', ''));
+      user = await s.store.userByPhone(aud, phone.replace(/^\+/, '').replaceAll(' ', ''));
     } else {
       throw validationFailed('missing email or phone');
     }
@@ -47,7 +47,7 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
     return;
   }
   if (grant === 'refresh_token') {
-    send(ctx.res, 200, refreshGrant(s, getString(body, 'refresh_token')));
+    send(ctx.res, 200, await refreshGrant(s, getString(body, 'refresh_token')));
     return;
   }
   throw new ApiError(400, 'invalid_credentials', 'unsupported_grant_type');
@@ -60,12 +60,12 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
  * timeouts); an older revoked one is still accepted within the reuse interval of its revocation,
  * and beyond it revokes the whole session's family. A refresh writes the user's last sign-in.
  */
-function refreshGrant(s: AuthState, token: string): string {
+async function refreshGrant(s: AuthState, token: string): Promise<string> {
   // Only v1 tokens (12 of [a-z0-9]) are issued here; GoTrue refuses anything it cannot parse first.
   if (!/^[a-z0-9]{12}$/.test(token)) throw validationFailed('Refresh token is not valid');
-  const rt = s.store.sessions.refreshToken(token);
+  const rt = await s.store.refreshToken(token);
   if (!rt) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
-  const user = s.store.users.get(rt.user_id);
+  const user = await s.store.user(rt.user_id);
   const session = s.store.sessions.get(rt.session_id);
   if (!user) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
   if (isBanned(user)) throw new ApiError(400, 'user_banned', 'Invalid Refresh Token: User Banned');

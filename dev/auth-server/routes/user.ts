@@ -13,8 +13,8 @@ export function userRoutes(s: AuthState): Routes {
   };
 }
 
-function handleGetUser(s: AuthState, ctx: Ctx): void {
-  const { user, claims } = authenticate(s, ctx);
+async function handleGetUser(s: AuthState, ctx: Ctx): Promise<void> {
+  const { user, claims } = await authenticate(s, ctx);
   const aud = header(ctx.req, 'x-jwt-aud');
   if (aud) {
     const tokAud = claims.aud;
@@ -25,7 +25,7 @@ function handleGetUser(s: AuthState, ctx: Ctx): void {
 }
 
 async function handlePutUser(s: AuthState, ctx: Ctx): Promise<void> {
-  const { user } = authenticate(s, ctx);
+  const { user } = await authenticate(s, ctx);
   s.limits.user.take(ctx.req);
   const body = await readJson(ctx);
   const email = getString(body, 'email');
@@ -42,7 +42,7 @@ async function handlePutUser(s: AuthState, ctx: Ctx): Promise<void> {
   let newPhone: string | null = null;
   if (email) {
     newEmail = validateEmail(email);
-    const dup = s.store.findByEmail(user.aud, newEmail);
+    const dup = await s.store.userByEmail(user.aud, newEmail);
     if (dup && dup.id !== user.id) {
       throw new ApiError(422, 'email_exists', 'A user with this email address has already been registered');
     }
@@ -50,7 +50,7 @@ async function handlePutUser(s: AuthState, ctx: Ctx): Promise<void> {
   }
   if (phone) {
     newPhone = validatePhone(phone);
-    const dup = s.store.findByPhone(user.aud, newPhone);
+    const dup = await s.store.userByPhone(user.aud, newPhone);
     if (dup && dup.id !== user.id) {
       throw new ApiError(422, 'phone_exists', 'A user with this phone number has already been registered');
     }
@@ -91,8 +91,8 @@ async function handlePutUser(s: AuthState, ctx: Ctx): Promise<void> {
   send(ctx.res, 200, s.store.userJsonString(user));
 }
 
-function handleLogout(s: AuthState, ctx: Ctx): void {
-  const { user, session } = authenticate(s, ctx);
+async function handleLogout(s: AuthState, ctx: Ctx): Promise<void> {
+  const { user, session } = await authenticate(s, ctx);
   const scope = queryParams(ctx.rawQuery).get('scope') ?? '';
   if (!['', 'global', 'local', 'others'].includes(scope)) throw validationFailed(`Unsupported logout scope "${scope}"`);
   // A token without a session logs out every session, whatever the scope (internal/api/logout.go).

@@ -1,8 +1,10 @@
 // Reconcile by SQL: the reconcile CLI with SUPABASE_DB_URL reading a million users from GoTrue's
 // auth.users (keyset on id, through the install SQL's functions) into an empty mirror, then again
-// with nothing changed; duration, users/s, peak RSS and CPU of each run.
+// with nothing changed; duration, users/s, peak RSS and CPU of each run; then the admin-API path
+// on the same users, for a time budget (reconcile-admin.ts).
 import { installAuthmirror, installSupabaseSchemas, intakeRoleUrl } from '../dev/supabase-database.js';
 import type { CpuRoles } from './cpu.js';
+import { measureAdminPath, type AdminPathResult } from './reconcile-admin.js';
 import { liveUsers, reconcileCli, runCli, type ReconcileRun } from './reconcile-cli.js';
 import pg from 'pg';
 
@@ -12,6 +14,8 @@ export interface SqlReconcileResult {
   first: ReconcileRun;
   second: ReconcileRun;
   mirrorRows: number;
+  /** Null when its budget is 0. */
+  adminPath: AdminPathResult | null;
 }
 
 export interface SqlReconcileOptions {
@@ -22,6 +26,10 @@ export interface SqlReconcileOptions {
   poolSize: number;
   createSupabase: () => Promise<string>;
   createMirror: () => Promise<string>;
+  /** A second empty mirror, for the admin-API path. */
+  createAdminMirror: () => Promise<string>;
+  /** How long the admin-API path may run; 0 skips it. */
+  adminBudgetMs: number;
   cpuRoles: CpuRoles;
   /** The API's settings the CLI needs besides the databases (no call reaches Supabase Auth). */
   env: Record<string, string>;
@@ -49,7 +57,21 @@ export async function measureSqlReconcile(options: SqlReconcileOptions): Promise
   const first = await runCli(options, cli, env, options.cpuRoles, 'sql-first');
   options.log('reconcile by SQL, nothing changed');
   const second = await runCli(options, cli, env, options.cpuRoles, 'sql-second');
-  return { users: options.users, fillMs, first, second, mirrorRows: await liveUsers(mirrorUrl) };
+  const mirrorRows = await liveUsers(mirrorUrl);
+  let adminPath: AdminPathResult | null = null;
+  if (options.adminBudgetMs > 0) {
+    options.log(`reconcile by the admin API, same users, for ${options.adminBudgetMs / 1000} s at most`);
+    adminPath = await measureAdminPath({
+      root: options.root,
+      supabaseUrl,
+      mirrorUrl: await options.createAdminMirror(),
+      env: { ...options.env, DATABASE_POOL_SIZE: String(options.poolSize) },
+      users: options.users,
+      perPage: options.perPage,
+      budgetMs: options.adminBudgetMs,
+    });
+  }
+  return { users: options.users, fillMs, first, second, mirrorRows, adminPath };
 }
 
 async function fill(url: string, users: number): Promise<number> {

@@ -22,7 +22,8 @@
 //      intake      the pull intake on GoTrue's schema: a backlog of 100,000 changes drained, then the lag
 //                  from commit to mirror at 1,000 changes/s for the measurement's duration (intake.ts);
 //      reconcile-sql  the reconcile CLI with SUPABASE_DB_URL over 1,000,000 users in GoTrue's auth.users,
-//                  empty mirror then unchanged: time, users/s, peak RSS (reconcile-sql.ts);
+//                  empty mirror then unchanged: time, users/s, peak RSS (reconcile-sql.ts); then the admin-API
+//                  path on the same users for a time budget: its pace and projected time (reconcile-admin.ts);
 //   5. a table, ratios and targets (PASS/FAIL/SKIP) (report/); JSON to .data/bench-latest.json (a run with
 //      --only writes .data/bench-latest-only-<sections>.json instead).
 //
@@ -40,7 +41,7 @@
 //      latency), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
 //      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
 //      BENCH_SIGNUP_DURATION (5), BENCH_INTAKE_CHANGES (100000), BENCH_INTAKE_RATE (1000),
-//      BENCH_RECONCILE_SQL_USERS (1000000);
+//      BENCH_RECONCILE_SQL_USERS (1000000), BENCH_RECONCILE_ADMIN_SECONDS (60: the admin-API path on the same users; 0 = not run);
 //      lookup and signup each run 1 s of warm-up first.
 //
 // This file wires the parts: settings.ts (flags and env), stack.ts (the processes and databases),

@@ -35,6 +35,8 @@ export interface Settings {
   intakeRate: number;
   /** Users in auth.users for reconcile by SQL. */
   sqlReconcileUsers: number;
+  /** How long the admin-API path may run over the same users (0: not run). */
+  sqlReconcileAdminSeconds: number;
   signupDurationSeconds: number;
 }
 
@@ -81,6 +83,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     intakeChanges: Math.floor(positive('BENCH_INTAKE_CHANGES', env.BENCH_INTAKE_CHANGES, 100_000)),
     intakeRate: Math.floor(positive('BENCH_INTAKE_RATE', env.BENCH_INTAKE_RATE, 1000)),
     sqlReconcileUsers: Math.floor(positive('BENCH_RECONCILE_SQL_USERS', env.BENCH_RECONCILE_SQL_USERS, 1_000_000)),
+    sqlReconcileAdminSeconds: positive('BENCH_RECONCILE_ADMIN_SECONDS', env.BENCH_RECONCILE_ADMIN_SECONDS, 60, 0),
     reconcileLatencyMs: Math.floor(positive('BENCH_RECONCILE_LATENCY_MS', env.BENCH_RECONCILE_LATENCY_MS, 20, 0)),
     reconcilePerPage: Math.floor(positive('BENCH_RECONCILE_PER_PAGE', env.BENCH_RECONCILE_PER_PAGE, 1000)),
     lookupUsers: Math.floor(positive('BENCH_LOOKUP_USERS', env.BENCH_LOOKUP_USERS, 100_000)),

@@ -177,6 +177,20 @@ export function evaluate(results: Results): Target[] {
       pass: complete && r.first.durationMs < SQL_RECONCILE_SECONDS * 1000 && (r.first.peakRssMb ?? Infinity) < SQL_RECONCILE_RSS_MB,
       notes: complete ? [] : [`created ${r.first.summary?.created}, unchanged ${r.second.summary?.unchanged}, mirror ${r.mirrorRows}`],
     });
+    const admin = r.adminPath;
+    if (admin) {
+      targets.push({
+        name: `the admin API on the same users`,
+        target: 'next to SQL (info)',
+        actual: admin.finished
+          ? `${(admin.elapsedMs / 1000).toFixed(1)} s, ${r.users - admin.mirrored} users never listed`
+          : `${admin.usersPerSecond.toLocaleString('en')} users/s: ≥ ${(admin.projectedMs / 60_000).toFixed(1)} min for all, ` +
+            `${(admin.projectedMs / Math.max(1, r.first.durationMs)).toFixed(0)}× the SQL run`,
+        pass: null,
+        info: true,
+        notes: [],
+      });
+    }
   }
   return targets;
 }

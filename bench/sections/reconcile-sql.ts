@@ -16,6 +16,8 @@ export async function runSqlReconcile(context: SectionContext): Promise<void> {
     poolSize: settings.poolSize,
     createSupabase: () => stack.createEmptyDatabase(`reconcile_sql_supabase_${context.runId}`),
     createMirror: () => stack.createDatabase(`reconcile_sql_mirror_${context.runId}`),
+    createAdminMirror: () => stack.createDatabase(`reconcile_admin_mirror_${context.runId}`),
+    adminBudgetMs: settings.sqlReconcileAdminSeconds * 1000,
     cpuRoles: { auth: () => [], postgres: postgresPids(stack.pids.postmaster) },
     env: {
       NODE_ENV: 'development',

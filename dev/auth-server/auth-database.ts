@@ -36,10 +36,19 @@ import type { StoredIdentity, StoredRefreshToken, StoredSession, StoredUser } fr
 
 type Job = (tx: pg.PoolClient) => Promise<void>;
 
+/** What a request holds until its transaction is done: its writes, the changes to announce once they commit, its locks. */
+interface RequestWork {
+  jobs: Job[];
+  announcements: (() => void)[];
+  locks: Map<string, () => void>;
+}
+
 export class AuthDatabase {
   private tail: Promise<unknown> = Promise.resolve();
   /** The writes of the request running, held for its one transaction. */
-  private readonly request = new AsyncLocalStorage<Job[]>();
+  private readonly request = new AsyncLocalStorage<RequestWork>();
+  /** Per key, the request holding it last: a later one waits for it to commit (GoTrue's row locks). */
+  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -52,17 +61,53 @@ export class AuthDatabase {
    * in one; rejects when that transaction fails, and nothing of it is written.
    */
   async inRequest(handle: () => Promise<void>): Promise<void> {
-    const jobs: Job[] = [];
+    const work: RequestWork = { jobs: [], announcements: [], locks: new Map() };
     try {
-      await this.request.run(jobs, handle);
+      await this.request.run(work, handle);
     } finally {
-      if (jobs.length > 0) await this.transaction(jobs);
+      try {
+        if (work.jobs.length > 0) await this.transaction(work.jobs);
+        for (const announce of work.announcements) announce();
+      } finally {
+        for (const release of work.locks.values()) release();
+      }
     }
   }
 
   /** Whether the running request has written: the database is behind memory until it commits, so nothing is read back. */
   writesHeld(): boolean {
-    return (this.request.getStore()?.length ?? 0) > 0;
+    return (this.request.getStore()?.jobs.length ?? 0) > 0;
+  }
+
+  /**
+   * Runs `announce` once the running request's writes commit, and never if they do not; at once
+   * outside a request. A trigger's webhook is queued in the transaction and goes with its rollback.
+   */
+  afterCommit(announce: () => void): void {
+    const held = this.request.getStore();
+    if (held) held.announcements.push(announce);
+    else announce();
+  }
+
+  /**
+   * Waits until no other request holds `key`, then holds it until the running request has
+   * committed: GoTrue's SELECT … FOR UPDATE of a refresh token, whose row a logout or a deletion
+   * must wait for. Reads after it see what the previous holder wrote.
+   */
+  async lock(key: string): Promise<void> {
+    const held = this.request.getStore();
+    if (!held || held.locks.has(key)) return;
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
+    this.locks.set(key, mine);
+    held.locks.set(key, () => {
+      void previous.then(() => {
+        release();
+        if (this.locks.get(key) === mine) this.locks.delete(key);
+      });
+    });
+    await previous;
   }
 
   readUser(key: UserKey) {
@@ -163,6 +208,18 @@ export class AuthDatabase {
     );
   }
 
+  /** UpdateOnlyRefreshInfo: refreshed_at (a timestamp without time zone, in UTC) and updated_at. */
+  sessionRefreshed(session: StoredSession): void {
+    this.enqueue((tx) =>
+      tx
+        .query(`UPDATE auth.sessions SET refreshed_at = $2::timestamptz AT TIME ZONE 'UTC', updated_at = $2 WHERE id = $1`, [
+          session.id,
+          session.updated_at,
+        ])
+        .then(() => undefined),
+    );
+  }
+
   /** A reused token revokes the session's whole family (RefreshTokenGrant). */
   sessionTokensRevoked(sessionId: string): void {
     this.enqueue((tx) =>
@@ -213,7 +270,7 @@ export class AuthDatabase {
   /** Into the running request's transaction, or a transaction of its own. */
   private enqueue(work: Job): void {
     const held = this.request.getStore();
-    if (held) held.push(work);
+    if (held) held.jobs.push(work);
     else this.transaction([work]).catch((error: Error) => this.onError(error));
   }
 

@@ -118,6 +118,13 @@ export class SessionStore {
     this.changed();
   }
 
+  /** A refresh of the session: GoTrue's UpdateOnlyRefreshInfo moves its refreshed_at and updated_at. */
+  refreshed(session: StoredSession): void {
+    session.updated_at = this.clock.now();
+    this.database()?.sessionRefreshed(session);
+    this.changed();
+  }
+
   /** The session's newest token not revoked (GoTrue's FindCurrentlyActiveRefreshToken), if any. */
   activeTokenOf(sessionId: string): StoredRefreshToken | null {
     let active: StoredRefreshToken | null = null;

@@ -152,6 +152,14 @@ export class Store {
     return this.sessions.refreshToken(token);
   }
 
+  /**
+   * Holds the user until the running request has committed, as GoTrue's row locks do: a refresh, a
+   * logout and a deletion of one user's rows take their turns, each reading what the last wrote.
+   */
+  async lockUser(id: string): Promise<void> {
+    await this.database?.lock(`user:${id}`);
+  }
+
   /** Whether lookups read the database: not while the request's own writes wait for its commit. */
   private reading(): boolean {
     return this.database !== null && !this.database.writesHeld();
@@ -257,10 +265,15 @@ export class Store {
     this.emit({ type: 'DELETE', user: null, oldUser: old });
   }
 
+  /** Announced once the change is written: with the database, when the request's transaction commits. */
   private emit(ev: UserChangedEvent): void {
     this.schedulePersist();
-    this.onChange?.(ev);
-    if (this.events.listenerCount('user.changed') > 0) this.events.emit('user.changed', ev);
+    const announce = () => {
+      this.onChange?.(ev);
+      if (this.events.listenerCount('user.changed') > 0) this.events.emit('user.changed', ev);
+    };
+    if (this.database) this.database.afterCommit(announce);
+    else announce();
   }
 
   // ---------------------------------------------------------------- persistence

@@ -63,8 +63,14 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
 async function refreshGrant(s: AuthState, token: string): Promise<string> {
   // Only v1 tokens (12 of [a-z0-9]) are issued here; GoTrue refuses anything it cannot parse first.
   if (!/^[a-z0-9]{12}$/.test(token)) throw validationFailed('Refresh token is not valid');
+  const notFound = new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+  const found = await s.store.refreshToken(token);
+  if (!found) throw notFound;
+  // GoTrue reads the token again FOR UPDATE in its transaction: a concurrent refresh, logout or
+  // deletion of the user goes first or waits, and what it wrote is what is read here.
+  await s.store.lockUser(found.user_id);
   const rt = await s.store.refreshToken(token);
-  if (!rt) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+  if (!rt) throw notFound;
   const user = await s.store.user(rt.user_id);
   const session = s.store.sessions.get(rt.session_id);
   if (!user) throw new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
@@ -73,7 +79,7 @@ async function refreshGrant(s: AuthState, token: string): Promise<string> {
   if (rt.revoked) {
     const active = s.store.sessions.activeTokenOf(session.id);
     if (active && active.parent === rt.token) {
-      session.updated_at = s.store.clock.now();
+      s.store.sessions.refreshed(session);
       return tokenResponse(s, user, session, active.token);
     }
     if (Date.now() > parseMicros(rt.updated_at ?? rt.created_at) / 1000 + s.reuseIntervalMs) {
@@ -82,7 +88,7 @@ async function refreshGrant(s: AuthState, token: string): Promise<string> {
     }
   }
   s.store.sessions.revokeToken(rt);
-  session.updated_at = s.store.clock.now();
+  s.store.sessions.refreshed(session);
   const next = s.store.sessions.issueRefreshToken(session, rt.token);
   // GrantRefreshTokenSwap → createRefreshToken → user.UpdateLastSignInAt (internal/models/refresh_token.go).
   s.store.updateUser(user, (u) => {

@@ -95,6 +95,8 @@ async function handleLogout(s: AuthState, ctx: Ctx): Promise<void> {
   const { user, session } = await authenticate(s, ctx);
   const scope = queryParams(ctx.rawQuery).get('scope') ?? '';
   if (!['', 'global', 'local', 'others'].includes(scope)) throw validationFailed(`Unsupported logout scope "${scope}"`);
+  // Deleting the sessions waits for a refresh holding one of their tokens (GoTrue's row lock).
+  await s.store.lockUser(user.id);
   // A token without a session logs out every session, whatever the scope (internal/api/logout.go).
   if (session && scope === 'local') s.store.sessions.deleteSession(session.id);
   else if (session && scope === 'others') s.store.sessions.deleteSessionsOf(user.id, session.id);

@@ -1,14 +1,11 @@
 // `npm run reconcile`: one run against the configured database and Supabase project. Exit codes: 0 done (no user failed),
 // 1 any failure (usage, configuration, a page, a user), 2 another run holds the lock (docs/operations.md, "Reconcile").
-import 'reflect-metadata';
+// Nest and the app are imported once the heap flags are in place (reexecWithHeapFlags): static imports would load them first.
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../app.module.js';
-import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
-import { formatSummary, ProgressBar } from './reconcile-progress.js';
-import { ReconcileAlreadyRunningError, type ReconcileSummary } from '../reconcile/reconcile-run.js';
-import { ReconcileService } from '../reconcile/reconcile.service.js';
+import type { AppConfig } from '../config/config.js';
+import type { ReconcileSummary } from '../reconcile/reconcile-run.js';
+import { reexecWithHeapFlags } from './reconcile-heap.js';
 
 const USAGE = 'usage: reconcile [--dry-run] [--per-page N] [--json] [--help]';
 
@@ -76,6 +73,14 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  reexecWithHeapFlags();
+  await import('reflect-metadata');
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('../app.module.js');
+  const { ConfigError, loadConfig } = await import('../config/config.js');
+  const { formatSummary, ProgressBar } = await import('./reconcile-progress.js');
+  const { ReconcileAlreadyRunningError } = await import('../reconcile/reconcile-run.js');
+  const { ReconcileService } = await import('../reconcile/reconcile.service.js');
 
   let config: AppConfig;
   try {

@@ -22,7 +22,9 @@ export interface AdminPathResult {
   /** How long all the users would take at that pace. */
   projectedMs: number;
   /** The CLI's own account, when it finished: users it listed, and whether it judged its listing complete. */
-  summary: { seen: number; created: number; complete?: boolean } | null;
+  summary: { seen: number; created: number; complete?: boolean; error?: string | null } | null;
+  /** One GET /admin/users page alone, before the run: the first and the last (GoTrue sorts up to the offset). */
+  pageMs: { first: number; last: number };
 }
 
 export interface AdminPathOptions {
@@ -39,6 +41,15 @@ export interface AdminPathOptions {
 export async function measureAdminPath(options: AdminPathOptions): Promise<AdminPathResult> {
   const auth = await startAuthServer({ quiet: true, databaseUrl: options.supabaseUrl });
   try {
+    const timePage = async (page: number) => {
+      const started = performance.now();
+      const res = await fetch(`${auth.url}/auth/v1/admin/users?page=${page}&per_page=${options.perPage}`, {
+        headers: { apikey: auth.keys.serviceRoleKey, authorization: `Bearer ${auth.keys.serviceRoleKey}` },
+      });
+      await res.arrayBuffer();
+      return Math.round(performance.now() - started);
+    };
+    const pageMs = { first: await timePage(1), last: await timePage(Math.ceil(options.users / options.perPage)) };
     const child = spawnNode(
       'reconcile CLI (admin API)',
       reconcileCli(options.root),
@@ -63,6 +74,7 @@ export async function measureAdminPath(options: AdminPathOptions): Promise<Admin
       usersPerSecond,
       projectedMs: usersPerSecond > 0 ? Math.round((options.users / usersPerSecond) * 1000) : Infinity,
       summary: finished ? lastSummary(child.output()) : null,
+      pageMs,
     };
   } finally {
     await auth.close();
@@ -75,7 +87,12 @@ function lastSummary(output: string): AdminPathResult['summary'] {
     try {
       const parsed = JSON.parse(line) as Record<string, unknown>;
       if (typeof parsed.seen === 'number')
-        return { seen: parsed.seen, created: Number(parsed.created), complete: parsed.complete as boolean | undefined };
+        return {
+          seen: parsed.seen,
+          created: Number(parsed.created),
+          complete: parsed.complete as boolean | undefined,
+          error: parsed.error as string | null | undefined,
+        };
     } catch {
       // a log line, not the summary
     }

@@ -240,12 +240,12 @@ export function printReport(report: Report): void {
     const admin = r.adminPath;
     if (admin) {
       const head = `  the admin API on the same users (the stand-in on auth.users, GoTrue's OFFSET paging): `;
-      const pace = `${admin.pages} pages, ${admin.mirrored.toLocaleString('en')} users mirrored, ${admin.usersPerSecond.toLocaleString('en')} users/s`;
+      const pace = `one page alone ${admin.pageMs.first} ms (the first) to ${admin.pageMs.last} ms (the last); ${admin.pages} pages, ${admin.mirrored.toLocaleString('en')} users mirrored, ${admin.usersPerSecond.toLocaleString('en')} users/s`;
       out.push(
         admin.finished
           ? `${head}finished in ${(admin.elapsedMs / 1000).toFixed(1)} s with start-up, ${pace}; ` +
-              `${(r.users - admin.mirrored).toLocaleString('en')} users never listed (pages overlap where users share a created_at); ` +
-              `the CLI saw ${admin.summary?.seen ?? '?'} and judged its listing ${admin.summary?.complete === false ? 'incomplete' : 'complete'}`
+              `${(r.users - admin.mirrored).toLocaleString('en')} users not mirrored; ` +
+              `the CLI saw ${admin.summary?.seen ?? '?'} and judged its listing ${admin.summary?.complete === false ? `incomplete (${admin.summary.error ?? 'no reason given'})` : 'complete'}`
           : `${head}stopped after its ${(admin.budgetMs / 1000).toFixed(0)} s, ${pace}: all of them would take at least ` +
               `${(admin.projectedMs / 60_000).toFixed(1)} min (later pages cost more than early ones)`,
       );

@@ -184,7 +184,7 @@ export class AuthDatabase {
 
   /** tx.Destroy: identities go by the foreign key's cascade. */
   userDeleted(u: StoredUser): void {
-    this.enqueue((tx) => tx.query('DELETE FROM auth.users AS users WHERE users.id = $1', [u.id]).then(() => undefined));
+    this.statement('DELETE FROM auth.users AS users WHERE users.id = $1', [u.id]);
   }
 
   /** INSERT sessions (aal1, no factor), as GrantAuthenticatedUser does. */
@@ -198,33 +198,23 @@ export class AuthDatabase {
   }
 
   refreshTokenRevoked(rt: StoredRefreshToken): void {
-    this.enqueue((tx) =>
-      tx
-        .query('UPDATE auth.refresh_tokens SET revoked = true, updated_at = $2 WHERE token = $1', [
-          rt.token,
-          rt.updated_at ?? rt.created_at,
-        ])
-        .then(() => undefined),
-    );
+    this.statement('UPDATE auth.refresh_tokens SET revoked = true, updated_at = $2 WHERE token = $1', [
+      rt.token,
+      rt.updated_at ?? rt.created_at,
+    ]);
   }
 
   /** UpdateOnlyRefreshInfo: refreshed_at (a timestamp without time zone, in UTC) and updated_at. */
   sessionRefreshed(session: StoredSession): void {
-    this.enqueue((tx) =>
-      tx
-        .query(`UPDATE auth.sessions SET refreshed_at = $2::timestamptz AT TIME ZONE 'UTC', updated_at = $2 WHERE id = $1`, [
-          session.id,
-          session.updated_at,
-        ])
-        .then(() => undefined),
-    );
+    this.statement(`UPDATE auth.sessions SET refreshed_at = $2::timestamptz AT TIME ZONE 'UTC', updated_at = $2 WHERE id = $1`, [
+      session.id,
+      session.updated_at,
+    ]);
   }
 
   /** A reused token revokes the session's whole family (RefreshTokenGrant). */
   sessionTokensRevoked(sessionId: string): void {
-    this.enqueue((tx) =>
-      tx.query('UPDATE auth.refresh_tokens SET revoked = true WHERE session_id = $1', [sessionId]).then(() => undefined),
-    );
+    this.statement('UPDATE auth.refresh_tokens SET revoked = true WHERE session_id = $1', [sessionId]);
   }
 
   /** Identities made or changed after their user was created (an email change, a confirmation's email_verified). */
@@ -234,18 +224,17 @@ export class AuthDatabase {
 
   /** Logout of all the user's sessions, or all but one. */
   userSessionsDeleted(userId: string, exceptSessionId: string | null): void {
-    this.enqueue((tx) =>
-      tx.query('DELETE FROM auth.sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2', [userId, exceptSessionId]).then(() => undefined),
-    );
+    this.statement('DELETE FROM auth.sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2', [userId, exceptSessionId]);
   }
 
   /** Logout: the session, and its refresh tokens by the foreign key's cascade. */
   sessionDeleted(sessionId: string): void {
-    this.enqueue((tx) => tx.query('DELETE FROM auth.sessions WHERE id = $1', [sessionId]).then(() => undefined));
+    this.statement('DELETE FROM auth.sessions WHERE id = $1', [sessionId]);
   }
 
   /** Sessions and refresh tokens the database does not have yet (a state file from before it). */
   async backfillSessions(sessions: readonly StoredSession[], tokens: readonly StoredRefreshToken[]): Promise<void> {
+    if (sessions.length === 0) return; // no state file: nothing to look up in a table of any size
     const known = new Set((await this.pool.query<{ id: string }>('SELECT id::text FROM auth.sessions')).rows.map((row) => row.id));
     const users = new Set((await this.pool.query<{ id: string }>('SELECT id::text FROM auth.users')).rows.map((row) => row.id));
     const missing = sessions.filter((session) => !known.has(session.id) && users.has(session.user_id));
@@ -259,12 +248,19 @@ export class AuthDatabase {
 
   /** Users the database does not have yet (a state file from before it), in one INSERT each. */
   async backfill(users: readonly StoredUser[], identitiesOf: (id: string) => readonly StoredIdentity[]): Promise<number> {
+    if (users.length === 0) return 0;
     const { rows } = await this.pool.query<{ id: string }>('SELECT id::text FROM auth.users');
     const known = new Set(rows.map((row) => row.id));
     const missing = users.filter((u) => !known.has(u.id));
     for (const u of missing) this.userCreated(u, identitiesOf(u.id), 'bulk');
     await this.settled();
     return missing.length;
+  }
+
+  private statement(sql: string, params: unknown[]): void {
+    this.enqueue(async (tx) => {
+      await tx.query(sql, params);
+    });
   }
 
   /** Into the running request's transaction, or a transaction of its own. */

@@ -171,7 +171,6 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     await tables.backfill(store.listSorted(), (id) => store.identitiesOf(id));
     const { sessions, refreshTokens } = store.sessions.snapshot();
     await tables.backfillSessions(sessions, refreshTokens);
-    await store.flush();
     if (options.persistPath && existsSync(options.persistPath)) renameSync(options.persistPath, `${options.persistPath}.imported`);
     store.useDatabase(tables);
   }

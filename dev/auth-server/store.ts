@@ -187,7 +187,7 @@ export class Store {
     return u;
   }
 
-  /** Drops a user from memory only: the database no longer has it there. */
+  /** Drops a user from memory, and only from memory (deleteUser tells the database itself). */
   private forget(u: StoredUser): void {
     this.index.remove(u);
     this.users.delete(u.id);
@@ -255,12 +255,8 @@ export class Store {
   /** Hard delete: the row and everything referencing it (FK cascade). Emits DELETE. */
   deleteUser(u: StoredUser): void {
     const old = cloneUser(u);
-    this.index.remove(u);
-    this.users.delete(u.id);
-    this.identities.delete(u.id);
+    this.forget(u);
     this.sessions.forgetSessionsOf(u.id);
-    this.sorted = null;
-    this.jsonCache.delete(u.id);
     this.database?.userDeleted(old);
     this.emit({ type: 'DELETE', user: null, oldUser: old });
   }

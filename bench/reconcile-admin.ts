@@ -5,7 +5,7 @@
 // measured (a lower bound on the whole run's time, since later pages cost more than early ones).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAuthServer } from '../dev/auth-server/server.js';
-import { liveUsers, reconcileCli } from './reconcile-cli.js';
+import { lastJsonLine, liveUsers, reconcileCli, type ReconcileSummaryJson } from './reconcile-cli.js';
 import { spawnNode } from './processes.js';
 
 export interface AdminPathResult {
@@ -22,7 +22,7 @@ export interface AdminPathResult {
   /** How long all the users would take at that pace. */
   projectedMs: number;
   /** The CLI's own account, when it finished: users it listed, and whether it judged its listing complete. */
-  summary: { seen: number; created: number; complete?: boolean; error?: string | null } | null;
+  summary: ReconcileSummaryJson | null;
   /** One GET /admin/users page alone, before the run: the first and the last (GoTrue sorts up to the offset). */
   pageMs: { first: number; last: number };
 }
@@ -73,29 +73,10 @@ export async function measureAdminPath(options: AdminPathOptions): Promise<Admin
       mirrored,
       usersPerSecond,
       projectedMs: usersPerSecond > 0 ? Math.round((options.users / usersPerSecond) * 1000) : Infinity,
-      summary: finished ? lastSummary(child.output()) : null,
+      summary: finished ? lastJsonLine(child.output()) : null,
       pageMs,
     };
   } finally {
     await auth.close();
   }
-}
-
-function lastSummary(output: string): AdminPathResult['summary'] {
-  for (const line of output.trim().split('\n').reverse()) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (typeof parsed.seen === 'number')
-        return {
-          seen: parsed.seen,
-          created: Number(parsed.created),
-          complete: parsed.complete as boolean | undefined,
-          error: parsed.error as string | null | undefined,
-        };
-    } catch {
-      // a log line, not the summary
-    }
-  }
-  return null;
 }

@@ -159,7 +159,8 @@ export async function runCli(
   };
 }
 
-function lastJsonLine(text: string): ReconcileSummaryJson | null {
+/** The CLI's JSON summary: the last line of `text` that parses as one. */
+export function lastJsonLine(text: string): ReconcileSummaryJson | null {
   const lines = text.trim().split('\n').reverse();
   for (const line of lines) {
     try {

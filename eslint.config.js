@@ -12,10 +12,12 @@ import tseslint from 'typescript-eslint';
  * is its own. Infrastructure that every feature uses (common, config, database) is open.
  */
 const PUBLIC_FILES = {
+  access: ['access.module.ts', 'access-registry.ts', 'access-events.ts'],
   accounts: ['accounts.module.ts'],
   audit: ['audit.module.ts', 'audit.service.ts'],
   auth: ['auth.module.ts'],
   cli: [],
+  devices: ['devices.module.ts', 'devices.service.ts', 'device-sightings.ts', 'device-listeners.ts', 'dto'],
   health: ['health.module.ts'],
   intake: ['intake.module.ts', 'pull-intake.service.ts'],
   jobs: ['jobs.module.ts', 'job-queue.service.ts'],
@@ -28,6 +30,7 @@ const PUBLIC_FILES = {
     'supabase-admin.service.ts',
     'supabase-auth.service.ts',
     'supabase-database.service.ts',
+    'supabase-sessions.service.ts',
     'supabase-user.ts',
     'remote-result.ts',
   ],

@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { loggerOptions } from './common/logging.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
@@ -34,6 +35,7 @@ export class AppModule {
         SupabaseModule,
         AuthModule,
         AccountsModule,
+        DevicesModule,
         UsersModule,
         ReconcileModule,
         ProfilesModule,

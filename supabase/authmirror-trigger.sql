@@ -405,16 +405,33 @@ AS $$
 $$;
 COMMENT ON FUNCTION authmirror.user_by_id(uuid) IS 'authmirror reconcile: one user, or null.';
 
+-- Ends one Supabase session (a device the user revoked in the service): deleting the
+-- auth.sessions row deletes its refresh tokens with it (refresh_tokens.session_id ON DELETE
+-- CASCADE), so the device cannot refresh; its access token is refused by the service itself.
+-- True when there was such a session. Safe to call again.
+CREATE OR REPLACE FUNCTION authmirror.revoke_session(session_id uuid)
+RETURNS boolean
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  WITH gone AS (DELETE FROM auth.sessions AS s WHERE s.id = revoke_session.session_id RETURNING 1)
+  SELECT EXISTS (SELECT FROM gone)
+$$;
+COMMENT ON FUNCTION authmirror.revoke_session(uuid) IS 'authmirror devices: deletes one auth.sessions row (and its refresh tokens).';
+
 -- Functions are executable by PUBLIC by default: only the owner may call these.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM PUBLIC;
 
 -- The intake's role may take and acknowledge outbox changes and page through users (reconcile
 -- by SQL) with these, nothing more.
 GRANT EXECUTE ON FUNCTION authmirror.users_after(uuid, integer), authmirror.user_by_id(uuid),
-  authmirror.pending_changes(integer), authmirror.acknowledge_changes(bigint[]), authmirror.pending_count()
+  authmirror.pending_changes(integer), authmirror.acknowledge_changes(bigint[]), authmirror.pending_count(),
+  authmirror.revoke_session(uuid)
   TO authmirror_intake;
 
--- Supabase's API roles get nothing here (they exist only on Supabase).
+-- Supabase's API roles get nothing here (they exist only on Supabase)...
 DO $revoke_api_roles$
 DECLARE
   api_role name;
@@ -426,6 +443,12 @@ BEGIN
       EXECUTE pg_catalog.format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA authmirror FROM %I', api_role);
     END IF;
   END LOOP;
+  -- Except revoke_session for the service role, through PostgREST (when `authmirror` is an
+  -- exposed schema): the service's way to end a session without SUPABASE_DB_URL.
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'service_role') THEN
+    GRANT USAGE ON SCHEMA authmirror TO service_role;
+    GRANT EXECUTE ON FUNCTION authmirror.revoke_session(uuid) TO service_role;
+  END IF;
 END
 $revoke_api_roles$;
 

@@ -238,14 +238,17 @@ describe('POST /auth/login, /auth/refresh, /auth/logout', () => {
     expect((await stack.request('POST', '/auth/refresh', { body: {} })).status).toBe(400);
   });
 
-  it('logs out (204) and the refresh token stops working; without a token it is 401', async () => {
+  it('logs out (204): the refresh token stops working and the access token is refused at once; without a token it is 401', async () => {
     const login = await stack.request('POST', '/auth/login', { body: { email: address, password } });
     const out = await stack.request('POST', '/auth/logout', { token: login.body.session.accessToken, body: { scope: 'global' } });
     expect(out.status).toBe(204);
     expect((await stack.request('POST', '/auth/refresh', { body: { refreshToken: login.body.session.refreshToken } })).status).toBe(401);
+    const after = await stack.request('GET', '/users/me', { token: login.body.session.accessToken });
+    expect([after.status, after.body.code]).toEqual([401, 'session_revoked']);
     expect((await stack.request('POST', '/auth/logout', { body: {} })).status).toBe(401);
+    const next = await stack.request('POST', '/auth/login', { body: { email: address, password } });
     expect(
-      (await stack.request('POST', '/auth/logout', { token: login.body.session.accessToken, body: { scope: 'everyone' } })).status,
+      (await stack.request('POST', '/auth/logout', { token: next.body.session.accessToken, body: { scope: 'everyone' } })).status,
     ).toBe(400);
   });
 });

@@ -2,6 +2,7 @@
 // costs the one request or job using it a retry, never the process: a checked-out client with no
 // 'error' listener would throw an unhandled 'error' event and end the process.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { AccessRegistry } from '../src/access/access-registry.js';
 import { UsersService } from '../src/users/users.service.js';
 import { eventually } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -132,16 +133,27 @@ describe('a connection ended by Postgres', () => {
     expect(uncaught).toEqual([]);
   });
 
-  it('of the deleted-users LISTEN connection: it reconnects, and a deletion committed meanwhile is refused', async () => {
+  it('of the access LISTEN connection: it reconnects, and a deletion, a ban and a lifted ban committed meanwhile are refused or lifted', async () => {
     const user = await syncedUser();
+    const banned = await syncedUser();
+    const lifted = await syncedUser();
+    await stack.db.query(`UPDATE users SET banned_until = now() + interval '1 day' WHERE id = $1`, [lifted.id]);
+    const access = stack.app.get(AccessRegistry);
+    const callerOf = (id: string) => ({ id, sessionId: null, claims: { sub: id, aud: 'authenticated', exp: 0, role: 'authenticated' } });
     await eventually(
-      () => count(`application_name = 'authmirror-deleted-users'`),
+      () => access.refusal(callerOf(lifted.id)),
+      (refusal) => refusal === 'user_banned',
+    );
+    await eventually(
+      () => count(`application_name = 'authmirror-access'`),
       (n) => n === 1,
     );
-    expect(await terminate(`application_name = 'authmirror-deleted-users'`)).toBe(1);
-    // Deleted by another instance while this one listens to nothing: only the reload after the reconnect can tell.
+    expect(await terminate(`application_name = 'authmirror-access'`)).toBe(1);
+    // Written by another instance while this one listens to nothing: only the reload after the reconnect can tell.
     await stack.db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
     await stack.db.query(`INSERT INTO users (id, deleted_at, synced_at) VALUES ($1, now(), now())`, [user.id]);
+    await stack.db.query(`UPDATE users SET banned_until = now() + interval '1 day' WHERE id = $1`, [banned.id]);
+    await stack.db.query(`UPDATE users SET banned_until = NULL WHERE id = $1`, [lifted.id]);
 
     const users = stack.app.get(UsersService);
     await eventually(
@@ -149,8 +161,10 @@ describe('a connection ended by Postgres', () => {
       (deleted) => deleted,
       10_000,
     );
+    expect(access.refusal(callerOf(banned.id))).toBe('user_banned');
+    expect(access.refusal(callerOf(lifted.id))).toBeNull();
     await eventually(
-      () => count(`application_name = 'authmirror-deleted-users'`),
+      () => count(`application_name = 'authmirror-access'`),
       (n) => n === 1,
     );
     expect(uncaught).toEqual([]);

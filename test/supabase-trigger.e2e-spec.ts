@@ -62,6 +62,8 @@ const STAND_INS = `
     deleted_at timestamptz,
     is_anonymous boolean NOT NULL DEFAULT false
   );
+  -- What authmirror.revoke_session deletes from (GoTrue's 20221003041349_add_mfa_schema: sessions).
+  CREATE TABLE auth.sessions (id uuid PRIMARY KEY, user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE);
 
   -- pg_net's signature and checks; records body::text, which is what pg_net sends.
   CREATE SCHEMA net;

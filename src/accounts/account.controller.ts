@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Ip } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../common/api-errors.decorator.js';
+import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
 import { AccountDeletionService } from './account-deletion.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
@@ -21,9 +21,8 @@ export class AccountController {
   @ApiNoContentResponse({ description: 'Deleted; the tokens of the user stop working at once' })
   @ApiErrors(
     'validation_failed',
-    'invalid_token',
+    ...GUARD_REFUSALS,
     'invalid_credentials',
-    'user_deleted',
     'reauthentication_required',
     'anonymous_user',
     'password_check_unavailable',

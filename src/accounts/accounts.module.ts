@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
+import { DevicesModule } from '../devices/devices.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountDeletionService } from './account-deletion.service.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ReauthenticationService } from './reauthentication.service.js';
+import { PhoneSignInService } from './phone-sign-in.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SignupRecoveryService } from './signup/signup-recovery.service.js';
 import { SignupSagaService } from './signup/signup-saga.service.js';
@@ -11,9 +14,9 @@ import { SignupSagasRepository } from './signup/signup-sagas.repository.js';
 import { SignupService } from './signup/signup.service.js';
 import { UserSyncService } from './user-sync.service.js';
 
-/** What a user does with their account: sync after sign-in, signup, login, refresh, logout, deletion. */
+/** What a user does with their account: sync after sign-in, signup, login (password or SMS code), refresh, logout, deletion. */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, DevicesModule, AccessModule],
   controllers: [AuthController, AccountController],
   providers: [
     UserSyncService,
@@ -22,6 +25,7 @@ import { UserSyncService } from './user-sync.service.js';
     SignupSagaService,
     SignupRecoveryService,
     SessionsService,
+    PhoneSignInService,
     AccountDeletionService,
     ReauthenticationService,
   ],

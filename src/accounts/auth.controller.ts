@@ -1,15 +1,25 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { validationFailed } from '../common/errors.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
-import { BearerToken, IdempotencyKeyHeader } from '../common/request-headers.decorator.js';
+import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
+import { BearerToken, Client, IdempotencyKeyHeader, type ClientInfo } from '../common/request-headers.decorator.js';
 import { AllowAnonymous } from '../common/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
-import { LoginRequest, LogoutRequest, RefreshRequest, SignupRequest } from './dto/auth-requests.dto.js';
-import { LoginResponse, RefreshResponse, SignupResponse } from './dto/auth-responses.dto.js';
+import { LoginRequest, LogoutRequest, OtpRequest, OtpVerifyRequest, RefreshRequest, SignupRequest } from './dto/auth-requests.dto.js';
+import { LoginResponse, OtpVerifyResponse, RefreshResponse, SignupResponse } from './dto/auth-responses.dto.js';
 import { SyncUserResponse } from './dto/sync-user-response.dto.js';
 import { Public } from '../common/public.decorator.js';
+import { PhoneSignInService } from './phone-sign-in.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SignupService } from './signup/signup.service.js';
 import { UserSyncService } from './user-sync.service.js';
@@ -23,6 +33,7 @@ export class AuthController {
     private readonly userSync: UserSyncService,
     private readonly signups: SignupService,
     private readonly sessions: SessionsService,
+    private readonly phones: PhoneSignInService,
   ) {}
 
   @Post('users/sync')
@@ -38,9 +49,9 @@ export class AuthController {
     description:
       'The mirrored user and profile; `created` is true for the one call that made the row, `source` says where the data came from',
   })
-  @ApiErrors('invalid_token', 'user_deleted', 'anonymous_user')
-  sync(@CurrentUser() caller: AuthenticatedUser): Promise<SyncUserResponse> {
-    return this.userSync.sync(caller);
+  @ApiErrors(...GUARD_REFUSALS, 'anonymous_user')
+  sync(@CurrentUser() caller: AuthenticatedUser, @Client() client: ClientInfo): Promise<SyncUserResponse> {
+    return this.userSync.sync(caller, client);
   }
 
   @Post('signup')
@@ -89,8 +100,8 @@ export class AuthController {
     'rate_limited',
     'supabase_unavailable',
   )
-  login(@Body() request: LoginRequest, @Ip() ip: string): Promise<LoginResponse> {
-    return this.sessions.login(request.email, request.password, ip);
+  login(@Body() request: LoginRequest, @Client() client: ClientInfo): Promise<LoginResponse> {
+    return this.sessions.login(request.email, request.password, client);
   }
 
   @Post('refresh')
@@ -98,20 +109,62 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A new session from a refresh token (passed through to Supabase)' })
   @ApiOkResponse({ type: RefreshResponse, description: 'The new session; its refresh token replaces the one sent' })
-  @ApiErrors('validation_failed', 'invalid_refresh_token', 'user_deleted', 'user_banned', 'rate_limited', 'supabase_unavailable')
-  refresh(@Body() request: RefreshRequest, @Ip() ip: string): Promise<RefreshResponse> {
-    return this.sessions.refresh(request.refreshToken, ip);
+  @ApiErrors(
+    'validation_failed',
+    'invalid_refresh_token',
+    'user_deleted',
+    'session_revoked',
+    'user_banned',
+    'rate_limited',
+    'supabase_unavailable',
+  )
+  refresh(@Body() request: RefreshRequest, @Client() client: ClientInfo): Promise<RefreshResponse> {
+    return this.sessions.refresh(request.refreshToken, client);
   }
 
   @Post('logout')
   @HttpCode(204)
   @AllowAnonymous()
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'End this session (`local`), the others (`others`) or all of them (`global`, the default)' })
+  @ApiOperation({
+    summary: 'End this session (`local`), the others (`others`) or all of them (`global`, the default)',
+    description: "In Supabase and here: the ended sessions' tokens get 401 `session_revoked` at once on every instance.",
+  })
   @ApiNoContentResponse({ description: 'Logged out (also when Supabase had already ended the session)' })
-  @ApiErrors('validation_failed', 'invalid_token', 'supabase_unavailable')
-  async logout(@Body() request: LogoutRequest, @BearerToken() accessToken: string): Promise<void> {
-    await this.sessions.logout(accessToken, request?.scope ?? 'global');
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'logout_failed')
+  async logout(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Body() request: LogoutRequest,
+    @BearerToken() accessToken: string,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    await this.sessions.logout(caller, accessToken, request?.scope ?? 'global', client);
+  }
+
+  @Post('otp')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send a one-time sign-in code by SMS (through Supabase); an unknown number becomes a new user at verification',
+    description: 'Rate-limited per number and per address (RATE_LIMIT_OTP_PER_PHONE, RATE_LIMIT_OTP_PER_IP), and by Supabase.',
+  })
+  @ApiAcceptedResponse({ description: 'A code is on its way' })
+  @ApiErrors('validation_failed', 'user_banned', 'rate_limited', 'phone_sign_in_unavailable', 'supabase_unavailable')
+  async sendCode(@Body() request: OtpRequest, @Client() client: ClientInfo): Promise<void> {
+    await this.phones.sendCode(request.phone, client);
+  }
+
+  @Post('otp/verify')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Sign in with the SMS code: a session, the mirrored user and this device',
+    description: 'The same number on another device is the same user with a second device (GET /users/me/devices).',
+  })
+  @ApiOkResponse({ type: OtpVerifyResponse, description: 'The session, the mirrored user and profile, and this device' })
+  @ApiErrors('validation_failed', 'invalid_otp', 'user_deleted', 'user_banned', 'rate_limited', 'supabase_unavailable')
+  verifyCode(@Body() request: OtpVerifyRequest, @Client() client: ClientInfo): Promise<OtpVerifyResponse> {
+    return this.phones.verify(request.phone, request.code, request.deviceName ?? null, client);
   }
 }
 

@@ -1,6 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Session } from '@supabase/supabase-js';
+import { AccessRegistry } from '../access/access-registry.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { type ApiError, apiError } from '../common/errors.js';
+import type { ClientInfo } from '../common/request-headers.decorator.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import { remoteError } from '../supabase/remote-result.js';
 import { SupabaseAuthService, type LogoutScope } from '../supabase/supabase-auth.service.js';
@@ -8,23 +13,29 @@ import { snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
+import { callerOfSession, sightingOf } from './session-device.js';
 
-function userBanned(): ApiError {
+export function userBanned(): ApiError {
   return apiError('user_banned');
 }
 
-/** Password sign-in, refresh and logout through Supabase Auth, answered in this API's error shape. */
+/** Password sign-in, refresh and logout through Supabase Auth, answered in this API's error shape; each session is a device. */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
   constructor(
     private readonly supabaseAuth: SupabaseAuthService,
     private readonly users: UsersService,
+    private readonly devices: DevicesService,
+    private readonly access: AccessRegistry,
     private readonly audit: AuditService,
     private readonly limits: RateLimitsService,
   ) {}
 
   /** Signs in and mirrors the user; rate-limited per address and, for wrong passwords, per account and client (docs/security.md). */
-  async login(email: string, password: string, clientIp: string): Promise<LoginResponse> {
+  async login(email: string, password: string, client: ClientInfo): Promise<LoginResponse> {
+    const clientIp = client.ip;
     const failures = this.limits.failedSignInsOf(email, clientIp);
     await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
     try {
@@ -47,25 +58,52 @@ export class SessionsService {
     }
     const { session, user } = signedIn.value;
     const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
+    await this.recordDevice(session, client);
     return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile };
   }
 
-  async refresh(refreshToken: string, clientIp: string): Promise<RefreshResponse> {
-    await this.limits.take(this.limits.authCallsFrom(clientIp), this.limits.refreshesOf(refreshToken));
-    const refreshed = await this.supabaseAuth.refresh(refreshToken, clientIp);
+  async refresh(refreshToken: string, client: ClientInfo): Promise<RefreshResponse> {
+    await this.limits.take(this.limits.authCallsFrom(client.ip), this.limits.refreshesOf(refreshToken));
+    const refreshed = await this.supabaseAuth.refresh(refreshToken, client.ip);
     if (refreshed.kind !== 'ok') {
       if (refreshed.kind === 'refused' && refreshed.code === 'user_banned') throw userBanned();
       throw remoteError(refreshed, apiError('invalid_refresh_token'));
     }
     if (this.users.isDeleted(refreshed.value.user.id)) throw userDeleted();
+    // A device revoked here a moment ago may not be ended in Supabase yet (a job does it): its refresh is refused here.
+    const caller = callerOfSession(refreshed.value);
+    const refusal = caller && this.access.refusal(caller);
+    if (refusal) throw apiError(refusal);
+    await this.recordDevice(refreshed.value, client);
     return { session: toSessionResponse(refreshed.value) };
   }
 
-  async logout(accessToken: string, scope: LogoutScope): Promise<void> {
+  /**
+   * Supabase first (its `global` needs the caller's session, which the revocation jobs queued here would end), then here:
+   * the devices revoked and older tokens of the ended sessions refused on every instance. With Supabase unreachable the
+   * logout still holds here, and the known devices' sessions are ended there by their jobs.
+   */
+  async logout(caller: AuthenticatedUser, accessToken: string, scope: LogoutScope, client: ClientInfo): Promise<void> {
     const done = await this.supabaseAuth.logout(accessToken, scope);
+    const seen = sightingOf(caller, client);
+    if (seen) await this.devices.record([seen]);
+    await this.devices.endSessions(caller, scope);
     // A session Supabase no longer has is already logged out.
     if (done.kind === 'ok' || (done.kind === 'refused' && [401, 403, 404].includes(done.status))) return;
+    if (done.kind === 'unavailable') {
+      this.logger.warn(
+        { userId: caller.id, scope, reason: done.reason },
+        'Supabase did not log out; ended here, and known devices by jobs',
+      );
+      return;
+    }
     throw remoteError(done, apiError('logout_failed'));
+  }
+
+  /** The session's device (first seen now, or seen again). */
+  private async recordDevice(session: Session, client: ClientInfo): Promise<void> {
+    const seen = sightingOf(callerOfSession(session), client);
+    if (seen) await this.devices.record([seen]);
   }
 
   /** Audits a refused sign-in: the reason and the user's id when the email is known, never the email. */

@@ -3,7 +3,10 @@ import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { InvalidSnapshotError, snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, type ApplyOutcome } from '../users/users.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import type { ClientInfo } from '../common/request-headers.decorator.js';
+import { DevicesService } from '../devices/devices.service.js';
 import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
+import { sightingOf } from './session-device.js';
 
 /**
  * `POST /auth/users/sync`: reads the caller from Supabase's admin API (the authority), applies
@@ -16,11 +19,15 @@ export class UserSyncService {
   constructor(
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
+    private readonly devices: DevicesService,
   ) {}
 
-  async sync(caller: AuthenticatedUser): Promise<SyncUserResponse> {
+  /** Also records the caller's device: the first sync after a sign-in elsewhere is where this service first sees it. */
+  async sync(caller: AuthenticatedUser, client: ClientInfo): Promise<SyncUserResponse> {
     const { outcome, source } = await this.applyCaller(caller);
     const { user, profile, created } = await this.users.mirrorSignedIn(outcome);
+    const seen = sightingOf(caller, client);
+    if (seen) await this.devices.record([seen]);
     return { user, profile, created, source };
   }
 

@@ -4,7 +4,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { apiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { UsersService, userDeleted } from '../users/users.service.js';
+import { AccessRegistry } from '../access/access-registry.js';
+import { DeviceSightings } from '../devices/device-sightings.js';
 import { ANONYMOUS_USERS } from '../common/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
@@ -12,14 +13,15 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
 import { SUPABASE_JWT } from './supabase-jwt.strategy.js';
 
 /**
- * Global guard: every route needs a valid Supabase access token unless marked @Public(). A token
- * of a deleted user is refused with 401 `user_deleted` at once (an in-memory set: no query).
+ * Global guard: every route needs a valid Supabase access token unless marked @Public(). The token of a deleted or banned
+ * user, of a revoked session or from before a forced refresh is refused at once, from memory (AccessRegistry: no query).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
   constructor(
     private readonly reflector: Reflector,
-    private readonly users: UsersService,
+    private readonly access: AccessRegistry,
+    private readonly sightings: DeviceSightings,
     private readonly verified: VerifiedTokenCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -29,7 +31,9 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: AuthenticatedUser }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; ip?: string; user?: AuthenticatedUser }>();
     const token = bearerToken(request.headers.authorization);
     const known = token ? this.verified.get(token) : null;
     if (known) {
@@ -38,7 +42,9 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
       await super.canActivate(context);
       if (token && request.user) this.verified.remember(token, request.user);
     }
-    if (request.user?.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
+    const caller = request.user!;
+    if (caller.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
+    this.sightings.seen(caller, request.headers['user-agent'], request.ip);
     return true;
   }
 
@@ -57,7 +63,8 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
   }
 
   override handleRequest<T = AuthenticatedUser>(error: unknown, user: T | false, info: unknown): T {
-    if (user && this.users.isDeleted((user as unknown as AuthenticatedUser).id)) throw userDeleted();
+    const refusal = user ? this.access.refusal(user as unknown as AuthenticatedUser) : null;
+    if (refusal) throw apiError(refusal);
     if (error || !user) {
       const missing = info instanceof Error && info.message === 'No auth token';
       throw apiError('invalid_token', { message: missing ? 'A bearer access token is required' : undefined });

@@ -20,3 +20,14 @@ export const BearerToken = createParamDecorator((_data: unknown, context: Execut
   const header = headerOf(context, 'authorization') ?? '';
   return header.replace(/^bearer\s+/i, '').trim();
 });
+
+/** Who is on the other end: the client's address (as TRUST_PROXY lets Fastify read it) and its User-Agent. */
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | null;
+}
+
+export const Client = createParamDecorator((_data: unknown, context: ExecutionContext): ClientInfo => {
+  const request = context.switchToHttp().getRequest<RequestWithHeaders & { ip: string }>();
+  return { ip: request.ip, userAgent: headerOf(context, 'user-agent') ?? null };
+});

@@ -61,6 +61,13 @@ export interface AppConfig {
     lookupPerUserPerMinute: number;
     /** Phone lookups per minute from one IP address, whoever is signed in; 0 = off. */
     lookupPerIpPerMinute: number;
+    /** One-time codes sent per hour to one phone number, and from one IP address; 0 = off. */
+    otpPerPhonePerHour: number;
+    otpPerIpPerHour: number;
+  };
+  access: {
+    /** Supabase's access-token lifetime (its JWT expiry setting): how long a revocation is kept in memory. */
+    tokenLifetimeSeconds: number;
   };
   /** What guarded routes do with Supabase anonymous users (`is_anonymous`); see the README. */
   anonymousUsers: 'allow' | 'refuse';
@@ -256,7 +263,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       authFailuresPerAccountPerHour: integer(env, 'RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT', 100, 0, 1_000_000),
       lookupPerUserPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_USER', 30, 0, 1_000_000),
       lookupPerIpPerMinute: integer(env, 'RATE_LIMIT_LOOKUP_PER_IP', 60, 0, 1_000_000),
+      otpPerPhonePerHour: integer(env, 'RATE_LIMIT_OTP_PER_PHONE', 5, 0, 1_000_000),
+      otpPerIpPerHour: integer(env, 'RATE_LIMIT_OTP_PER_IP', 20, 0, 1_000_000),
     },
+    access: { tokenLifetimeSeconds: integer(env, 'SUPABASE_JWT_EXPIRY', 3600, 30, 604_800) },
     anonymousUsers: oneOf(env, 'ANONYMOUS_USERS', ['refuse', 'allow'] as const),
     reauthenticationWindowMinutes: integer(env, 'REAUTHENTICATION_WINDOW_MINUTES', 10, 0, 1440),
     trustProxy: trustProxy(value(env, 'TRUST_PROXY')),

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
+import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
 import { AtLeastOneFieldPipe } from './at-least-one-field.pipe.js';
 import { CompleteOnboardingRequest } from './dto/complete-onboarding.dto.js';
 import { MyProfileResponse } from './dto/profile.dto.js';
@@ -24,7 +24,7 @@ export class ProfilesController {
       'Only the fields given change; at least one is required. `displayName`, `industry`, `jobTitle` and `emailConsent` are then pushed to Supabase `user_metadata` in the background (the token shows them after a refresh).',
   })
   @ApiOkResponse({ type: MyProfileResponse, description: 'The profile as it now stands' })
-  @ApiErrors('validation_failed', 'invalid_token', 'user_deleted', 'anonymous_user', 'profile_not_found')
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'profile_not_found')
   async update(
     @CurrentUser() caller: AuthenticatedUser,
     @Body(new AtLeastOneFieldPipe(UPDATABLE_FIELDS)) update: UpdateProfileRequest,
@@ -40,7 +40,7 @@ export class ProfilesController {
       'Records the answers and sets `onboardingCompleted`. Idempotent: onboarding again answers 200, replaces the answers and keeps the first `onboardedAt` (no 409). `onboarding_completed`, `industry`, `job_title` and `email_consent` are then pushed to Supabase `user_metadata` in the background.',
   })
   @ApiOkResponse({ type: MyProfileResponse, description: 'The profile as it now stands' })
-  @ApiErrors('validation_failed', 'invalid_token', 'user_deleted', 'anonymous_user', 'profile_not_found')
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'profile_not_found')
   async onboard(@CurrentUser() caller: AuthenticatedUser, @Body() answers: CompleteOnboardingRequest): Promise<MyProfileResponse> {
     return { profile: await this.profiles.completeOnboarding(caller.id, answers) };
   }

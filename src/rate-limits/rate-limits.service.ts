@@ -88,6 +88,16 @@ export class RateLimitsService {
     return perMinute('lookups-ip', clientSubject(ip), this.config.rateLimits.lookupPerIpPerMinute);
   }
 
+  /** One-time codes sent to one phone number (RATE_LIMIT_OTP_PER_PHONE, per hour): each is an SMS someone pays for. */
+  codesTo(phone: string): Limit | null {
+    return per('otp-phone', phone, this.config.rateLimits.otpPerPhonePerHour, HOUR_MS);
+  }
+
+  /** One-time codes sent from one address, to any number (RATE_LIMIT_OTP_PER_IP, per hour). */
+  codesFrom(ip: string): Limit | null {
+    return per('otp-ip', clientSubject(ip), this.config.rateLimits.otpPerIpPerHour, HOUR_MS);
+  }
+
   private failedSignInsAcross(account: string): Limit | null {
     return per('sign-in-failures-account', normalised(account), this.config.rateLimits.authFailuresPerAccountPerHour, HOUR_MS);
   }

@@ -60,6 +60,28 @@ export class SupabaseAuthService {
     }
   }
 
+  /** Sends a one-time code by SMS (GoTrue's POST /otp); a new number becomes a new user, as GoTrue's default does. */
+  async sendPhoneCode(phone: string, clientIp?: string): Promise<RemoteResult<null>> {
+    try {
+      const { error } = await this.client(clientIp).auth.signInWithOtp({ phone, options: { shouldCreateUser: true, channel: 'sms' } });
+      return error ? remoteFailure(error) : { kind: 'ok', value: null };
+    } catch (error) {
+      return remoteFailure(error);
+    }
+  }
+
+  /** Signs in with the code sent by SMS (GoTrue's POST /verify, type sms), which also confirms the phone. */
+  async verifyPhoneCode(phone: string, code: string, clientIp?: string): Promise<RemoteResult<{ session: Session; user: SupabaseUser }>> {
+    try {
+      const { data, error } = await this.client(clientIp).auth.verifyOtp({ phone, token: code, type: 'sms' });
+      if (error) return remoteFailure(error);
+      if (!data.session || !data.user) return { kind: 'refused', status: 403, code: 'otp_expired', message: 'No session' };
+      return { kind: 'ok', value: { session: data.session, user: data.user } };
+    } catch (error) {
+      return remoteFailure(error);
+    }
+  }
+
   async refresh(refreshToken: string, clientIp?: string): Promise<RemoteResult<Session>> {
     try {
       const { data, error } = await this.client(clientIp).auth.refreshSession({ refresh_token: refreshToken });

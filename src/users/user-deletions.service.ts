@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { announceAccess } from '../access/access-events.js';
+import { AccessRegistry } from '../access/access-registry.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DatabaseService } from '../database/database.service.js';
 import type { Sql } from '../database/sql.js';
-import { DeletedUsersRegistry, USER_DELETED_CHANNEL } from './deleted-users.registry.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -24,7 +25,7 @@ export class UserDeletionsService {
   constructor(
     private readonly db: DatabaseService,
     private readonly users: UsersRepository,
-    private readonly deletedUsers: DeletedUsersRegistry,
+    private readonly access: AccessRegistry,
     private readonly cleaners: UserCleanerRegistry,
     private readonly audit: AuditService,
   ) {}
@@ -37,17 +38,18 @@ export class UserDeletionsService {
       await options.alsoInTransaction?.(tx);
       await this.audit.record({ userId: null, subjectId: id, type: 'user.deleted', details: { source: options.source ?? 'admin' } }, tx);
       await this.cleaners.queueCleanups(id, tx);
-      await tx.query('SELECT pg_notify($1, $2)', [USER_DELETED_CHANNEL, id]);
+      await announceAccess({ kind: 'deleted', user: id }, tx);
       return true;
     };
     const deleted = tx ? await run(tx) : await this.db.transaction(run);
-    if (!tx) this.deletedUsers.add(id);
+    // This instance refuses at once; the others on commit.
+    if (!tx) this.access.apply({ kind: 'deleted', user: id });
     if (deleted) this.logger.log({ userId: id, source: options.source ?? 'admin' }, 'user deleted');
     return { deleted };
   }
 
   /** True when the user is known to be deleted (in-memory: no query). */
   isDeleted(id: string): boolean {
-    return this.deletedUsers.has(id);
+    return this.access.isDeleted(id);
   }
 }

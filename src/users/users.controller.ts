@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { RefuseAnonymous } from '../common/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
+import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
 import { PhoneLookupQuery, PhoneLookupResponse } from './dto/phone-lookup.dto.js';
 import { MeResponse } from './dto/user.dto.js';
 import { PhoneLookupService } from './phone-lookup.service.js';
@@ -21,7 +21,7 @@ export class UsersController {
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user as mirrored, with their profile' })
   @ApiOkResponse({ type: MeResponse, description: 'The mirrored user and profile (`profile` is null only before the first sync made one)' })
-  @ApiErrors('invalid_token', 'user_deleted', 'anonymous_user', 'user_not_found')
+  @ApiErrors(...GUARD_REFUSALS, 'anonymous_user', 'user_not_found')
   me(@CurrentUser() caller: AuthenticatedUser): Promise<MeResponse> {
     return this.users.getMe(caller.id);
   }
@@ -30,7 +30,7 @@ export class UsersController {
   @RefuseAnonymous()
   @ApiOperation({ summary: 'Who holds a phone number (any common format): id and display name only; rate-limited per caller' })
   @ApiOkResponse({ type: PhoneLookupResponse, description: 'The live user holding the number: id and display name only' })
-  @ApiErrors('validation_failed', 'invalid_token', 'user_deleted', 'anonymous_user', 'user_not_found', 'rate_limited')
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'user_not_found', 'rate_limited')
   lookup(@CurrentUser() caller: AuthenticatedUser, @Query() query: PhoneLookupQuery, @Ip() ip: string): Promise<PhoneLookupResponse> {
     return this.phones.lookupByPhone(query.phone, caller.id, ip);
   }

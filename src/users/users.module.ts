@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
 import { ProfilesModule } from '../profiles/profiles.module.js';
-import { DeletedUsersRegistry } from './deleted-users.registry.js';
 import { PhoneLookupService } from './phone-lookup.service.js';
 import { TombstonePurgeService } from './tombstone-purge.service.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
@@ -12,7 +12,7 @@ import { UsersService } from './users.service.js';
 
 /** The mirror of Supabase users; UsersService is its public face (and the only writer of `users`). */
 @Module({
-  imports: [ProfilesModule],
+  imports: [ProfilesModule, AccessModule],
   controllers: [UsersController],
   providers: [
     UsersService,
@@ -21,7 +21,6 @@ import { UsersService } from './users.service.js';
     UserDeletionsService,
     TombstonePurgeService,
     PhoneLookupService,
-    DeletedUsersRegistry,
     UserCleanerRegistry,
   ],
   exports: [UsersService, UserCleanerRegistry],

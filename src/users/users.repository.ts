@@ -245,12 +245,6 @@ export class UsersRepository {
     }
   }
 
-  /** The ids of every tombstone (for the in-memory set the guard checks). */
-  async tombstoneIds(): Promise<string[]> {
-    const rows = await this.db.sql.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NOT NULL');
-    return rows.map((row) => row.id);
-  }
-
   /** Removes tombstones older than the retention period; returns how many. */
   async purgeTombstones(retentionDays: number): Promise<number> {
     return this.db.sql.execute(`DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1::int)`, [

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, IsUrl, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { Trimmed } from '../../profiles/dto/profile-fields.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -68,6 +69,30 @@ export class RefreshRequest {
   @MinLength(8)
   @MaxLength(2048)
   refreshToken: string;
+}
+
+export class OtpRequest {
+  /** Any common format; Supabase gets E.164. */
+  @ApiProperty({ example: '+44 7700 900123' })
+  @IsString()
+  @MaxLength(40)
+  phone: string;
+}
+
+export class OtpVerifyRequest extends OtpRequest {
+  @ApiProperty({ example: '123456', description: 'The code from the SMS' })
+  @IsString()
+  @Matches(/^[0-9]{6,10}$/, { message: 'code must be the 6 to 10 digits of the SMS' })
+  code: string;
+
+  /** What the user calls this device; shown in the device list. */
+  @ApiPropertyOptional({ example: 'Work phone', maxLength: 100 })
+  @IsOptional()
+  @Trimmed()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  deviceName?: string;
 }
 
 export const LOGOUT_SCOPES = ['local', 'others', 'global'] as const;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DeviceDto } from '../../devices/dto/device.dto.js';
 import { ProfileResponse } from '../../profiles/dto/profile.dto.js';
 import { UserResponse } from '../../users/dto/user.dto.js';
 import { SessionResponse } from './session.dto.js';
@@ -37,4 +38,10 @@ export class LoginResponse {
 export class RefreshResponse {
   @ApiProperty({ type: SessionResponse })
   session: SessionResponse;
+}
+
+export class OtpVerifyResponse extends LoginResponse {
+  /** Null only when the user is not in the mirror, which the sign-in has just made sure of. */
+  @ApiProperty({ type: DeviceDto, nullable: true, description: 'The device this sign-in made (its `id` is the session id)' })
+  device: DeviceDto | null;
 }

@@ -1,0 +1,39 @@
+import type { Sql } from '../database/sql.js';
+
+/** The channel every change that ends access notifies, inside its own transaction: listeners hear it on commit. */
+export const ACCESS_CHANNEL = 'authmirror_access';
+
+/**
+ * What a notification on ACCESS_CHANNEL says. Instants are ISO 8601 strings. `ban` is also sent by the trigger on the
+ * `users` table (migration 20261130120000_devices), whichever intake wrote the row.
+ */
+export type AccessEvent =
+  | { kind: 'deleted'; user: string }
+  | { kind: 'ban'; user: string; until: string | null }
+  | { kind: 'session'; session: string; at: string }
+  | { kind: 'cutoff'; user: string; sessionsRevokedBefore: string | null; keptSession: string | null; tokensStaleBefore: string | null };
+
+/** Notifies every instance (this one included) when `tx` commits. */
+export async function announceAccess(event: AccessEvent, tx: Sql): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [ACCESS_CHANNEL, JSON.stringify(event)]);
+}
+
+/** The event a notification carries, or null for a payload this version does not know. */
+export function parseAccessEvent(payload: string): AccessEvent | null {
+  try {
+    const event = JSON.parse(payload) as Partial<AccessEvent> | null;
+    if (!event || typeof event !== 'object') return null;
+    switch (event.kind) {
+      case 'deleted':
+      case 'ban':
+      case 'cutoff':
+        return typeof event.user === 'string' ? (event as AccessEvent) : null;
+      case 'session':
+        return typeof event.session === 'string' && typeof event.at === 'string' ? (event as AccessEvent) : null;
+      default:
+        return null;
+    }
+  } catch {
+    return null;
+  }
+}

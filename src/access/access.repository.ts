@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '../database/database.service.js';
+import type { AccessSnapshot } from './access-registry.js';
+
+/** Reads what the guard must refuse, for an instance that starts or reconnects its listener. */
+@Injectable()
+export class AccessRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  /** One snapshot (one REPEATABLE READ transaction): tombstones, live bans, and revocations younger than `lifetimeSeconds`. */
+  async snapshot(lifetimeSeconds: number): Promise<AccessSnapshot> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const deleted = await tx.query<{ id: string }>('SELECT id FROM users WHERE deleted_at IS NOT NULL');
+      const bans = await tx.query<{ user: string; until: string }>(
+        `SELECT id AS "user", to_json(banned_until) #>> '{}' AS until FROM users WHERE banned_until > now() AND deleted_at IS NULL`,
+      );
+      const sessions = await tx.query<{ session: string; at: string }>(
+        `SELECT id AS session, to_json(revoked_at) #>> '{}' AS at FROM devices
+         WHERE revoked_at > now() - make_interval(secs => $1::int)`,
+        [lifetimeSeconds],
+      );
+      const cutoffs = await tx.query<Omit<AccessSnapshot['cutoffs'][number], 'kind'>>(
+        `SELECT user_id AS "user", kept_session_id AS "keptSession",
+           to_json(sessions_revoked_before) #>> '{}' AS "sessionsRevokedBefore",
+           to_json(tokens_stale_before) #>> '{}' AS "tokensStaleBefore"
+         FROM token_cutoffs
+         WHERE greatest(sessions_revoked_before, tokens_stale_before) > now() - make_interval(secs => $1::int)`,
+        [lifetimeSeconds],
+      );
+      return {
+        deleted: deleted.map((row) => row.id),
+        bans,
+        sessions,
+        cutoffs: cutoffs.map((row) => ({ kind: 'cutoff' as const, ...row })),
+      };
+    });
+  }
+}

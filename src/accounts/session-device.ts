@@ -1,0 +1,28 @@
+import type { Session } from '@supabase/supabase-js';
+import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
+import type { ClientInfo } from '../common/request-headers.decorator.js';
+import type { Sighting } from '../devices/devices.service.js';
+
+/**
+ * The caller a session Supabase just issued stands for. Its access token came straight from Supabase over this service's
+ * own call, so its claims are read, not verified.
+ */
+export function callerOfSession(session: Session): AuthenticatedUser | null {
+  try {
+    const claims = JSON.parse(Buffer.from(session.access_token.split('.')[1] ?? '', 'base64url').toString('utf8')) as AccessTokenClaims;
+    if (typeof claims.sub !== 'string') return null;
+    return { id: claims.sub, sessionId: typeof claims.session_id === 'string' ? claims.session_id : null, claims };
+  } catch {
+    return null;
+  }
+}
+
+/** The device a caller's token stands for; null for a token without a session. */
+export function sightingOf(
+  caller: Pick<AuthenticatedUser, 'id' | 'sessionId'> | null,
+  client: ClientInfo,
+  name?: string | null,
+): Sighting | null {
+  if (!caller || caller.sessionId === null) return null;
+  return { sessionId: caller.sessionId, userId: caller.id, userAgent: client.userAgent, ip: client.ip, at: new Date(), name };
+}

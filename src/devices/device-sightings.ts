@@ -1,0 +1,73 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { DevicesService, type Sighting } from './devices.service.js';
+
+/** A device's last-seen moves at most this often: a busy session costs one write a minute, not one a request. */
+const LAST_SEEN_EVERY_MS = 60_000;
+const FLUSH_EVERY_MS = 1_000;
+
+/**
+ * Sessions seen by the guard, written off the request path: queued in memory, recorded in one statement a second. A
+ * request costs a map lookup; a write that fails is tried again at the session's next request.
+ */
+@Injectable()
+export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DeviceSightings.name);
+  private pending = new Map<string, Sighting>();
+  /** Session → when it was last queued; pruned as entries pass LAST_SEEN_EVERY_MS. */
+  private readonly queuedAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly devices: DevicesService) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Called by the guard for every accepted token. */
+  seen(user: AuthenticatedUser, userAgent: string | undefined, ip: string | undefined): void {
+    const session = user.sessionId;
+    if (session === null) return;
+    const now = Date.now();
+    const last = this.queuedAt.get(session);
+    if (last !== undefined && now - last < LAST_SEEN_EVERY_MS) return;
+    this.queuedAt.set(session, now);
+    this.pending.set(session, {
+      sessionId: session,
+      userId: user.id,
+      userAgent: userAgent ?? null,
+      ip: ip ?? null,
+      at: new Date(now),
+    });
+  }
+
+  /** Writes what is queued (one flush at a time). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return this.prune();
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.flushing = this.devices
+      .record(batch)
+      .catch((error: Error) => {
+        // Forgotten, so that each session's next request queues it again.
+        for (const sighting of batch) this.queuedAt.delete(sighting.sessionId);
+        this.logger.warn({ sessions: batch.length, reason: error.message }, 'devices seen not recorded; retried at their next request');
+      })
+      .finally(() => (this.flushing = null));
+    await this.flushing;
+    this.prune();
+  }
+
+  private prune(): void {
+    const before = Date.now() - LAST_SEEN_EVERY_MS;
+    for (const [session, at] of this.queuedAt) if (at < before) this.queuedAt.delete(session);
+  }
+}

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '../database/database.service.js';
+import type { Sql } from '../database/sql.js';
+
+/** A session seen in a token or a sign-in: the device it is. */
+export interface Sighting {
+  sessionId: string;
+  userId: string;
+  /** Kept to its first 512 characters. */
+  userAgent: string | null;
+  ip: string | null;
+  at: Date;
+  /** Set by the user at sign-in (OTP verify); null keeps the stored name. */
+  name?: string | null;
+}
+
+export interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  revoked_at: Date | null;
+}
+
+const COLUMNS = 'id, user_id, name, user_agent, ip, first_seen_at, last_seen_at, revoked_at';
+
+/** The `devices` table and the per-user `token_cutoffs`. */
+@Injectable()
+export class DevicesRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  /**
+   * Inserts devices first seen, moves the others' last-seen forward (one statement for a batch). A device of a user not in
+   * the mirror (yet) or deleted is skipped; a revoked one is not touched. Returns the rows written, and for each new one
+   * whether its user already had another live device.
+   */
+  async record(
+    sightings: readonly Sighting[],
+    tx: Sql,
+  ): Promise<Array<{ id: string; userId: string; added: boolean; hasOthers: boolean }>> {
+    if (sightings.length === 0) return [];
+    return tx.query(
+      `WITH seen AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+           AS s(id, user_id, user_agent, ip, at, name)
+       ), written AS (
+         INSERT INTO devices AS d (id, user_id, name, user_agent, ip, first_seen_at, last_seen_at)
+         SELECT s.id, s.user_id, s.name, left(s.user_agent, 512), s.ip, s.at, s.at
+         FROM seen s JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL
+         ORDER BY s.id
+         ON CONFLICT (id) DO UPDATE SET
+           last_seen_at = greatest(d.last_seen_at, EXCLUDED.last_seen_at),
+           user_agent = coalesce(EXCLUDED.user_agent, d.user_agent),
+           ip = coalesce(EXCLUDED.ip, d.ip),
+           name = coalesce(EXCLUDED.name, d.name)
+         WHERE d.user_id = EXCLUDED.user_id AND d.revoked_at IS NULL
+         RETURNING d.id, d.user_id, xmax = 0 AS added
+       )
+       SELECT w.id, w.user_id AS "userId", w.added,
+         EXISTS (SELECT FROM devices o WHERE o.user_id = w.user_id AND o.id <> w.id AND o.revoked_at IS NULL) AS "hasOthers"
+       FROM written w`,
+      [
+        sightings.map((s) => s.sessionId),
+        sightings.map((s) => s.userId),
+        sightings.map((s) => s.userAgent),
+        sightings.map((s) => s.ip),
+        sightings.map((s) => s.at),
+        sightings.map((s) => s.name ?? null),
+      ],
+    );
+  }
+
+  /** The user's live devices, most recently seen first. */
+  async live(userId: string): Promise<DeviceRow[]> {
+    return this.db.sql.query<DeviceRow>(
+      `SELECT ${COLUMNS} FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_seen_at DESC, id`,
+      [userId],
+    );
+  }
+
+  async find(id: string, tx: Sql = this.db.sql): Promise<DeviceRow | null> {
+    const [row] = await tx.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /** Renames a live device of this user; null when there is none. */
+  async rename(userId: string, id: string, name: string): Promise<DeviceRow | null> {
+    const [row] = await this.db.sql.query<DeviceRow>(
+      `UPDATE devices SET name = $3 WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [userId, id, name],
+    );
+    return row ?? null;
+  }
+
+  /** Revokes one live device of this user; null when it has none by that id (or it is already revoked). */
+  async revoke(userId: string, id: string, tx: Sql): Promise<DeviceRow | null> {
+    const [row] = await tx.query<DeviceRow>(
+      `UPDATE devices SET revoked_at = now() WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [userId, id],
+    );
+    return row ?? null;
+  }
+
+  /** Revokes every live device of the user but `keep` (null: all of them). */
+  async revokeAllBut(userId: string, keep: string | null, tx: Sql): Promise<DeviceRow[]> {
+    return tx.query<DeviceRow>(
+      `UPDATE devices SET revoked_at = now()
+       WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2::uuid RETURNING ${COLUMNS}`,
+      [userId, keep],
+    );
+  }
+
+  /**
+   * Refuses the user's tokens issued before now, of every session but `keep`: also those of sessions never seen here. Null
+   * when the user is not in the mirror (nothing to hold the cutoff).
+   */
+  async cutOffSessions(
+    userId: string,
+    keep: string | null,
+    tx: Sql,
+  ): Promise<{ at: string; keep: string | null; stale: string | null } | null> {
+    const [row] = await tx.query<{ at: string; keep: string | null; stale: string | null }>(
+      `INSERT INTO token_cutoffs (user_id, sessions_revoked_before, kept_session_id)
+       SELECT id, now(), $2::uuid FROM users WHERE id = $1 AND deleted_at IS NULL
+       ON CONFLICT (user_id) DO UPDATE SET sessions_revoked_before = EXCLUDED.sessions_revoked_before,
+         kept_session_id = EXCLUDED.kept_session_id
+       RETURNING to_json(sessions_revoked_before) #>> '{}' AS at, kept_session_id AS keep, to_json(tokens_stale_before) #>> '{}' AS stale`,
+      [userId, keep],
+    );
+    return row ?? null;
+  }
+}

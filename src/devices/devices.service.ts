@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { announceAccess } from '../access/access-events.js';
+import { AccessRegistry } from '../access/access-registry.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { apiError } from '../common/errors.js';
+import { DatabaseService } from '../database/database.service.js';
+import type { LogoutScope } from '../supabase/supabase-auth.service.js';
+import type { Sql } from '../database/sql.js';
+import { DeviceListenerRegistry } from './device-listeners.js';
+import { DevicesRepository, type DeviceRow, type Sighting } from './devices.repository.js';
+import { toDevice, type DeviceDto } from './dto/device.dto.js';
+import { SupabaseSessionRevoker } from './supabase-session-revoker.js';
+
+export type { Sighting } from './devices.repository.js';
+
+/** A user's devices: recorded when seen, listed, named, revoked here and in Supabase (docs/devices.md). */
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly devices: DevicesRepository,
+    private readonly listeners: DeviceListenerRegistry,
+    private readonly revoker: SupabaseSessionRevoker,
+    private readonly access: AccessRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Records sessions seen; a first sighting of a user's second (or later) device is a `device.added` event. */
+  async record(sightings: readonly Sighting[]): Promise<void> {
+    await this.db.transaction((tx) => this.recordIn(sightings, tx));
+  }
+
+  /** Records one session seen at sign-in and returns its device; null when its user is not in the mirror. */
+  async recordOne(sighting: Sighting): Promise<DeviceDto | null> {
+    const row = await this.db.transaction(async (tx) => {
+      await this.recordIn([sighting], tx);
+      return this.devices.find(sighting.sessionId, tx);
+    });
+    return row && row.user_id === sighting.userId && row.revoked_at === null ? toDevice(row, sighting.sessionId) : null;
+  }
+
+  async list(caller: AuthenticatedUser): Promise<DeviceDto[]> {
+    return (await this.devices.live(caller.id)).map((row) => toDevice(row, caller.sessionId));
+  }
+
+  /** Another user's device, or a revoked one, is 404: whose it is stays unknown. */
+  async rename(caller: AuthenticatedUser, id: string, name: string): Promise<DeviceDto> {
+    const row = await this.devices.rename(caller.id, id, name);
+    if (!row) throw apiError('device_not_found');
+    return toDevice(row, caller.sessionId);
+  }
+
+  /** Its tokens are refused at once on every instance; its session is ended in Supabase by a durable job. */
+  async revoke(caller: AuthenticatedUser, id: string): Promise<void> {
+    const revoked = await this.db.transaction(async (tx) => {
+      const row = await this.devices.revoke(caller.id, id, tx);
+      if (row) await this.revokeIn([row], caller.id, tx);
+      return row;
+    });
+    if (!revoked) throw apiError('device_not_found');
+    this.applyLocally([revoked]);
+  }
+
+  /**
+   * A logout's part here: `local` revokes the caller's device; `others` and `global` revoke the user's other (all) devices
+   * and refuse every older token of the other (all) sessions, also of sessions never seen here.
+   */
+  async endSessions(caller: AuthenticatedUser, scope: LogoutScope): Promise<void> {
+    const keep = scope === 'others' ? caller.sessionId : null;
+    const { rows, cutoff } = await this.db.transaction(async (tx) => {
+      if (scope === 'local') {
+        const row = caller.sessionId ? await this.devices.revoke(caller.id, caller.sessionId, tx) : null;
+        if (row) await this.revokeIn([row], caller.id, tx);
+        return { rows: row ? [row] : [], cutoff: null };
+      }
+      const rows = await this.devices.revokeAllBut(caller.id, keep, tx);
+      await this.revokeIn(rows, caller.id, tx);
+      const cut = await this.devices.cutOffSessions(caller.id, keep, tx);
+      const cutoff = cut && {
+        kind: 'cutoff' as const,
+        user: caller.id,
+        sessionsRevokedBefore: cut.at,
+        keptSession: cut.keep,
+        tokensStaleBefore: cut.stale,
+      };
+      if (cutoff) await announceAccess(cutoff, tx);
+      return { rows, cutoff };
+    });
+    this.applyLocally(rows);
+    if (cutoff) this.access.apply(cutoff);
+  }
+
+  private async recordIn(sightings: readonly Sighting[], tx: Sql): Promise<void> {
+    for (const written of await this.devices.record(sightings, tx)) {
+      if (!written.added || !written.hasOthers) continue;
+      await this.audit.record(
+        { userId: written.userId, subjectId: written.userId, type: 'device.added', details: { deviceId: written.id } },
+        tx,
+      );
+      await this.listeners.queue(written.id, tx);
+    }
+  }
+
+  /** The news, the audit record and the Supabase-side job of revoked devices, in their transaction. */
+  private async revokeIn(rows: readonly DeviceRow[], userId: string, tx: Sql): Promise<void> {
+    for (const row of rows) {
+      await announceAccess({ kind: 'session', session: row.id, at: row.revoked_at!.toISOString() }, tx);
+      await this.audit.record({ userId, subjectId: userId, type: 'device.revoked', details: { deviceId: row.id } }, tx);
+      await this.revoker.queue(row.id, tx);
+    }
+  }
+
+  /** This instance refuses at once; the others when the notification arrives. */
+  private applyLocally(rows: readonly DeviceRow[]): void {
+    for (const row of rows) this.access.apply({ kind: 'session', session: row.id, at: row.revoked_at!.toISOString() });
+  }
+}

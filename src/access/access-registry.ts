@@ -44,9 +44,9 @@ export class AccessRegistry {
     if (session !== null && this.revokedSessions.has(session)) return 'session_revoked';
     const cutoff = this.cutoffs.get(user.id);
     if (cutoff === undefined) return null;
-    // `iat` has whole seconds: a token issued in the cutoff's own second passes (a new sign-in must not be refused).
+    // Claims have whole seconds: what happened in the cutoff's own second passes (a new sign-in must not be refused).
     const issuedAt = (user.claims.iat ?? 0) * 1000;
-    if (cutoff.sessionsRevokedBefore !== null && session !== cutoff.keptSession && issuedAt < cutoff.sessionsRevokedBefore) {
+    if (cutoff.sessionsRevokedBefore !== null && session !== cutoff.keptSession && sessionStart(user) < cutoff.sessionsRevokedBefore) {
       return 'session_revoked';
     }
     if (cutoff.tokensStaleBefore !== null && issuedAt < cutoff.tokensStaleBefore) return 'token_stale';
@@ -129,6 +129,19 @@ export class AccessRegistry {
       forgetAt: Math.max(forgetAt, known?.forgetAt ?? 0),
     });
   }
+}
+
+/**
+ * When the token's session began: its first authentication in `amr` (a refreshed token keeps them), else its `iat`. A
+ * session that began before a logout of others is ended by it however recently its token was refreshed.
+ */
+function sessionStart(user: AuthenticatedUser): number {
+  let first = user.claims.iat ?? 0;
+  for (const entry of user.claims.amr ?? []) {
+    const at = typeof entry === 'object' && typeof entry.timestamp === 'number' ? entry.timestamp : Infinity;
+    if (at < first) first = at;
+  }
+  return first * 1000;
 }
 
 /** An instant truncated to its second, as `iat` is: tokens issued in that second pass. */

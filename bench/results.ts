@@ -8,7 +8,21 @@ import type { ReconcileOutcome } from './reconcile.js';
 import type { SqlReconcileResult } from './reconcile-sql.js';
 
 export interface Results {
-  measurements: Partial<Record<'apiMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries' | 'apiLookup' | 'apiSignup', Measurement>>;
+  measurements: Partial<
+    Record<
+      | 'apiMe'
+      | 'apiMeAgain'
+      | 'beforeAccessMe'
+      | 'beforeAccessMeAgain'
+      | 'minimalMe'
+      | 'guardMe'
+      | 'apiSync'
+      | 'apiDeliveries'
+      | 'apiLookup'
+      | 'apiSignup',
+      Measurement
+    >
+  >;
   deliveries: Omit<DeliveriesResult, 'measurement'> | null;
   deletion: DeletionResult | null;
   reconcile: ReconcileOutcome | null;

@@ -23,6 +23,8 @@ export interface Stack {
   apiUrl: string | null;
   minimalUrl: string | null;
   guardUrl: string | null;
+  /** The API without the guard's access checks and device sightings (bench/api-without-access-checks.ts). */
+  beforeAccessUrl: string | null;
   api: Child | null;
   /** SUPABASE_WEBHOOK_SECRET of the API: the benchmark signs its deliveries with it. */
   webhookSecret: string;
@@ -30,7 +32,7 @@ export interface Stack {
   reconcileAuthPort: number;
   /** A free port for the lookup section's own (pre-filled, with phones) auth stand-in. */
   lookupAuthPort: number;
-  pids: { api: number; minimal: number; guard: number; auth: number; postmaster: number };
+  pids: { api: number; minimal: number; guard: number; beforeAccess: number; auth: number; postmaster: number };
   /** Creates a database in the embedded Postgres, applies the migrations and returns its URL. */
   createDatabase: (name: string) => Promise<string>;
   /** Creates an empty database (no migrations) and returns its URL. */
@@ -128,7 +130,7 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
   postgres = await startEmbeddedPostgres({ dataDir: join(tempDir, 'pg'), persistent: false, quiet: true, fast: true });
   const databaseUrl = await createDatabase('authmirror_bench');
 
-  const [authPort, apiPort, minimalPort, guardPort, reconcileAuthPort, lookupAuthPort] = await distinctPorts(6);
+  const [authPort, apiPort, minimalPort, guardPort, reconcileAuthPort, lookupAuthPort, beforeAccessPort] = await distinctPorts(7);
   const authUrl = `http://127.0.0.1:${authPort}`;
   const waits: Promise<void>[] = [];
   let auth: Child | null = null;
@@ -158,33 +160,38 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
   let api: Child | null = null;
   let minimal: Child | null = null;
   let guard: Child | null = null;
+  let beforeAccess: Child | null = null;
+  const beforeAccessUrl = `http://127.0.0.1:${beforeAccessPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const minimalUrl = `http://127.0.0.1:${minimalPort}`;
   const guardUrl = `http://127.0.0.1:${guardPort}`;
   if (needs.api) {
     const profileArgs = settings.profile ? ['--import', join(BENCH_DIST, 'cpu-profiler.js')] : [];
-    api = spawnNode(
-      'API',
-      join(root, 'dist/src/main.js'),
-      {
-        ...common,
-        SUPABASE_SERVICE_ROLE_KEY: DEV_KEYS.serviceRoleKey,
-        SUPABASE_WEBHOOK_SECRET: webhookSecret,
-        // No scheduled reconcile of the stand-in's users in the middle of a measurement.
-        RECONCILE_INTERVAL_MINUTES: '0',
-        // Rate limits off (only lookup and signup use them): the load comes from one IP and one caller.
-        RATE_LIMIT_LOOKUP_PER_USER: '0',
-        RATE_LIMIT_LOOKUP_PER_IP: '0',
-        RATE_LIMIT_AUTH_PER_IP: '0',
-        RATE_LIMIT_AUTH_PER_ACCOUNT: '0',
-        PORT: String(apiPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      },
-      profileArgs,
-      settings.profile,
-    );
+    const apiEnv = {
+      ...common,
+      SUPABASE_SERVICE_ROLE_KEY: DEV_KEYS.serviceRoleKey,
+      SUPABASE_WEBHOOK_SECRET: webhookSecret,
+      // No scheduled reconcile of the stand-in's users in the middle of a measurement.
+      RECONCILE_INTERVAL_MINUTES: '0',
+      // Rate limits off (only lookup and signup use them): the load comes from one IP and one caller.
+      RATE_LIMIT_LOOKUP_PER_USER: '0',
+      RATE_LIMIT_LOOKUP_PER_IP: '0',
+      RATE_LIMIT_AUTH_PER_IP: '0',
+      RATE_LIMIT_AUTH_PER_ACCOUNT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+    api = spawnNode('API', join(root, 'dist/src/main.js'), { ...apiEnv, PORT: String(apiPort) }, profileArgs, settings.profile);
     waits.push(waitForOk(`${apiUrl}/health`, api));
+    if (has('me')) {
+      // Its jobs would race the API's for the same queue: only the API runs them.
+      beforeAccess = spawnNode('API without access checks', join(BENCH_DIST, 'api-without-access-checks.js'), {
+        ...apiEnv,
+        PORT: String(beforeAccessPort),
+        JOBS_ENABLED: 'false',
+      });
+      waits.push(waitForOk(`${beforeAccessUrl}/health`, beforeAccess));
+    }
   }
   if (needs.baselines) {
     minimal = spawnNode('minimal same-work server', join(BENCH_DIST, 'minimal-server.js'), { ...common, PORT: String(minimalPort) });
@@ -196,6 +203,7 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
     api: api?.process.pid ?? 0,
     minimal: minimal?.process.pid ?? 0,
     guard: guard?.process.pid ?? 0,
+    beforeAccess: beforeAccess?.process.pid ?? 0,
     auth: auth?.process.pid ?? 0,
     postmaster: postmasterPidIn(tempDir),
   };
@@ -206,6 +214,7 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
     apiUrl: api ? apiUrl : null,
     minimalUrl: minimal ? minimalUrl : null,
     guardUrl: guard ? guardUrl : null,
+    beforeAccessUrl: beforeAccess ? beforeAccessUrl : null,
     api,
     webhookSecret,
     reconcileAuthPort,

@@ -68,6 +68,19 @@ export function evaluate(results: Results): Target[] {
       notes,
     });
   }
+  const { apiMeAgain, beforeAccessMe, beforeAccessMeAgain } = results.measurements;
+  if (apiMe && apiMeAgain && beforeAccessMe && beforeAccessMeAgain) {
+    const ratio =
+      (apiMe.requestsPerSecond + apiMeAgain.requestsPerSecond) / (beforeAccessMe.requestsPerSecond + beforeAccessMeAgain.requestsPerSecond);
+    notes = failureNotes(apiMe, apiMeAgain, beforeAccessMe, beforeAccessMeAgain);
+    targets.push({
+      name: 'GET /users/me with access checks vs without (2 alternating rounds each)',
+      target: '≥ 95%',
+      actual: `${(ratio * 100).toFixed(1)}%`,
+      pass: ratio >= 0.95 && notes.length === 0,
+      notes,
+    });
+  }
   if (apiSync) {
     notes = failureNotes(apiSync);
     targets.push({

@@ -1,10 +1,14 @@
 // Sections `me` and `sync`: the same signed-in users, each synced once, then GET /users/me on
 // the API and both baselines (same duration and connections for each), and POST /auth/users/sync.
 import { DEV_KEYS } from '../../dev/auth-server/dev-keys.js';
+import { revokeSessions } from '../access-load.js';
 import { log } from '../log.js';
 import { measure } from '../measure.js';
 import { checkSameAnswers, createUsers, syncUsers } from '../users.js';
 import type { SectionContext } from './context.js';
+
+/** Revoked sessions in the registry while GET /users/me is measured (issue: 100,000 cost bounded memory). */
+const REVOKED_SESSIONS = 100_000;
 
 export async function runMeAndSync(context: SectionContext): Promise<void> {
   const { settings, stack, results, cpu } = context;
@@ -21,12 +25,41 @@ export async function runMeAndSync(context: SectionContext): Promise<void> {
     warmupSeconds: settings.warmupSeconds,
   };
   if (has('me')) {
-    await checkSameAnswers({ API: apiUrl, 'minimal server': stack.minimalUrl!, 'guard server': stack.guardUrl! }, users.slice(0, 5));
+    await checkSameAnswers(
+      {
+        API: apiUrl,
+        'API without access checks': stack.beforeAccessUrl!,
+        'minimal server': stack.minimalUrl!,
+        'guard server': stack.guardUrl!,
+      },
+      users.slice(0, 5),
+    );
+    log(`revoking ${REVOKED_SESSIONS} other sessions, so that the access checks run against a full registry`);
+    await revokeSessions(stack.databaseUrl, REVOKED_SESSIONS);
     const me = { method: 'GET' as const, path: '/users/me' };
     log(`measuring GET /users/me on the API (${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s)`);
     results.measurements.apiMe = await context.profiled('users-me', () =>
       measure({ ...base, ...me, name: 'API  GET /users/me', baseUrl: apiUrl, cpu: cpu(stack.pids.api) }),
     );
+    // Alternating rounds, so that a drift of the machine during the run falls on both sides.
+    const withoutChecks = () =>
+      measure({
+        ...base,
+        ...me,
+        name: 'API without access checks  GET /users/me',
+        baseUrl: stack.beforeAccessUrl!,
+        cpu: cpu(stack.pids.beforeAccess),
+      });
+    log('measuring GET /users/me on the API without its access checks and device sightings, then both again');
+    results.measurements.beforeAccessMe = await withoutChecks();
+    results.measurements.apiMeAgain = await measure({
+      ...base,
+      ...me,
+      name: 'API  GET /users/me (again)',
+      baseUrl: apiUrl,
+      cpu: cpu(stack.pids.api),
+    });
+    results.measurements.beforeAccessMeAgain = await withoutChecks();
     log('measuring GET /users/me on the minimal same-work server (a)');
     results.measurements.minimalMe = await measure({
       ...base,

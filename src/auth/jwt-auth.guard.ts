@@ -44,7 +44,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     }
     const caller = request.user!;
     if (caller.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
-    this.sightings.seen(caller, request.headers['user-agent'], request.ip);
+    this.sightings.seen(caller, request);
     return true;
   }
 

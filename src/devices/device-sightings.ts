@@ -6,6 +6,12 @@ import { DevicesService, type Sighting } from './devices.service.js';
 const LAST_SEEN_EVERY_MS = 60_000;
 const FLUSH_EVERY_MS = 1_000;
 
+/** What a sighting reads of a request (Fastify's `ip` is a getter that walks X-Forwarded-For under TRUST_PROXY). */
+export interface SeenRequest {
+  headers: Record<string, string | string[] | undefined>;
+  readonly ip?: string;
+}
+
 /**
  * Sessions seen by the guard, written off the request path: queued in memory, recorded in one statement a second. A
  * request costs a map lookup; a write that fails is tried again at the session's next request.
@@ -31,8 +37,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
     await this.flush();
   }
 
-  /** Called by the guard for every accepted token. */
-  seen(user: AuthenticatedUser, userAgent: string | undefined, ip: string | undefined): void {
+  /** Called by the guard for every accepted token; reads the request's address and agent only when it queues. */
+  seen(user: AuthenticatedUser, request: SeenRequest): void {
     const session = user.sessionId;
     if (session === null) return;
     const now = Date.now();
@@ -42,8 +48,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
     this.pending.set(session, {
       sessionId: session,
       userId: user.id,
-      userAgent: userAgent ?? null,
-      ip: ip ?? null,
+      userAgent: (request.headers['user-agent'] as string | undefined) ?? null,
+      ip: request.ip ?? null,
       at: new Date(now),
     });
   }

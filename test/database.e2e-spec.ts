@@ -29,9 +29,11 @@ describe('test databases', () => {
     expect(rows.map((row) => row.table_name)).toEqual([
       '_prisma_migrations',
       'audit_events',
+      'devices',
       'profiles',
       'rate_limits',
       'signup_sagas',
+      'token_cutoffs',
       'users',
       'webhook_deliveries',
     ]);

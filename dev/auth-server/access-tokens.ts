@@ -1,9 +1,12 @@
 // Access tokens with GoTrue's claim set, the token response of a grant, and a sign-in (a new
 // session and refresh token).
 import { randomUUID } from 'node:crypto';
-import type { Json } from './http.js';
+import type { IncomingMessage } from 'node:http';
+import { clientAddress } from './address-rate-limit.js';
+import { header, type Json } from './http.js';
 import type { SigningMode } from './jwt.js';
 import type { StoredSession, StoredUser } from './rows.js';
+import type { SessionClient } from './sessions.js';
 import type { AuthState } from './state.js';
 
 function accessTokenFor(s: AuthState, user: StoredUser, session: StoredSession, iat: number): string {
@@ -43,10 +46,15 @@ export function tokenResponse(s: AuthState, user: StoredUser, session: StoredSes
   );
 }
 
-/** Create a session + refresh token and record the sign-in (last_sign_in_at). */
-export function signIn(s: AuthState, user: StoredUser, method: string): string {
+/** The User-Agent and address a session records at sign-in and refresh (GrantParams.FillGrantParams, RefreshTokenGrant). */
+export function sessionClient(s: AuthState, req: IncomingMessage): SessionClient {
+  return { user_agent: header(req, 'user-agent') || null, ip: clientAddress(req, s.sbForwardedFor) };
+}
+
+/** Create a session (with the client `req` came from) + refresh token and record the sign-in (last_sign_in_at). */
+export function signIn(s: AuthState, user: StoredUser, method: string, req: IncomingMessage): string {
   const nowSec = Math.floor(Date.now() / 1000);
-  const session = s.store.sessions.createSession(user.id, [{ method, timestamp: nowSec }]);
+  const session = s.store.sessions.createSession(user.id, [{ method, timestamp: nowSec }], sessionClient(s, req));
   const rt = s.store.sessions.issueRefreshToken(session, null);
   // The identity is touched inside the mutation so that the change event (and any
   // delivery built from it) already sees the identity's new last_sign_in_at.

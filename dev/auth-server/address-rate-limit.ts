@@ -43,11 +43,26 @@ export class AddressRateLimit {
   }
 
   private addressOf(req: IncomingMessage): string {
-    if (this.options.sbForwardedFor) {
-      const raw = req.headers['sb-forwarded-for'];
-      const first = (Array.isArray(raw) ? raw[0] : raw)?.split(',', 1)[0]?.trim();
-      if (first && isIP(first)) return first;
-    }
-    return req.socket.remoteAddress ?? 'unknown';
+    return sbForwardedAddress(req, this.options.sbForwardedFor) ?? req.socket.remoteAddress ?? 'unknown';
   }
+}
+
+function sbForwardedAddress(req: IncomingMessage, enabled: boolean): string | null {
+  if (!enabled) return null;
+  const raw = req.headers['sb-forwarded-for'];
+  const first = (Array.isArray(raw) ? raw[0] : raw)?.split(',', 1)[0]?.trim();
+  return first && isIP(first) ? first : null;
+}
+
+/**
+ * The address a new session records (internal/utilities/request.go GetIPAddress): Sb-Forwarded-For
+ * when enabled, else the first X-Forwarded-For value that parses as an IP, else the connection's.
+ */
+export function clientAddress(req: IncomingMessage, sbForwardedFor: boolean): string | null {
+  const forwarded = req.headers['x-forwarded-for'];
+  const xff = (Array.isArray(forwarded) ? forwarded[0] : forwarded)
+    ?.split(',')
+    .map((ip) => ip.trim())
+    .find((ip) => isIP(ip));
+  return sbForwardedAddress(req, sbForwardedFor) ?? xff ?? req.socket.remoteAddress ?? null;
 }

@@ -204,12 +204,12 @@ export class AuthDatabase {
     ]);
   }
 
-  /** UpdateOnlyRefreshInfo: refreshed_at (a timestamp without time zone, in UTC) and updated_at. */
+  /** UpdateOnlyRefreshInfo: refreshed_at (a timestamp without time zone, in UTC), user_agent, ip and updated_at. */
   sessionRefreshed(session: StoredSession): void {
-    this.statement(`UPDATE auth.sessions SET refreshed_at = $2::timestamptz AT TIME ZONE 'UTC', updated_at = $2 WHERE id = $1`, [
-      session.id,
-      session.updated_at,
-    ]);
+    this.statement(
+      `UPDATE auth.sessions SET refreshed_at = $2::timestamptz AT TIME ZONE 'UTC', user_agent = $3, ip = $4, updated_at = $2 WHERE id = $1`,
+      [session.id, session.updated_at, session.user_agent ?? null, session.ip ?? null],
+    );
   }
 
   /** A reused token revokes the session's whole family (RefreshTokenGrant). */

@@ -12,7 +12,8 @@ type Client = Pick<pg.ClientBase, 'query'>;
 const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`;
 
 const USER_SELECT = `SELECT id::text, coalesce(aud, '') AS aud, coalesce(role, '') AS role, email, encrypted_password,
-  ${['email_confirmed_at', 'invited_at', 'confirmation_sent_at', 'recovery_sent_at'].map(ts).join(', ')},
+  ${['email_confirmed_at', 'invited_at'].map(ts).join(', ')}, coalesce(confirmation_token, '') AS confirmation_token,
+  ${['confirmation_sent_at', 'recovery_sent_at'].map(ts).join(', ')},
   nullif(email_change, '') AS email_change, ${ts('email_change_sent_at')}, ${ts('last_sign_in_at')},
   coalesce(raw_app_meta_data, '{}') AS raw_app_meta_data, coalesce(raw_user_meta_data, '{}') AS raw_user_meta_data, is_super_admin,
   ${ts('created_at')}, ${ts('updated_at')}, phone, ${ts('phone_confirmed_at')}, nullif(phone_change, '') AS phone_change,
@@ -85,7 +86,8 @@ export async function selectSession(
   id: string,
 ): Promise<{ session: Omit<StoredSession, 'amr'>; tokens: StoredRefreshToken[] } | null> {
   const { rows } = await client.query<Omit<StoredSession, 'amr'>>(
-    `SELECT id::text, user_id::text, ${ts('created_at')}, ${ts('updated_at')}, aal::text AS aal FROM auth.sessions WHERE id = $1`,
+    `SELECT id::text, user_id::text, ${ts('created_at')}, ${ts('updated_at')}, aal::text AS aal, user_agent, host(ip) AS ip
+     FROM auth.sessions WHERE id = $1`,
     [id],
   );
   if (rows.length === 0) return null;
@@ -162,14 +164,12 @@ function identityValues(identity: StoredIdentity): unknown[] {
   ];
 }
 
+/** models.NewSession with ApplyGrantParams: the client's User-Agent and address, where known. */
 export async function insertSession(tx: Client, session: StoredSession): Promise<void> {
-  await tx.query(`INSERT INTO auth.sessions (id, user_id, created_at, updated_at, aal) VALUES ($1, $2, $3, $4, $5::auth.aal_level)`, [
-    session.id,
-    session.user_id,
-    session.created_at,
-    session.updated_at,
-    session.aal,
-  ]);
+  await tx.query(
+    `INSERT INTO auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip) VALUES ($1, $2, $3, $4, $5::auth.aal_level, $6, $7)`,
+    [session.id, session.user_id, session.created_at, session.updated_at, session.aal, session.user_agent ?? null, session.ip ?? null],
+  );
 }
 
 export async function insertRefreshToken(tx: Client, rt: StoredRefreshToken): Promise<void> {

@@ -92,7 +92,7 @@ export function pgTimestamp(ts: string | null): string | null {
   return base + (frac ? '.' + frac : '') + '+00:00';
 }
 
-/** GoTrue keeps token hashes as hex SHA-224 (crypto.GenerateTokenHash); these stand in for them. */
+/** GoTrue keeps token hashes as hex SHA-224 (crypto.GenerateTokenHash); these stand in where the stand-in keeps no real one (email links live in memory). */
 function tokenHash(...parts: string[]): string {
   return createHash('sha224').update(parts.join('\0')).digest('hex');
 }
@@ -114,7 +114,7 @@ export function authUsersRow(u: StoredUser): AuthUsersRow {
     encrypted_password: u.encrypted_password,
     email_confirmed_at: pgTimestamp(u.email_confirmed_at),
     invited_at: pgTimestamp(u.invited_at),
-    confirmation_token: pendingConfirmation ? tokenHash(u.email!, u.id, u.confirmation_sent_at!) : '',
+    confirmation_token: u.confirmation_token ?? (pendingConfirmation ? tokenHash(u.email!, u.id, u.confirmation_sent_at!) : ''),
     confirmation_sent_at: pgTimestamp(u.confirmation_sent_at),
     recovery_token: '',
     recovery_sent_at: pgTimestamp(u.recovery_sent_at),

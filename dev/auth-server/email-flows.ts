@@ -3,8 +3,9 @@
 // "emails" land in the local mailbox. Sources: supabase/auth internal/api/recover.go,
 // resend.go, verify.go, mail.go, internal/mailer/templatemailer/templatemailer.go.
 import { createHash, randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ApiError, validationFailed } from './errors.js';
-import { getString, queryParams, readJson, send, validateEmail, type Ctx } from './http.js';
+import { getString, queryParams, readJson, send, validateEmail, type Ctx, type Json } from './http.js';
 import type { Mailbox, MailKind } from './mailbox.js';
 import type { StoredUser } from './rows.js';
 import type { Store } from './store.js';
@@ -19,7 +20,7 @@ export interface EmailFlowOptions {
   /** GOTRUE_RATE_LIMIT_EMAIL_SENT: emails an hour, across all users; 0 = no limit. */
   emailsPerHour: number;
   /** Signs the user in (a session and its token response, as JSON text). */
-  signIn: (user: StoredUser, method: string) => string;
+  signIn: (user: StoredUser, method: string, req: IncomingMessage) => string;
   /** Marks the user's email confirmed (GoTrue's User.Confirm). */
   confirmEmail: (user: StoredUser) => void;
 }
@@ -96,8 +97,10 @@ export function emailFlows(options: EmailFlowOptions) {
     // At signup the new row already carries confirmation_sent_at.
     if (atSignup) return;
     store.updateUser(user, (u) => {
-      if (kind === 'signup') u.confirmation_sent_at = store.clock.now();
-      else u.recovery_sent_at = store.clock.now();
+      if (kind === 'signup') {
+        u.confirmation_token = hash; // sendConfirmation writes the token with its time (internal/api/mail.go)
+        u.confirmation_sent_at = store.clock.now();
+      } else u.recovery_sent_at = store.clock.now();
     });
   }
 
@@ -160,7 +163,7 @@ export function emailFlows(options: EmailFlowOptions) {
           tokens.has(query.get('token') ?? '') ? [query.get('token')!, tokens.get(query.get('token')!)!] : undefined,
           verifyKind(type),
         );
-        const session = JSON.parse(options.signIn(user, 'otp')) as Record<string, string | number>;
+        const session = JSON.parse(options.signIn(user, 'otp', ctx.req)) as Record<string, string | number>;
         // AccessTokenResponse.AsRedirectURL (internal/tokens/service.go): appended after a '#',
         // even to a redirect_to that has a fragment of its own.
         const fragment = new URLSearchParams({
@@ -191,8 +194,7 @@ export function emailFlows(options: EmailFlowOptions) {
     },
 
     /** POST /verify (verifyOtp): by token_hash, or by email and the emailed code; a session. */
-    async verifyCode(ctx: Ctx): Promise<void> {
-      const body = await readJson(ctx);
+    async verifyCode(ctx: Ctx, body: Json): Promise<void> {
       const kind = verifyKind(getString(body, 'type'));
       const hash = getString(body, 'token_hash');
       const email = getString(body, 'email').toLowerCase();
@@ -203,7 +205,7 @@ export function emailFlows(options: EmailFlowOptions) {
           : undefined
         : [...tokens.entries()].find(([, token]) => token.email === email && token.code === code && token.kind === kind);
       const user = await redeem(found, kind);
-      send(ctx.res, 200, options.signIn(user, 'otp'));
+      send(ctx.res, 200, options.signIn(user, 'otp', ctx.req));
     },
   };
 }

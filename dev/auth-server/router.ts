@@ -8,6 +8,7 @@ import { header, queryParams, send, type Ctx, type Handler, type Routes } from '
 import { adminRoute } from './routes/admin-users.js';
 import { discoveryRoutes, settingsRoutes } from './routes/discovery.js';
 import { emailLinkRoutes, emailRoutes } from './routes/email.js';
+import { otpRoutes } from './routes/otp.js';
 import { signupRoutes } from './routes/signup.js';
 import { tokenRoutes } from './routes/token.js';
 import { userRoutes } from './routes/user.js';
@@ -58,7 +59,7 @@ export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerRe
   const knownApiKeys = new Set([DEV_KEYS.anonKey, DEV_KEYS.serviceRoleKey, DEV_KEYS.publishableKey, DEV_KEYS.secretKey]);
   // Open routes (no apikey needed, like the self-hosted gateway).
   const open = table(discoveryRoutes(s), emailLinkRoutes(s));
-  const gated = table(signupRoutes(s), tokenRoutes(s), userRoutes(s), emailRoutes(s), settingsRoutes(s));
+  const gated = table(signupRoutes(s), tokenRoutes(s), userRoutes(s), emailRoutes(s), otpRoutes(s), settingsRoutes(s));
   const admin = adminRoute(s);
 
   function route(ctx: Ctx): void | Promise<void> {

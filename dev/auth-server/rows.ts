@@ -11,6 +11,11 @@ export interface StoredUser {
   encrypted_password: string | null;
   email_confirmed_at: string | null;
   invited_at: string | null;
+  /**
+   * GoTrue's confirmation_token column where the stand-in writes a real one (an SMS code's
+   * GenerateTokenHash, '' once confirmed); absent, delivery-payloads.ts stands one in for a pending email.
+   */
+  confirmation_token?: string;
   confirmation_sent_at: string | null;
   recovery_sent_at: string | null;
   email_change: string | null;
@@ -59,6 +64,9 @@ export interface StoredSession {
   updated_at: string;
   aal: string;
   amr: AmrEntry[];
+  /** The client's User-Agent and address at sign-in (GoTrue's GrantParams.FillGrantParams); null when unknown. */
+  user_agent?: string | null;
+  ip?: string | null;
 }
 
 export interface StoredRefreshToken {

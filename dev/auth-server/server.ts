@@ -18,6 +18,7 @@ import { emailFlows } from './email-flows.js';
 import { FaultList, type AuthFault } from './faults.js';
 import { JwtKeys, type SigningMode } from './jwt.js';
 import { Mailbox, type MailMessage } from './mailbox.js';
+import { phoneFlows } from './phone-flows.js';
 import { PREFIX, createRouter } from './router.js';
 import type { UserChangedEvent } from './rows.js';
 import type { AuthState } from './state.js';
@@ -45,6 +46,8 @@ export interface AuthServerOptions {
   signing?: SigningMode;
   /** "Confirm email" off when true; default false (like Supabase) */
   autoconfirm?: boolean;
+  /** GOTRUE_SMS_AUTOCONFIRM, "Confirm phone" off when true: phones confirmed at signup; default `autoconfirm`. */
+  smsAutoconfirm?: boolean;
   /** JSON file for state (write-behind, atomic rename); default none (memory only). With databaseUrl: imported once, then renamed *.imported. */
   persistPath?: string;
   /** default 3600 */
@@ -59,7 +62,7 @@ export interface AuthServerOptions {
   rateLimitTokenRefresh?: number;
   /** GOTRUE_RATE_LIMIT_VERIFY: GET and POST /verify per 5 minutes per address, bursts of 30; default 30, 0 = off. */
   rateLimitVerify?: number;
-  /** GOTRUE_RATE_LIMIT_OTP: /signup, /recover, /resend and PUT /user, each per 5 minutes per address; default 30, 0 = off. */
+  /** GOTRUE_RATE_LIMIT_OTP: /signup, /recover, /resend, /otp and PUT /user, each per 5 minutes per address; default 30, 0 = off. */
   rateLimitOtp?: number;
   /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED: rate-limit by the Sb-Forwarded-For address; default false. */
   sbForwardedFor?: boolean;
@@ -67,6 +70,12 @@ export interface AuthServerOptions {
   refreshTokenReuseIntervalSeconds?: number;
   /** GOTRUE_RATE_LIMIT_EMAIL_SENT: emails an hour across all users; default 30, 0 = off. */
   rateLimitEmailSent?: number;
+  /** GOTRUE_RATE_LIMIT_SMS_SENT: SMS codes an hour across all users (not counted with autoconfirm); default 30, 0 = off. */
+  rateLimitSmsSent?: number;
+  /** GOTRUE_SMS_MAX_FREQUENCY: seconds between two SMS codes to one user; default 60. */
+  smsMaxFrequencySeconds?: number;
+  /** GOTRUE_SMS_OTP_EXP: seconds an SMS code works; default 60. */
+  smsOtpExpSeconds?: number;
   /** GOTRUE_SITE_URL: where email links lead when their redirect_to is not allowed; default http://127.0.0.1:3000. */
   siteUrl?: string;
   /**
@@ -90,7 +99,7 @@ export interface AuthServer {
   admin: AuthServerAdmin;
   /** Webhook deliveries on user changes (Database Webhook or Standard Webhooks form), with chaos controls. */
   deliveries: AuthServerDeliveries;
-  /** What the stand-in would have emailed (confirmation and recovery links, codes), newest first. */
+  /** What the stand-in would have emailed or texted (confirmation and recovery links, codes), newest first; `to` a phone with or without '+'. */
   mailbox: { list(to?: string): MailMessage[] };
   /** Request counters, keyed by "METHOD /auth/v1/path" (no query). */
   stats: { count(method: string, path: string): number; reset(): void };
@@ -114,8 +123,17 @@ function createState(options: AuthServerOptions): AuthState {
     externalUrl: () => state.issuer,
     siteUrl: options.siteUrl ?? 'http://127.0.0.1:3000',
     emailsPerHour: options.rateLimitEmailSent ?? 30,
-    signIn: (user, method) => signIn(state, user, method),
+    signIn: (user, method, req) => signIn(state, user, method, req),
     confirmEmail: (user) => store.updateUser(user, (u) => confirmEmail(u, store.identitiesOf(u.id), store.clock.now()), 'confirm'),
+  });
+  const phoneFlow = phoneFlows({
+    store,
+    mailbox,
+    maxFrequencyMs: (options.smsMaxFrequencySeconds ?? 60) * 1000,
+    otpExpSeconds: options.smsOtpExpSeconds ?? 60,
+    smsPerHour: options.rateLimitSmsSent ?? 30,
+    autoconfirm: options.smsAutoconfirm ?? options.autoconfirm ?? false,
+    signIn: (user, method, req) => signIn(state, user, method, req),
   });
   const perAddress = (perFiveMinutes: number) => new AddressRateLimit({ perFiveMinutes, sbForwardedFor: options.sbForwardedFor ?? false });
   const otpRate = options.rateLimitOtp ?? 30;
@@ -126,6 +144,7 @@ function createState(options: AuthServerOptions): AuthState {
     signup: perAddress(otpRate),
     recover: perAddress(otpRate),
     resend: perAddress(otpRate),
+    otp: perAddress(otpRate),
     user: perAddress(otpRate),
   };
   const deliveries = new DeliveryQueue((id) => store.identitiesOf(id), quiet);
@@ -134,6 +153,7 @@ function createState(options: AuthServerOptions): AuthState {
   const state: AuthState = {
     signing,
     autoconfirm: options.autoconfirm ?? false,
+    smsAutoconfirm: options.smsAutoconfirm ?? options.autoconfirm ?? false,
     ttl: options.accessTokenTtlSeconds ?? 3600,
     minPasswordLength: options.minPasswordLength ?? 6,
     quiet,
@@ -143,7 +163,9 @@ function createState(options: AuthServerOptions): AuthState {
     store,
     mailbox,
     emailFlow,
+    phoneFlow,
     limits,
+    sbForwardedFor: options.sbForwardedFor ?? false,
     deliveries,
     faults: new FaultList(),
     counters: new Map(),

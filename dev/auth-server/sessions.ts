@@ -5,6 +5,9 @@ import type { MicroClock } from './clock.js';
 import type { AuthDatabase } from './auth-database.js';
 import type { AmrEntry, StoredRefreshToken, StoredSession } from './rows.js';
 
+/** Who signed in: the User-Agent and address GoTrue records on a new session (GrantParams.FillGrantParams). */
+export type SessionClient = Pick<StoredSession, 'user_agent' | 'ip'>;
+
 export class SessionStore {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly sessionsByUser = new Map<string, Set<string>>();
@@ -27,9 +30,9 @@ export class SessionStore {
     return this.refreshTokens.get(token);
   }
 
-  createSession(userId: string, amr: AmrEntry[]): StoredSession {
+  createSession(userId: string, amr: AmrEntry[], client: SessionClient = { user_agent: null, ip: null }): StoredSession {
     const now = this.clock.now();
-    const s: StoredSession = { id: randomUUID(), user_id: userId, created_at: now, updated_at: now, aal: 'aal1', amr };
+    const s: StoredSession = { id: randomUUID(), user_id: userId, created_at: now, updated_at: now, aal: 'aal1', amr, ...client };
     this.sessions.set(s.id, s);
     let set = this.sessionsByUser.get(userId);
     if (!set) this.sessionsByUser.set(userId, (set = new Set()));
@@ -118,9 +121,10 @@ export class SessionStore {
     this.changed();
   }
 
-  /** A refresh of the session: GoTrue's UpdateOnlyRefreshInfo moves its refreshed_at and updated_at. */
-  refreshed(session: StoredSession): void {
+  /** A refresh of the session: GoTrue's UpdateOnlyRefreshInfo moves its refreshed_at and updated_at, and records the client. */
+  refreshed(session: StoredSession, client: SessionClient): void {
     session.updated_at = this.clock.now();
+    Object.assign(session, client);
     this.database()?.sessionRefreshed(session);
     this.changed();
   }

@@ -7,12 +7,15 @@ import type { EmailFlows } from './email-flows.js';
 import type { FaultList } from './faults.js';
 import type { JwtKeys, SigningMode } from './jwt.js';
 import type { Mailbox } from './mailbox.js';
+import type { PhoneFlows } from './phone-flows.js';
 import type { Store } from './store.js';
 
 export interface AuthState {
   signing: SigningMode;
-  /** "Confirm email" off. */
+  /** "Confirm email" off (GOTRUE_MAILER_AUTOCONFIRM). */
   autoconfirm: boolean;
+  /** "Confirm phone" off (GOTRUE_SMS_AUTOCONFIRM). */
+  smsAutoconfirm: boolean;
   /** Access token lifetime in seconds. */
   ttl: number;
   minPasswordLength: number;
@@ -25,8 +28,11 @@ export interface AuthState {
   store: Store;
   mailbox: Mailbox;
   emailFlow: EmailFlows;
+  phoneFlow: PhoneFlows;
   /** Per-address request limits, one per limited route. */
-  limits: Record<'token' | 'verify' | 'signup' | 'recover' | 'resend' | 'user', AddressRateLimit>;
+  limits: Record<'token' | 'verify' | 'signup' | 'recover' | 'resend' | 'otp' | 'user', AddressRateLimit>;
+  /** GOTRUE_SECURITY_SB_FORWARDED_FOR_ENABLED: the client's address is the Sb-Forwarded-For one. */
+  sbForwardedFor: boolean;
   deliveries: DeliveryQueue;
   faults: FaultList;
   /** Requests by "METHOD /auth/v1/path" (no query). */

@@ -68,15 +68,18 @@ export function leastTs(a: string | null, b: string | null): string | null {
   return parseMicros(a) <= parseMicros(b) ? a : b;
 }
 
-/** GoTrue's User.Confirm: email_confirmed_at + email_verified in metadata and identity. */
+/** GoTrue's User.Confirm: email_confirmed_at + email_verified in metadata and identity; the confirmation token cleared. */
 export function confirmEmail(u: StoredUser, identities: StoredIdentity[], now: string): void {
   u.email_confirmed_at = now;
+  u.confirmation_token = '';
   u.raw_user_meta_data.email_verified = true;
   for (const i of identities) if (i.provider === 'email') i.identity_data.email_verified = true;
 }
 
+/** A phone confirmed by an admin or at signup (User.ConfirmPhone, which clears the shared confirmation token). */
 export function confirmPhone(u: StoredUser, identities: StoredIdentity[], now: string): void {
   u.phone_confirmed_at = now;
+  u.confirmation_token = '';
   for (const i of identities) if (i.provider === 'phone') i.identity_data.phone_verified = true;
 }
 

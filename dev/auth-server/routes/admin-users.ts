@@ -226,6 +226,7 @@ async function handleAdminDelete(s: AuthState, ctx: Ctx, user: StoredUser): Prom
           u.email_change = obfuscateValue(u.id, u.email_change ?? '');
           u.phone_change = obfuscateValue(u.id, u.phone_change ?? '').slice(0, 15);
           u.encrypted_password = null;
+          u.confirmation_token = '';
           u.deleted_at = s.store.clock.now();
           u.raw_user_meta_data = {};
           u.raw_app_meta_data = {};

@@ -46,7 +46,7 @@ export function settingsRoutes(s: AuthState): Routes {
             external: { anonymous_users: false, email: true, phone: true },
             disable_signup: false,
             mailer_autoconfirm: s.autoconfirm,
-            phone_autoconfirm: s.autoconfirm,
+            phone_autoconfirm: s.smsAutoconfirm,
             sms_provider: '',
             saml_enabled: false,
           }),

@@ -1,6 +1,8 @@
 // The email routes of email-flows.ts, each behind its own per-address limit: /recover, /resend,
-// POST /verify (verifyOtp), and GET /verify, the link a browser follows.
-import type { Routes } from '../http.js';
+// POST /verify (verifyOtp; an SMS code's types go to phone-flows.ts), and GET /verify, the link a
+// browser follows.
+import { validationFailed } from '../errors.js';
+import { getString, readJson, type Routes } from '../http.js';
 import type { AuthState } from '../state.js';
 
 export function emailRoutes(s: AuthState): Routes {
@@ -18,9 +20,13 @@ export function emailRoutes(s: AuthState): Routes {
       },
     },
     '/verify': {
-      POST: (ctx) => {
+      POST: async (ctx) => {
         s.limits.verify.take(ctx.req);
-        return s.emailFlow.verifyCode(ctx);
+        const body = await readJson(ctx);
+        const type = getString(body, 'type');
+        if (type === '') throw validationFailed('Verify requires a verification type'); // VerifyParams.Validate
+        if (type === 'sms' || type === 'phone_change') return s.phoneFlow.verify(ctx, body);
+        return s.emailFlow.verifyCode(ctx, body);
       },
     },
   };

@@ -1,5 +1,5 @@
 // POST /signup (internal/api/signup.go): a new user, or what GoTrue answers for an address it
-// already has; with "Confirm email" on, the confirmation email.
+// already has; with confirmations on, the confirmation email or SMS code (signups.ts).
 import { randomUUID } from 'node:crypto';
 import { checkPassword, requestAud } from '../auth-checks.js';
 import { signIn } from '../access-tokens.js';
@@ -16,12 +16,11 @@ import {
   type Json,
   type Routes,
 } from '../http.js';
-import { hashPassword } from '../passwords.js';
 import type { StoredUser } from '../rows.js';
+import { signUpNewUser, signUpUnconfirmedPhone } from '../signups.js';
 import type { AuthState } from '../state.js';
 import type { Store } from '../store.js';
 import { toUserJson, type UserJson } from '../user-json.js';
-import { confirmEmail, confirmPhone, makeIdentity } from '../user-rows.js';
 
 export function signupRoutes(s: AuthState): Routes {
   return { '/signup': { POST: (ctx) => handleSignup(s, ctx) } };
@@ -73,47 +72,23 @@ async function handleSignup(s: AuthState, ctx: Ctx): Promise<void> {
   if (email) email = validateEmail(email);
   else phone = validatePhone(phone);
   const aud = requestAud(ctx.req);
-  const lookup = () => (email ? s.store.userByEmail(aud, email) : s.store.userByPhone(aud, phone));
-  const existing = await lookup();
+  const existing = email ? await s.store.userByEmail(aud, email) : await s.store.userByPhone(aud, phone);
   if (existing) {
     const confirmed = provider === 'email' ? !!existing.email_confirmed_at : !!existing.phone_confirmed_at;
     if (confirmed) {
-      if (s.autoconfirm) throw new ApiError(422, 'user_already_exists', 'User already registered');
+      if (s.autoconfirm || s.smsAutoconfirm) throw new ApiError(422, 'user_already_exists', 'User already registered');
       send(ctx.res, 200, JSON.stringify(sanitizedUser(s.store, existing, provider, data)));
       return;
     }
-    // Unconfirmed: GoTrue does not touch the row (it cannot be sure of the claimed identity).
-    send(ctx.res, 200, s.store.userJsonString(existing));
+    // Unconfirmed: GoTrue does not touch the row (it cannot be sure of the claimed identity); a phone gets a new code.
+    if (provider === 'phone') signUpUnconfirmedPhone(s, existing);
+    // Signup then signs in any user confirmed by email or phone, whichever was asked (internal/api/signup.go).
+    if (existing.email_confirmed_at || existing.phone_confirmed_at) send(ctx.res, 200, signIn(s, existing, 'password', ctx.req));
+    else send(ctx.res, 200, s.store.userJsonString(existing));
     return;
   }
-  const hash = await hashPassword(password);
-  // GoTrue checks for duplicates before its transaction; the loser of a race meets the unique
-  // index inside it: 500 (internal/api/signup.go, "Database error saving new user").
-  if ((await lookup()) || (await s.store.isHeldAnywhere(email || null, phone || null))) {
-    throw new ApiError(500, 'unexpected_failure', 'Database error saving new user');
-  }
-  const u = s.store.newUserRow({
-    aud,
-    email: email || null,
-    phone: phone || null,
-    encrypted_password: hash,
-    raw_user_meta_data: { ...data },
-    raw_app_meta_data: { provider, providers: [provider] },
-  });
-  const identities = [makeIdentity(u, provider, data)];
-  if (s.autoconfirm) {
-    if (provider === 'email') confirmEmail(u, identities, u.created_at);
-    else confirmPhone(u, identities, u.created_at);
-  } else {
-    if (provider === 'email') s.emailFlow.reserveEmail();
-    u.confirmation_sent_at = u.created_at;
-  }
-  s.store.insertUser(u, identities, 'signup');
-  const stored = s.store.users.get(u.id)!;
-  if (s.autoconfirm) {
-    send(ctx.res, 200, signIn(s, stored, 'password'));
-    return;
-  }
-  if (provider === 'email') s.emailFlow.sendReservedConfirmation(stored, queryParams(ctx.rawQuery).get('redirect_to'));
-  send(ctx.res, 200, s.store.userJsonString(stored));
+  const redirectTo = queryParams(ctx.rawQuery).get('redirect_to');
+  const stored = await signUpNewUser(s, { aud, email, phone, password, data, redirectTo });
+  const confirmed = stored.email_confirmed_at || stored.phone_confirmed_at;
+  send(ctx.res, 200, confirmed ? signIn(s, stored, 'password', ctx.req) : s.store.userJsonString(stored));
 }

@@ -1,11 +1,12 @@
 // POST /token: the password and refresh_token grants (internal/api/token.go, token_refresh.go).
 import { isBanned, requestAud } from '../auth-checks.js';
-import { signIn, tokenResponse } from '../access-tokens.js';
+import { sessionClient, signIn, tokenResponse } from '../access-tokens.js';
 import { parseMicros } from '../clock.js';
 import { ApiError, validationFailed } from '../errors.js';
 import { getString, queryParams, readJson, send, type Ctx, type Routes } from '../http.js';
 import { verifyPassword } from '../passwords.js';
 import type { StoredUser } from '../rows.js';
+import type { SessionClient } from '../sessions.js';
 import type { AuthState } from '../state.js';
 
 export function tokenRoutes(s: AuthState): Routes {
@@ -43,11 +44,11 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
     if (s.store.users.get(user.id) !== user) throw invalid;
     if (provider === 'email' && !user.email_confirmed_at) throw new ApiError(400, 'email_not_confirmed', 'Email not confirmed');
     if (provider === 'phone' && !user.phone_confirmed_at) throw new ApiError(400, 'phone_not_confirmed', 'Phone not confirmed');
-    send(ctx.res, 200, signIn(s, user, 'password'));
+    send(ctx.res, 200, signIn(s, user, 'password', ctx.req));
     return;
   }
   if (grant === 'refresh_token') {
-    send(ctx.res, 200, await refreshGrant(s, getString(body, 'refresh_token')));
+    send(ctx.res, 200, await refreshGrant(s, getString(body, 'refresh_token'), sessionClient(s, ctx.req)));
     return;
   }
   throw new ApiError(400, 'invalid_credentials', 'unsupported_grant_type');
@@ -60,7 +61,7 @@ async function handleToken(s: AuthState, ctx: Ctx): Promise<void> {
  * timeouts); an older revoked one is still accepted within the reuse interval of its revocation,
  * and beyond it revokes the whole session's family. A refresh writes the user's last sign-in.
  */
-async function refreshGrant(s: AuthState, token: string): Promise<string> {
+async function refreshGrant(s: AuthState, token: string, client: SessionClient): Promise<string> {
   // Only v1 tokens (12 of [a-z0-9]) are issued here; GoTrue refuses anything it cannot parse first.
   if (!/^[a-z0-9]{12}$/.test(token)) throw validationFailed('Refresh token is not valid');
   const notFound = new ApiError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
@@ -79,7 +80,7 @@ async function refreshGrant(s: AuthState, token: string): Promise<string> {
   if (rt.revoked) {
     const active = s.store.sessions.activeTokenOf(session.id);
     if (active && active.parent === rt.token) {
-      s.store.sessions.refreshed(session);
+      s.store.sessions.refreshed(session, client);
       return tokenResponse(s, user, session, active.token);
     }
     if (Date.now() > parseMicros(rt.updated_at ?? rt.created_at) / 1000 + s.reuseIntervalMs) {
@@ -88,7 +89,7 @@ async function refreshGrant(s: AuthState, token: string): Promise<string> {
     }
   }
   s.store.sessions.revokeToken(rt);
-  s.store.sessions.refreshed(session);
+  s.store.sessions.refreshed(session, client);
   const next = s.store.sessions.issueRefreshToken(session, rt.token);
   // GrantRefreshTokenSwap → createRefreshToken → user.UpdateLastSignInAt (internal/models/refresh_token.go).
   s.store.updateUser(user, (u) => {

@@ -78,7 +78,7 @@ async function handlePutUser(s: AuthState, ctx: Ctx): Promise<void> {
         }
       }
       if (newPhone) {
-        if (s.autoconfirm) {
+        if (s.smsAutoconfirm) {
           u.phone = newPhone;
           upsertIdentity(s.store, u, 'phone');
         } else {

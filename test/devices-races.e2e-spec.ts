@@ -141,4 +141,21 @@ describe('devices under races', () => {
     );
     expect(revokedAudits.rows[0].n).toBe(ROUNDS);
   });
+  it(`leaves no device of a user deleted while the device is being recorded (${ROUNDS} rounds)`, async () => {
+    const ids: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const user = await stack.signedInUser({ password: PASSWORD });
+      ids.push(user.id);
+      expect((await stack.request('POST', '/auth/users/sync', { token: user.accessToken })).status).toBe(200);
+      const [, deleted] = await Promise.all([
+        stack.request('POST', '/auth/users/sync', { token: user.accessToken, via: round % 2 ? second.url : undefined }),
+        stack.request('DELETE', '/users/me', { token: user.accessToken, body: {} }),
+        stack.request('GET', '/users/me/devices', { token: user.accessToken, via: round % 2 ? undefined : second.url }),
+      ]);
+      expect(deleted.status).toBe(204);
+    }
+    await Promise.all([stack.app.get(DeviceSightings).flush(), second.app.get(DeviceSightings).flush()]);
+    const left = await stack.db.query('SELECT count(*)::int AS n FROM devices WHERE user_id = ANY($1::uuid[])', [ids]);
+    expect(left.rows[0].n).toBe(0);
+  });
 });

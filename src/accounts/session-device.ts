@@ -1,5 +1,6 @@
 import type { Session } from '@supabase/supabase-js';
-import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
+import { sessionIdOf, type AccessTokenClaims, type AuthenticatedUser } from '../common/authenticated-user.js';
+import { isUuid } from '../common/uuid.js';
 import type { ClientInfo } from '../common/request-headers.decorator.js';
 import type { Sighting } from '../devices/devices.service.js';
 
@@ -10,8 +11,8 @@ import type { Sighting } from '../devices/devices.service.js';
 export function callerOfSession(session: Session): AuthenticatedUser | null {
   try {
     const claims = JSON.parse(Buffer.from(session.access_token.split('.')[1] ?? '', 'base64url').toString('utf8')) as AccessTokenClaims;
-    if (typeof claims.sub !== 'string') return null;
-    return { id: claims.sub, sessionId: typeof claims.session_id === 'string' ? claims.session_id : null, claims };
+    if (!isUuid(claims.sub)) return null;
+    return { id: claims.sub.toLowerCase(), sessionId: sessionIdOf(claims), claims };
   } catch {
     return null;
   }

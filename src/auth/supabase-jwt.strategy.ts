@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { AccessTokenClaims, AuthenticatedUser } from '../common/authenticated-user.js';
+import { sessionIdOf, type AccessTokenClaims, type AuthenticatedUser } from '../common/authenticated-user.js';
 import { ASYMMETRIC_ALGORITHMS, SigningKeysService } from './signing-keys.service.js';
 import { isUuid } from '../common/uuid.js';
 
@@ -61,7 +61,7 @@ export class SupabaseJwtStrategy extends PassportStrategy(Strategy, SUPABASE_JWT
     if (typeof claims.exp !== 'number') return false;
     return {
       id: claims.sub.toLowerCase(),
-      sessionId: typeof claims.session_id === 'string' ? claims.session_id : null,
+      sessionId: sessionIdOf(claims),
       claims,
     };
   }

@@ -1,3 +1,5 @@
+import { isUuid } from './uuid.js';
+
 /** The claims of a Supabase access token that the service relies on. */
 export interface AccessTokenClaims {
   sub: string;
@@ -22,4 +24,9 @@ export interface AuthenticatedUser {
   id: string;
   sessionId: string | null;
   claims: AccessTokenClaims;
+}
+
+/** The token's session (its device), or null: GoTrue writes a UUID, and anything else names no session. */
+export function sessionIdOf(claims: Pick<AccessTokenClaims, 'session_id'>): string | null {
+  return isUuid(claims.session_id) ? claims.session_id.toLowerCase() : null;
 }

@@ -51,6 +51,8 @@ export class DevicesRepository {
          SELECT s.id, s.user_id, s.name, left(s.user_agent, 512), s.ip, s.at, s.at
          FROM seen s JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL
          ORDER BY s.id
+         -- A user deleted meanwhile is skipped: its row is gone (the tombstone put back is another row), never attached to.
+         FOR KEY SHARE OF u
          ON CONFLICT (id) DO UPDATE SET
            last_seen_at = greatest(d.last_seen_at, EXCLUDED.last_seen_at),
            user_agent = coalesce(EXCLUDED.user_agent, d.user_agent),

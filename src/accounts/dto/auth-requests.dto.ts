@@ -73,7 +73,7 @@ export class RefreshRequest {
 
 export class OtpRequest {
   /** Any common format; Supabase gets E.164. */
-  @ApiProperty({ example: '+44 7700 900123' })
+  @ApiProperty({ example: '+44 7911 123456' })
   @IsString()
   @MaxLength(40)
   phone: string;

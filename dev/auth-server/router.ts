@@ -1,11 +1,13 @@
 // A request's way through the stand-in: counted and logged, injected faults first, the CORS
 // preflight, the local mailbox, then under /auth/v1 the open routes, the gateway's apikey check
-// and the routes behind it. Errors are answered in GoTrue's shape.
+// and the routes behind it (and /rest/v1/rpc/revoke_session, PostgREST's, routes/rest-rpc.ts).
+// Errors are answered in GoTrue's shape.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEV_KEYS } from './dev-keys.js';
 import { ApiError, CORS_HEADERS, sendError, wantsNewFormat } from './errors.js';
 import { header, queryParams, send, type Ctx, type Handler, type Routes } from './http.js';
 import { adminRoute } from './routes/admin-users.js';
+import { handleRestRpc } from './routes/rest-rpc.js';
 import { discoveryRoutes, settingsRoutes } from './routes/discovery.js';
 import { emailLinkRoutes, emailRoutes } from './routes/email.js';
 import { otpRoutes } from './routes/otp.js';
@@ -105,13 +107,14 @@ export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerRe
         s.mailbox.serve(req, res, fullPath, queryParams(rawQuery).get('to'));
         return;
       }
-      if (fullPath !== PREFIX && !fullPath.startsWith(PREFIX + '/')) {
+      const rest = fullPath.startsWith('/rest/v1/');
+      if (!rest && fullPath !== PREFIX && !fullPath.startsWith(PREFIX + '/')) {
         send(res, 404, '{"message":"no Route matched with those values"}');
         return;
       }
       const path = fullPath.length === PREFIX.length ? '/' : fullPath.slice(PREFIX.length);
       const ctx: Ctx = { req, res, method, path, rawQuery, newFormat };
-      const openHandler = find(open, path, method);
+      const openHandler = rest ? undefined : find(open, path, method);
       if (openHandler) {
         await committed(s, ctx, () => openHandler(ctx));
         return;
@@ -135,7 +138,8 @@ export function createRouter(s: AuthState): (req: IncomingMessage, res: ServerRe
         );
         return;
       }
-      await committed(s, ctx, () => route(ctx));
+      if (rest) await handleRestRpc(s, req, res, fullPath);
+      else await committed(s, ctx, () => route(ctx));
     } catch (e) {
       if (res.headersSent || res.destroyed) return;
       if (e instanceof ApiError) {

@@ -170,6 +170,11 @@ function createState(options: AuthServerOptions): AuthState {
     faults: new FaultList(),
     counters: new Map(),
     issuer: '',
+    endSession: async (sessionId) => {
+      const had = (await store.session(sessionId)) !== undefined;
+      store.sessions.deleteSession(sessionId);
+      return had;
+    },
   };
   return state;
 }
@@ -195,6 +200,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     await tables.backfillSessions(sessions, refreshTokens);
     if (options.persistPath && existsSync(options.persistPath)) renameSync(options.persistPath, `${options.persistPath}.imported`);
     store.useDatabase(tables);
+    // As on Supabase, the function supabase/authmirror-trigger.sql installs (where it is not installed, PostgREST's 404).
+    state.endSession = async (sessionId) =>
+      (await database.query<{ revoked: boolean }>('SELECT authmirror.revoke_session($1::uuid) AS revoked', [sessionId])).rows[0].revoked;
   }
   const handle = createRouter(state);
 

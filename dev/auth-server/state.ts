@@ -37,6 +37,8 @@ export interface AuthState {
   faults: FaultList;
   /** Requests by "METHOD /auth/v1/path" (no query). */
   counters: Map<string, number>;
+  /** authmirror.revoke_session: deletes one session (and its refresh tokens); whether there was one. */
+  endSession: (sessionId: string) => Promise<boolean>;
   /** `${url}/auth/v1`, known once the server listens (the tokens' iss, the email links' base). */
   issuer: string;
 }

@@ -174,6 +174,39 @@ describe('POST /auth/logout', () => {
   });
 });
 
+describe('PUT /users/me/password', () => {
+  it('ends every other session here and in Supabase, and answers a new session signed in with the new password', async () => {
+    const email = await newUser();
+    const [here, other] = [await device(email), await device(email)];
+    const weak = await stack.request('PUT', '/users/me/password', {
+      token: here.token,
+      body: { password: 'short', currentPassword: PASSWORD },
+    });
+    expect([weak.status, weak.body.code]).toEqual([422, 'weak_password']);
+    const wrong = await stack.request('PUT', '/users/me/password', {
+      token: here.token,
+      body: { password: 'Correct-Horse-43', currentPassword: 'not the password' },
+    });
+    expect([wrong.status, wrong.body.code]).toEqual([401, 'invalid_credentials']);
+
+    const changed = await stack.request('PUT', '/users/me/password', {
+      token: here.token,
+      body: { password: 'Correct-Horse-43', currentPassword: PASSWORD },
+    });
+    expect(changed.status).toBe(200);
+    for (const ended of [here, other]) expect(await bothAnswer(ended.token, 401, 'session_revoked')).toBe(true);
+    expect(await bothAnswer(changed.body.session.accessToken, 200)).toBe(true);
+    expect(await refreshRefusedByAuthServer(other.refreshToken)).toBe(true);
+    expect((await stack.request('POST', '/auth/login', { body: { email, password: PASSWORD } })).status).toBe(401);
+    expect((await stack.request('POST', '/auth/login', { body: { email, password: 'Correct-Horse-43' } })).status).toBe(200);
+    const audit = await stack.db.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'password.changed' AND subject_id = (SELECT id FROM users WHERE email = $1)`,
+      [email],
+    );
+    expect(audit.rows[0].n).toBe(1);
+  });
+});
+
 describe('a ban through the admin API', () => {
   it('reaches the mirror, every guarded route answers 403 user_banned on both instances, and lifting it restores access', async () => {
     const email = await newUser();

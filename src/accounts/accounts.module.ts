@@ -6,6 +6,7 @@ import { AccountDeletionService } from './account-deletion.service.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ReauthenticationService } from './reauthentication.service.js';
+import { PasswordChangeService } from './password-change.service.js';
 import { PhoneSignInService } from './phone-sign-in.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SignupRecoveryService } from './signup/signup-recovery.service.js';
@@ -26,6 +27,7 @@ import { UserSyncService } from './user-sync.service.js';
     SignupRecoveryService,
     SessionsService,
     PhoneSignInService,
+    PasswordChangeService,
     AccountDeletionService,
     ReauthenticationService,
   ],

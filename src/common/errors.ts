@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   user_deleted: { status: 401, message: 'This user has been deleted' },
   session_revoked: { status: 401, message: 'This session has been signed out: sign in again' },
   token_stale: { status: 401, message: 'This access token predates a change to your account: refresh the session and retry' },
+  password_changed_sign_in_again: {
+    status: 401,
+    message: 'The password was changed and every session ended; sign in with the new password',
+  },
   invalid_otp: { status: 401, message: 'The code is wrong, used or expired: request a new one' },
   invalid_credentials: { status: 401, message: 'The email or password is wrong' },
   invalid_refresh_token: { status: 401, message: 'The refresh token is invalid, used or expired' },
@@ -38,6 +42,7 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used for another signup' },
   password_check_unavailable: { status: 422, message: 'This account has no email or phone to check a password against' },
   rate_limited: { status: 429, message: 'Too many requests; try again in 12 s' },
+  password_change_failed: { status: 503, message: 'Supabase did not take the new password; try again shortly' },
   phone_sign_in_unavailable: { status: 503, message: 'Supabase could not send a code: phone sign-in may be off in the project' },
   supabase_unavailable: { status: 503, message: 'Supabase Auth could not be reached; try again shortly' },
   signup_failed: {

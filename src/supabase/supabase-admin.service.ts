@@ -92,6 +92,16 @@ export class SupabaseAdminService {
     }
   }
 
+  /** Sets a new password; Supabase then ends every session of the user (GoTrue's admin update: UpdatePassword → Logout). */
+  async updatePassword(id: string, password: string): Promise<RemoteResult<null>> {
+    try {
+      const { error } = await this.client.auth.admin.updateUserById(id, { password });
+      return error ? remoteFailure(error) : { kind: 'ok', value: null };
+    } catch (error) {
+      return remoteFailure(error);
+    }
+  }
+
   /** Deletes a user; a user that is already gone counts as deleted. Never throws. */
   async deleteUser(id: string): Promise<RemoteResult<null>> {
     try {

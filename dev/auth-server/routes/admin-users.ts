@@ -186,6 +186,8 @@ async function handleAdminUpdate(s: AuthState, ctx: Ctx, user: StoredUser): Prom
   if (s.store.users.get(user.id) !== user) throw new ApiError(404, 'user_not_found', 'User not found');
   const changes = role || email || phone || hash || emailConfirm || phoneConfirm || userMeta || appMeta || banned !== undefined;
   if (changes) {
+    // A new password ends every session of the user: UpdatePassword(tx, nil) → Logout (internal/api/admin.go, models/user.go).
+    if (hash) s.store.sessions.deleteSessionsOf(user.id);
     s.store.updateUser(user, (u) => {
       const now = s.store.clock.now();
       const identities = s.store.identities.get(u.id) ?? [];

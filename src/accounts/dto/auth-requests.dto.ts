@@ -118,3 +118,18 @@ export class AccountDeletionRequest {
   @MaxLength(72)
   password?: string;
 }
+
+export class PasswordChangeRequest {
+  @ApiProperty({ example: 'Correct-Horse-43', description: 'The new password (the signup policy applies)' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(72)
+  password: string;
+
+  @ApiPropertyOptional({ description: 'The current password; not needed within REAUTHENTICATION_WINDOW_MINUTES (default 10) of a sign-in' })
+  @ValidateIf((request: PasswordChangeRequest) => request.currentPassword !== undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(72)
+  currentPassword?: string;
+}

@@ -8,7 +8,7 @@ import { toE164 } from '../../users/phone-number.js';
 import type { SignupRequest } from '../dto/auth-requests.dto.js';
 import type { SignupResponse } from '../dto/auth-responses.dto.js';
 import { toSessionResponse } from '../dto/session.dto.js';
-import { weakPasswordReasons } from '../password-policy.js';
+import { weakPasswordError } from '../password-policy.js';
 import { SignupRecoveryService } from './signup-recovery.service.js';
 import { OutcomeUnknown, PhoneTakenMeanwhile, SignupSagaService, refusal, type SignupInput } from './signup-saga.service.js';
 import type { SignupSagaRow } from './signup-sagas.repository.js';
@@ -91,14 +91,8 @@ export class SignupService {
       throw validationFailed([{ field: 'phone', problems: ['phone must be a valid phone number'] }]);
     }
     const { passwordMinLength, passwordRequireMixed } = this.config.signup;
-    const reasons = weakPasswordReasons(request.password, { minLength: passwordMinLength, requireMixed: passwordRequireMixed });
-    if (reasons.length > 0) {
-      const mixed = passwordRequireMixed ? ', with lower- and upper-case letters and a digit' : '';
-      throw apiError('weak_password', {
-        message: `The password is too weak (at least ${passwordMinLength} characters${mixed})`,
-        details: { reasons },
-      });
-    }
+    const weak = weakPasswordError(request.password, { minLength: passwordMinLength, requireMixed: passwordRequireMixed });
+    if (weak) throw weak;
     return { email: request.email, password: request.password, phone, displayName: request.displayName ?? null };
   }
 }

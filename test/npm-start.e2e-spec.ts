@@ -149,4 +149,57 @@ describe('the local Supabase database of npm start', () => {
       running = null;
     }
   }, 90_000);
+  it('signs a phone user in with a code from the mailbox, lists two devices of a user, and revoking one ends it in the stand-in', async () => {
+    const started = await npmStart();
+    try {
+      const authUrl = /SUPABASE_URL=(\S+)/.exec(started.output())![1];
+      const anonKey = /SUPABASE_ANON_KEY=(\S+)/.exec(started.output())![1];
+      const call = async (method: string, path: string, body?: unknown, token?: string) => {
+        const answer = await fetch(`${started.api}${path}`, {
+          method,
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            'x-forwarded-for': '198.51.100.7',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await answer.text();
+        return { status: answer.status, body: text ? JSON.parse(text) : null };
+      };
+      const phone = `+49151${String(Date.now()).slice(-8)}`;
+      expect((await call('POST', '/auth/otp', { phone })).status).toBe(202);
+      const mailbox = await (await fetch(`${authUrl}/mailbox/messages?to=${encodeURIComponent(phone)}`)).json();
+      const verified = await call('POST', '/auth/otp/verify', { phone, code: mailbox.messages[0].code, deviceName: 'Phone' });
+      expect(verified.status).toBe(200);
+      expect(verified.body.device).toMatchObject({ name: 'Phone', current: true });
+
+      const email = `devices-${randomUUID()}@example.com`;
+      expect((await call('POST', '/auth/signup', { email, password: 'Correct-horse-9' })).status).toBe(201);
+      const login = async () => (await call('POST', '/auth/login', { email, password: 'Correct-horse-9' })).body.session;
+      const [kept, revoked] = [await login(), await login()];
+      const listed = await call('GET', '/users/me/devices', undefined, kept.accessToken);
+      expect(listed.body.items).toHaveLength(2);
+      const target = listed.body.items.find((item: { current: boolean }) => !item.current).id;
+      expect((await call('DELETE', `/users/me/devices/${target}`, undefined, kept.accessToken)).status).toBe(204);
+      expect((await call('GET', '/users/me', undefined, revoked.accessToken)).body.code).toBe('session_revoked');
+      // Ended in the stand-in by the job, through SUPABASE_DB_URL and authmirror.revoke_session.
+      const refreshed = await eventually(
+        async () =>
+          (
+            await fetch(`${authUrl}/auth/v1/token?grant_type=refresh_token`, {
+              method: 'POST',
+              headers: { apikey: anonKey, 'content-type': 'application/json' },
+              body: JSON.stringify({ refresh_token: revoked.refreshToken }),
+            })
+          ).status,
+        (status) => status !== 200,
+      );
+      expect(refreshed).toBe(400);
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+      running = null;
+    }
+  }, 90_000);
 });

@@ -184,11 +184,10 @@ export async function startStack(settings: Settings, root: string): Promise<Stac
     api = spawnNode('API', join(root, 'dist/src/main.js'), { ...apiEnv, PORT: String(apiPort) }, profileArgs, settings.profile);
     waits.push(waitForOk(`${apiUrl}/health`, api));
     if (has('me')) {
-      // Its jobs would race the API's for the same queue: only the API runs them.
+      // The same settings as the API's: the only difference is what bench/api-without-access-checks.ts takes out.
       beforeAccess = spawnNode('API without access checks', join(BENCH_DIST, 'api-without-access-checks.js'), {
         ...apiEnv,
         PORT: String(beforeAccessPort),
-        JOBS_ENABLED: 'false',
       });
       waits.push(waitForOk(`${beforeAccessUrl}/health`, beforeAccess));
     }

@@ -169,7 +169,9 @@ describe('the local Supabase database of npm start', () => {
       };
       const phone = `+49151${String(Date.now()).slice(-8)}`;
       expect((await call('POST', '/auth/otp', { phone })).status).toBe(202);
-      const mailbox = await (await fetch(`${authUrl}/mailbox/messages?to=${encodeURIComponent(phone)}`)).json();
+      const mailbox = (await (await fetch(`${authUrl}/mailbox/messages?to=${encodeURIComponent(phone)}`)).json()) as {
+        messages: Array<{ code: string }>;
+      };
       const verified = await call('POST', '/auth/otp/verify', { phone, code: mailbox.messages[0].code, deviceName: 'Phone' });
       expect(verified.status).toBe(200);
       expect(verified.body.device).toMatchObject({ name: 'Phone', current: true });

@@ -41,17 +41,18 @@ export async function runMeAndSync(context: SectionContext): Promise<void> {
     results.measurements.apiMe = await context.profiled('users-me', () =>
       measure({ ...base, ...me, name: 'API  GET /users/me', baseUrl: apiUrl, cpu: cpu(stack.pids.api) }),
     );
-    // Alternating rounds, so that a drift of the machine during the run falls on both sides.
-    const withoutChecks = () =>
+    // With, without, without, with: a drift of the machine during the run falls on both sides alike.
+    const withoutChecks = (again: string) =>
       measure({
         ...base,
         ...me,
-        name: 'API without access checks  GET /users/me',
+        name: `API without access checks  GET /users/me${again}`,
         baseUrl: stack.beforeAccessUrl!,
         cpu: cpu(stack.pids.beforeAccess),
       });
-    log('measuring GET /users/me on the API without its access checks and device sightings, then both again');
-    results.measurements.beforeAccessMe = await withoutChecks();
+    log('measuring GET /users/me on the API without its access checks and device sightings (twice), then on the API again');
+    results.measurements.beforeAccessMe = await withoutChecks('');
+    results.measurements.beforeAccessMeAgain = await withoutChecks(' (again)');
     results.measurements.apiMeAgain = await measure({
       ...base,
       ...me,
@@ -59,7 +60,6 @@ export async function runMeAndSync(context: SectionContext): Promise<void> {
       baseUrl: apiUrl,
       cpu: cpu(stack.pids.api),
     });
-    results.measurements.beforeAccessMeAgain = await withoutChecks();
     log('measuring GET /users/me on the minimal same-work server (a)');
     results.measurements.minimalMe = await measure({
       ...base,

@@ -10,13 +10,13 @@ export async function revokeSessions(databaseUrl: string, count: number): Promis
     await client.query('BEGIN');
     await client.query(
       `WITH u AS (SELECT array_agg(id) AS ids FROM users WHERE deleted_at IS NULL)
-       INSERT INTO devices (id, user_id, revoked_at)
-       SELECT gen_random_uuid(), u.ids[1 + g % array_length(u.ids, 1)], now() FROM u, generate_series(1, $1::int) AS g`,
+       INSERT INTO devices (id, user_id, revoked_at, supabase_ended_at)
+       SELECT gen_random_uuid(), u.ids[1 + g % array_length(u.ids, 1)], now(), now() FROM u, generate_series(1, $1::int) AS g`,
       [count],
     );
     // The same notification a revocation sends (src/access/access-events.ts), heard on commit by both APIs.
     await client.query(
-      `SELECT pg_notify('authmirror_access', json_build_object('kind', 'session', 'session', id, 'at', revoked_at)::text)
+      `SELECT pg_notify('authmirror_access', json_build_object('kind', 'session', 'session', id, 'endedAt', supabase_ended_at)::text)
        FROM devices WHERE revoked_at IS NOT NULL`,
     );
     await client.query('COMMIT');

@@ -10,7 +10,8 @@ export const ACCESS_CHANNEL = 'authmirror_access';
 export type AccessEvent =
   | { kind: 'deleted'; user: string }
   | { kind: 'ban'; user: string; until: string | null }
-  | { kind: 'session'; session: string; at: string }
+  /** A revoked session; `endedAt`: when Supabase ended it (it can refresh no more), null while not yet. */
+  | { kind: 'session'; session: string; endedAt: string | null }
   | { kind: 'cutoff'; user: string; sessionsRevokedBefore: string | null; keptSession: string | null; tokensStaleBefore: string | null };
 
 /** Notifies every instance (this one included) when `tx` commits. */
@@ -29,7 +30,9 @@ export function parseAccessEvent(payload: string): AccessEvent | null {
       case 'cutoff':
         return typeof event.user === 'string' ? (event as AccessEvent) : null;
       case 'session':
-        return typeof event.session === 'string' && typeof event.at === 'string' ? (event as AccessEvent) : null;
+        return typeof event.session === 'string' && (event.endedAt === null || typeof event.endedAt === 'string')
+          ? (event as AccessEvent)
+          : null;
       default:
         return null;
     }

@@ -32,14 +32,19 @@ function heapAfterGc(): number {
 }
 
 describe('AccessRegistry', () => {
-  it('refuses a revoked session until the token lifetime has passed, and only that session', () => {
+  it('refuses a revoked session, and only that one, until the token lifetime after Supabase ended it; however long that takes', () => {
     const time = clock(T0);
     const registry = new AccessRegistry(HOUR, time.now);
     const [user, revoked, other] = [randomUUID(), randomUUID(), randomUUID()];
-    registry.apply({ kind: 'session', session: revoked, at: new Date(T0).toISOString() });
+    registry.apply({ kind: 'session', session: revoked, endedAt: null });
     expect(registry.refusal(caller(user, revoked, T0 - 1000))).toBe('session_revoked');
     expect(registry.refusal(caller(user, other, T0 - 1000))).toBeNull();
-    time.set(T0 + HOUR + 1);
+    // Supabase could still refresh it: a day later it is still refused.
+    time.set(T0 + 24 * HOUR);
+    expect(registry.sweep()).toBe(0);
+    expect(registry.refusal(caller(user, revoked, T0 + 24 * HOUR))).toBe('session_revoked');
+    registry.apply({ kind: 'session', session: revoked, endedAt: new Date(T0 + 24 * HOUR).toISOString() });
+    time.set(T0 + 25 * HOUR + 1);
     expect(registry.sweep()).toBe(1);
     expect(registry.refusal(caller(user, revoked, T0))).toBeNull();
   });
@@ -110,7 +115,7 @@ describe('AccessRegistry', () => {
     const before = heapAfterGc();
     // As they arrive: parsed from notification payloads.
     for (let i = 0; i < 100_000; i++) {
-      const payload = JSON.stringify({ kind: 'session', session: randomUUID(), at: new Date(T0 + i).toISOString() });
+      const payload = JSON.stringify({ kind: 'session', session: randomUUID(), endedAt: new Date(T0 + i).toISOString() });
       registry.apply(parseAccessEvent(payload)!);
     }
     const held = heapAfterGc() - before;

@@ -1,4 +1,4 @@
-import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { sessionStartMs, type AuthenticatedUser } from '../common/authenticated-user.js';
 import type { AccessEvent } from './access-events.js';
 
 /** Why the guard refuses a verified token: each is also the error code it answers with. */
@@ -15,18 +15,19 @@ interface Cutoff {
 export interface AccessSnapshot {
   deleted: string[];
   bans: Array<{ user: string; until: string }>;
-  sessions: Array<{ session: string; at: string }>;
+  sessions: Array<{ session: string; endedAt: string | null }>;
   cutoffs: Array<Extract<AccessEvent, { kind: 'cutoff' }>>;
 }
 
 /**
- * Who may no longer call, in memory, so the guard decides without a query (docs/design.md, invariant 9). Revocations are
- * kept for the access-token lifetime after they happen: every token they concern has expired by then.
+ * Who may no longer call, in memory, so the guard decides without a query (docs/design.md, invariant 9). A revoked session
+ * is kept for the access-token lifetime after Supabase ended it (no token of it is valid by then, and none can be minted),
+ * a cutoff for the lifetime after it.
  */
 export class AccessRegistry {
   private readonly deleted = new Set<string>();
   private readonly bannedUntil = new Map<string, number>();
-  /** Revoked session id → when to forget it. */
+  /** Revoked session id → when to forget it (Infinity while Supabase may still refresh it). */
   private readonly revokedSessions = new Map<string, number>();
   private readonly cutoffs = new Map<string, Cutoff>();
 
@@ -46,7 +47,11 @@ export class AccessRegistry {
     if (cutoff === undefined) return null;
     // Claims have whole seconds: what happened in the cutoff's own second passes (a new sign-in must not be refused).
     const issuedAt = (user.claims.iat ?? 0) * 1000;
-    if (cutoff.sessionsRevokedBefore !== null && session !== cutoff.keptSession && sessionStart(user) < cutoff.sessionsRevokedBefore) {
+    if (
+      cutoff.sessionsRevokedBefore !== null &&
+      session !== cutoff.keptSession &&
+      sessionStartMs(user.claims) < cutoff.sessionsRevokedBefore
+    ) {
       return 'session_revoked';
     }
     if (cutoff.tokensStaleBefore !== null && issuedAt < cutoff.tokensStaleBefore) return 'token_stale';
@@ -69,9 +74,9 @@ export class AccessRegistry {
         return;
       }
       case 'session': {
-        const forgetAt = Date.parse(event.at) + this.tokenLifetimeMs;
-        if (forgetAt > this.now())
-          this.revokedSessions.set(event.session, Math.max(forgetAt, this.revokedSessions.get(event.session) ?? 0));
+        const forgetAt = event.endedAt === null ? Infinity : Date.parse(event.endedAt) + this.tokenLifetimeMs;
+        if (forgetAt > this.now()) this.revokedSessions.set(event.session, forgetAt);
+        else this.revokedSessions.delete(event.session);
         return;
       }
       case 'cutoff':
@@ -129,19 +134,6 @@ export class AccessRegistry {
       forgetAt: Math.max(forgetAt, known?.forgetAt ?? 0),
     });
   }
-}
-
-/**
- * When the token's session began: its first authentication in `amr` (a refreshed token keeps them), else its `iat`. A
- * session that began before a logout of others is ended by it however recently its token was refreshed.
- */
-function sessionStart(user: AuthenticatedUser): number {
-  let first = user.claims.iat ?? 0;
-  for (const entry of user.claims.amr ?? []) {
-    const at = typeof entry === 'object' && typeof entry.timestamp === 'number' ? entry.timestamp : Infinity;
-    if (at < first) first = at;
-  }
-  return first * 1000;
 }
 
 /** An instant truncated to its second, as `iat` is: tokens issued in that second pass. */

@@ -7,7 +7,7 @@ import type { AccessSnapshot } from './access-registry.js';
 export class AccessRepository {
   constructor(private readonly db: DatabaseService) {}
 
-  /** One snapshot (one REPEATABLE READ transaction): tombstones, live bans, and revocations younger than `lifetimeSeconds`. */
+  /** One snapshot (one REPEATABLE READ transaction): tombstones, live bans, sessions Supabase may still refresh or ended less than `lifetimeSeconds` ago, and younger cutoffs. */
   async snapshot(lifetimeSeconds: number): Promise<AccessSnapshot> {
     return this.db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -15,9 +15,9 @@ export class AccessRepository {
       const bans = await tx.query<{ user: string; until: string }>(
         `SELECT id AS "user", to_json(banned_until) #>> '{}' AS until FROM users WHERE banned_until > now() AND deleted_at IS NULL`,
       );
-      const sessions = await tx.query<{ session: string; at: string }>(
-        `SELECT id AS session, to_json(revoked_at) #>> '{}' AS at FROM devices
-         WHERE revoked_at > now() - make_interval(secs => $1::int)`,
+      const sessions = await tx.query<{ session: string; endedAt: string | null }>(
+        `SELECT id AS session, to_json(supabase_ended_at) #>> '{}' AS "endedAt" FROM devices
+         WHERE revoked_at IS NOT NULL AND (supabase_ended_at IS NULL OR supabase_ended_at > now() - make_interval(secs => $1::int))`,
         [lifetimeSeconds],
       );
       const cutoffs = await tx.query<Omit<AccessSnapshot['cutoffs'][number], 'kind'>>(

@@ -149,7 +149,14 @@ export class AuthController {
     description: 'Rate-limited per number and per address (RATE_LIMIT_OTP_PER_PHONE, RATE_LIMIT_OTP_PER_IP), and by Supabase.',
   })
   @ApiAcceptedResponse({ description: 'A code is on its way' })
-  @ApiErrors('validation_failed', 'user_banned', 'rate_limited', 'phone_sign_in_unavailable', 'supabase_unavailable')
+  @ApiErrors(
+    'validation_failed',
+    'user_banned',
+    'phone_held_unconfirmed',
+    'rate_limited',
+    'phone_sign_in_unavailable',
+    'supabase_unavailable',
+  )
   async sendCode(@Body() request: OtpRequest, @Client() client: ClientInfo): Promise<void> {
     await this.phones.sendCode(request.phone, client);
   }

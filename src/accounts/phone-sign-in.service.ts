@@ -27,6 +27,8 @@ export class PhoneSignInService {
   async sendCode(rawPhone: string, client: ClientInfo): Promise<void> {
     const phone = phoneOf(rawPhone);
     await this.limits.take(this.limits.codesFrom(client.ip), this.limits.codesTo(phone));
+    // No code for a number an account holds unconfirmed: its owner would sign into that account (docs/devices.md).
+    if (await this.users.phoneHeldUnconfirmed(phone)) throw apiError('phone_held_unconfirmed');
     const sent = await this.supabaseAuth.sendPhoneCode(phone, client.ip);
     if (sent.kind === 'ok') return;
     if (sent.kind === 'refused' && sent.code === 'over_sms_send_rate_limit') throw rateLimited(secondsIn(sent.message) ?? 60);
@@ -40,20 +42,11 @@ export class PhoneSignInService {
   /** Wrong codes count like wrong passwords: per number and client, and across clients (docs/security.md). */
   async verify(rawPhone: string, code: string, deviceName: string | null, client: ClientInfo): Promise<OtpVerifyResponse> {
     const phone = phoneOf(rawPhone);
-    const failures = this.limits.failedSignInsOf(phone, client.ip);
-    await this.limits.take(this.limits.authCallsFrom(client.ip), failures);
-    try {
-      await this.limits.refuseFailingClientOf(phone, client.ip);
-    } catch (error) {
-      await this.limits.giveBack(failures);
-      throw error;
-    }
+    const attempt = await this.limits.admitSignIn(phone, client.ip);
     const verified = await this.supabaseAuth.verifyPhoneCode(phone, code, client.ip);
-    if (verified.kind === 'refused' && verified.code === 'otp_expired') {
-      await this.limits.recordFailedSignIn(phone, client.ip);
-      throw apiError('invalid_otp');
-    }
-    await this.limits.giveBack(failures);
+    const wrong = verified.kind === 'refused' && verified.code === 'otp_expired';
+    await this.limits.settleSignIn(attempt, phone, client.ip, wrong);
+    if (wrong) throw apiError('invalid_otp');
     if (verified.kind !== 'ok') {
       if (verified.kind === 'refused' && verified.code === 'user_banned') throw userBanned();
       throw remoteError(verified, apiError('invalid_otp'));

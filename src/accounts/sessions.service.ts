@@ -9,7 +9,7 @@ import { DevicesService } from '../devices/devices.service.js';
 import { RateLimitsService } from '../rate-limits/rate-limits.service.js';
 import { remoteError } from '../supabase/remote-result.js';
 import { SupabaseAuthService, type LogoutScope } from '../supabase/supabase-auth.service.js';
-import { snapshotFromSupabase } from '../users/user-snapshot.js';
+import { snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
@@ -36,17 +36,10 @@ export class SessionsService {
   /** Signs in and mirrors the user; rate-limited per address and, for wrong passwords, per account and client (docs/security.md). */
   async login(email: string, password: string, client: ClientInfo): Promise<LoginResponse> {
     const clientIp = client.ip;
-    const failures = this.limits.failedSignInsOf(email, clientIp);
-    await this.limits.take(this.limits.authCallsFrom(clientIp), failures);
-    try {
-      await this.limits.refuseFailingClientOf(email, clientIp);
-    } catch (error) {
-      await this.limits.giveBack(failures);
-      throw error;
-    }
+    const attempt = await this.limits.admitSignIn(email, clientIp);
     const signedIn = await this.supabaseAuth.signInWithPassword({ email }, password, clientIp);
-    if (signedIn.kind === 'refused' && signedIn.code === 'invalid_credentials') await this.limits.recordFailedSignIn(email, clientIp);
-    else await this.limits.giveBack(failures);
+    const wrong = signedIn.kind === 'refused' && signedIn.code === 'invalid_credentials';
+    await this.limits.settleSignIn(attempt, email, clientIp, wrong);
     if (signedIn.kind !== 'ok') {
       if (signedIn.kind === 'refused') await this.recordFailure(email, signedIn.code ?? 'refused');
       if (signedIn.kind === 'refused' && signedIn.code === 'email_not_confirmed') {
@@ -85,6 +78,9 @@ export class SessionsService {
    */
   async logout(caller: AuthenticatedUser, accessToken: string, scope: LogoutScope, client: ClientInfo): Promise<void> {
     const done = await this.supabaseAuth.logout(accessToken, scope);
+    // The revocations and the cutoff hang on the user's row: a user signed in elsewhere may not be mirrored yet.
+    const mirrored = await this.users.applyTokenClaims(snapshotFromClaims(caller.claims));
+    if (mirrored.status === 'deleted') throw userDeleted();
     const seen = sightingOf(caller, client);
     if (seen) await this.devices.record([seen]);
     await this.devices.endSessions(caller, scope);

@@ -30,3 +30,16 @@ export interface AuthenticatedUser {
 export function sessionIdOf(claims: Pick<AccessTokenClaims, 'session_id'>): string | null {
   return isUuid(claims.session_id) ? claims.session_id.toLowerCase() : null;
 }
+
+/**
+ * When the token's session began, in ms: its first authentication in `amr` (a refreshed token keeps them), else its `iat`.
+ * Whole seconds, as the claims have them.
+ */
+export function sessionStartMs(claims: Pick<AccessTokenClaims, 'amr' | 'iat'>): number {
+  let first = claims.iat ?? 0;
+  for (const entry of claims.amr ?? []) {
+    const at = typeof entry === 'object' && typeof entry.timestamp === 'number' ? entry.timestamp : Infinity;
+    if (at < first) first = at;
+  }
+  return first * 1000;
+}

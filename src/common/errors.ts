@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   email_exists: { status: 409, message: 'A user with this email address already exists' },
   phone_exists: { status: 409, message: 'A user with this phone number already exists' },
   conflict: { status: 409, message: 'The record already exists' },
+  phone_held_unconfirmed: {
+    status: 409,
+    message: 'An account holds this number without having confirmed it: sign in to that account with its email instead',
+  },
   signup_in_progress: { status: 409, message: 'A signup with this Idempotency-Key is in progress' },
   user_deleted_since: { status: 410, code: 'user_deleted', message: 'The user this signup made has been deleted since' },
   weak_password: {

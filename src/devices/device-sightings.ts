@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { AccessRegistry } from '../access/access-registry.js';
+import { sessionStartMs, type AuthenticatedUser } from '../common/authenticated-user.js';
 import { DevicesService, type Sighting } from './devices.service.js';
 
 /** A device's last-seen moves at most this often: a busy session costs one write a minute, not one a request. */
@@ -19,13 +20,17 @@ export interface SeenRequest {
 @Injectable()
 export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeviceSightings.name);
-  private pending = new Map<string, Sighting>();
+  /** Session → what was seen, and who (a revocation heard before the flush drops it). */
+  private pending = new Map<string, { sighting: Sighting; caller: AuthenticatedUser }>();
   /** Session → when it was last queued; pruned as entries pass LAST_SEEN_EVERY_MS. */
   private readonly queuedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly access: AccessRegistry,
+  ) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
@@ -46,11 +51,15 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
     if (last !== undefined && now - last < LAST_SEEN_EVERY_MS) return;
     this.queuedAt.set(session, now);
     this.pending.set(session, {
-      sessionId: session,
-      userId: user.id,
-      userAgent: (request.headers['user-agent'] as string | undefined) ?? null,
-      ip: request.ip ?? null,
-      at: new Date(now),
+      caller: user,
+      sighting: {
+        sessionId: session,
+        userId: user.id,
+        userAgent: (request.headers['user-agent'] as string | undefined) ?? null,
+        ip: request.ip ?? null,
+        at: new Date(now),
+        startedAt: new Date(sessionStartMs(user.claims)),
+      },
     });
   }
 
@@ -58,7 +67,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.pending.size === 0) return this.prune();
-    const batch = [...this.pending.values()];
+    // A session signed out since it was seen is no device any more.
+    const batch = [...this.pending.values()].filter(({ caller }) => this.access.refusal(caller) === null).map(({ sighting }) => sighting);
     this.pending = new Map();
     this.flushing = this.devices
       .record(batch)

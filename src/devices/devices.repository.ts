@@ -10,6 +10,8 @@ export interface Sighting {
   userAgent: string | null;
   ip: string | null;
   at: Date;
+  /** When the session began (its first sign-in): a session begun before a logout of others is not recorded after it. */
+  startedAt: Date;
   /** Set by the user at sign-in (OTP verify); null keeps the stored name. */
   name?: string | null;
 }
@@ -44,12 +46,16 @@ export class DevicesRepository {
     if (sightings.length === 0) return [];
     return tx.query(
       `WITH seen AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-           AS s(id, user_id, user_agent, ip, at, name)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
+           AS s(id, user_id, user_agent, ip, at, name, started_at)
        ), written AS (
          INSERT INTO devices AS d (id, user_id, name, user_agent, ip, first_seen_at, last_seen_at)
          SELECT s.id, s.user_id, s.name, left(s.user_agent, 512), s.ip, s.at, s.at
          FROM seen s JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL
+         LEFT JOIN token_cutoffs c ON c.user_id = s.user_id
+         -- A session a logout of others (or all) ended, seen just before it: not a device any more.
+         WHERE c.sessions_revoked_before IS NULL OR s.id = c.kept_session_id
+           OR s.started_at >= date_trunc('second', c.sessions_revoked_before)
          ORDER BY s.id
          -- A user deleted meanwhile is skipped: its row is gone (the tombstone put back is another row), never attached to.
          FOR KEY SHARE OF u
@@ -71,8 +77,28 @@ export class DevicesRepository {
         sightings.map((s) => s.ip),
         sightings.map((s) => s.at),
         sightings.map((s) => s.name ?? null),
+        sightings.map((s) => s.startedAt),
       ],
     );
+  }
+
+  /**
+   * Locks the user's row against a deletion until `tx` ends (a deletion takes the user first, then its devices: this takes
+   * them in the same order); false when the user is deleted or not in the mirror.
+   */
+  async lockUser(userId: string, tx: Sql): Promise<boolean> {
+    const rows = await tx.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE', [userId]);
+    return rows.length === 1;
+  }
+
+  /** Records that Supabase has ended the session; its end time, or null for a device gone with its user. */
+  async endedInSupabase(id: string, tx: Sql): Promise<string | null> {
+    const [row] = await tx.query<{ ended: string }>(
+      `UPDATE devices SET supabase_ended_at = coalesce(supabase_ended_at, now()) WHERE id = $1
+       RETURNING to_json(supabase_ended_at) #>> '{}' AS ended`,
+      [id],
+    );
+    return row?.ended ?? null;
   }
 
   /** The user's live devices, most recently seen first. */

@@ -4,6 +4,7 @@ import { AccessRegistry } from '../access/access-registry.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { apiError } from '../common/errors.js';
+import { userDeleted } from '../users/users.service.js';
 import { DatabaseService } from '../database/database.service.js';
 import type { LogoutScope } from '../supabase/supabase-auth.service.js';
 import type { Sql } from '../database/sql.js';
@@ -54,6 +55,7 @@ export class DevicesService {
   /** Its tokens are refused at once on every instance; its session is ended in Supabase by a durable job. */
   async revoke(caller: AuthenticatedUser, id: string): Promise<void> {
     const revoked = await this.db.transaction(async (tx) => {
+      await this.lockUserIn(caller.id, tx);
       const row = await this.devices.revoke(caller.id, id, tx);
       if (row) await this.revokeIn([row], caller.id, tx);
       return row;
@@ -64,11 +66,13 @@ export class DevicesService {
 
   /**
    * A logout's part here: `local` revokes the caller's device; `others` and `global` revoke the user's other (all) devices
-   * and refuse every older token of the other (all) sessions, also of sessions never seen here.
+   * and refuse every older token of the other (all) sessions, also of sessions never seen here. The caller must be in the
+   * mirror (logout mirrors it first).
    */
   async endSessions(caller: AuthenticatedUser, scope: LogoutScope): Promise<void> {
     const keep = scope === 'others' ? caller.sessionId : null;
     const { rows, cutoff } = await this.db.transaction(async (tx) => {
+      await this.lockUserIn(caller.id, tx);
       if (scope === 'local') {
         const row = caller.sessionId ? await this.devices.revoke(caller.id, caller.sessionId, tx) : null;
         if (row) await this.revokeIn([row], caller.id, tx);
@@ -76,19 +80,24 @@ export class DevicesService {
       }
       const rows = await this.devices.revokeAllBut(caller.id, keep, tx);
       await this.revokeIn(rows, caller.id, tx);
-      const cut = await this.devices.cutOffSessions(caller.id, keep, tx);
-      const cutoff = cut && {
+      const cut = (await this.devices.cutOffSessions(caller.id, keep, tx))!;
+      const cutoff = {
         kind: 'cutoff' as const,
         user: caller.id,
         sessionsRevokedBefore: cut.at,
         keptSession: cut.keep,
         tokensStaleBefore: cut.stale,
       };
-      if (cutoff) await announceAccess(cutoff, tx);
+      await announceAccess(cutoff, tx);
       return { rows, cutoff };
     });
     this.applyLocally(rows);
     if (cutoff) this.access.apply(cutoff);
+  }
+
+  /** The user's row first, as a deletion takes it: the two wait for each other instead of deadlocking. */
+  private async lockUserIn(userId: string, tx: Sql): Promise<void> {
+    if (!(await this.devices.lockUser(userId, tx))) throw userDeleted();
   }
 
   private async recordIn(sightings: readonly Sighting[], tx: Sql): Promise<void> {
@@ -105,7 +114,7 @@ export class DevicesService {
   /** The news, the audit record and the Supabase-side job of revoked devices, in their transaction. */
   private async revokeIn(rows: readonly DeviceRow[], userId: string, tx: Sql): Promise<void> {
     for (const row of rows) {
-      await announceAccess({ kind: 'session', session: row.id, at: row.revoked_at!.toISOString() }, tx);
+      await announceAccess({ kind: 'session', session: row.id, endedAt: null }, tx);
       await this.audit.record({ userId, subjectId: userId, type: 'device.revoked', details: { deviceId: row.id } }, tx);
       await this.revoker.queue(row.id, tx);
     }
@@ -113,6 +122,6 @@ export class DevicesService {
 
   /** This instance refuses at once; the others when the notification arrives. */
   private applyLocally(rows: readonly DeviceRow[]): void {
-    for (const row of rows) this.access.apply({ kind: 'session', session: row.id, at: row.revoked_at!.toISOString() });
+    for (const row of rows) this.access.apply({ kind: 'session', session: row.id, endedAt: null });
   }
 }

@@ -8,6 +8,13 @@ import { RateLimitStore, type Limit } from './rate-limit.store.js';
 
 export type { Limit } from './rate-limit.store.js';
 
+/** What a sign-in attempt took (admitSignIn), to give back or keep once Supabase has answered (settleSignIn). */
+export interface SignInAttempt {
+  failures: Limit | null;
+  /** This client's one try of the hour, taken because the account's failures are spent. */
+  admitted: Limit | null;
+}
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 
@@ -37,20 +44,30 @@ export class RateLimitsService {
     await this.store.giveBack(distinct(limits));
   }
 
-  /** Refuses a client that failed for an account whose hourly failures across clients are spent; the owner's client still passes. */
-  async refuseFailingClientOf(account: string, ip: string): Promise<void> {
+  /**
+   * Takes what one sign-in attempt (a password, a code) for `account` from `ip` costs, or refuses with 429: a call from the
+   * address, a failure of the account from this client, and once the account's hourly failures across clients are spent,
+   * this client's one try of the hour for it (taken atomically, so a burst gets one; the owner's client, which has not
+   * failed, still gets its try). Settle the attempt with `settleSignIn` when Supabase has answered.
+   */
+  async admitSignIn(account: string, ip: string): Promise<SignInAttempt> {
+    const failures = this.failedSignInsOf(account, ip);
+    await this.take(this.authCallsFrom(ip), failures);
     const overall = this.failedSignInsAcross(account);
-    if (!overall) return;
-    const [accountWait] = await this.store.secondsToWait([overall]);
-    if (accountWait === undefined || accountWait <= 0) return;
-    const [clientWait] = await this.store.secondsToWait([this.failedThisHour(account, ip)]);
-    if (clientWait !== undefined && clientWait > 0) throw rateLimited(Math.max(1, Math.min(accountWait, clientWait)));
+    const [accountWait] = overall ? await this.store.secondsToWait([overall]) : [];
+    if (accountWait === undefined || accountWait <= 0) return { failures, admitted: null };
+    const admitted = this.failedThisHour(account, ip);
+    const [clientWait] = await this.store.take([admitted]);
+    if (clientWait === undefined) return { failures, admitted };
+    await this.giveBack(failures);
+    throw rateLimited(Math.max(1, Math.min(accountWait, clientWait)));
   }
 
-  /** Counts a failed sign-in against the account across clients, and marks the client as failing for it. */
-  async recordFailedSignIn(account: string, ip: string): Promise<void> {
+  /** A failed attempt counts against the account across clients and marks the client as failing; any other gives back. */
+  async settleSignIn(attempt: SignInAttempt, account: string, ip: string, failed: boolean): Promise<void> {
+    if (!failed) return this.giveBack(attempt.failures, attempt.admitted);
     const overall = this.failedSignInsAcross(account);
-    if (overall) await this.store.take([overall, this.failedThisHour(account, ip)]);
+    if (overall) await this.store.take(attempt.admitted ? [overall] : [overall, this.failedThisHour(account, ip)]);
   }
 
   /** Signup, sign-in, refresh and password-check calls from one address (RATE_LIMIT_AUTH_PER_IP). */

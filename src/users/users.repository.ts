@@ -183,6 +183,15 @@ export class UsersRepository {
     return rows[0]?.id ?? null;
   }
 
+  /** Whether a live user with an email holds this number without having confirmed it. */
+  async holdsUnconfirmedPhone(phone: string): Promise<boolean> {
+    const rows = await this.db.sql.query(
+      'SELECT 1 FROM users WHERE phone = $1 AND deleted_at IS NULL AND phone_confirmed_at IS NULL AND email IS NOT NULL LIMIT 1',
+      [phone],
+    );
+    return rows.length > 0;
+  }
+
   /** Live users whose Supabase phone could not be stored here, in id order after `after`. */
   async phoneConflicts(after: string | null, limit: number): Promise<PhoneConflictRow[]> {
     return this.db.sql.query<PhoneConflictRow>(

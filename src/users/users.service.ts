@@ -121,6 +121,14 @@ export class UsersService {
     return this.users.findLiveIdByEmail(email.trim().toLowerCase());
   }
 
+  /**
+   * True when an account with an email holds this number unconfirmed. A code sent to it would sign the number's owner into
+   * that account (GoTrue confirms the phone on whichever user holds it): someone may have put another's number there.
+   */
+  phoneHeldUnconfirmed(phone: string): Promise<boolean> {
+    return this.users.holdsUnconfirmedPhone(phone);
+  }
+
   /** How listed (id, version) pairs compare with the mirror, without writing (see UserVersionsRepository). */
   compareVersions(entries: ReadonlyArray<Pick<UserSnapshot, 'id' | 'updatedAt'>>): Promise<VersionComparison> {
     return this.versions.compareVersions(entries);

@@ -9,19 +9,7 @@ import type { SqlReconcileResult } from './reconcile-sql.js';
 
 export interface Results {
   measurements: Partial<
-    Record<
-      | 'apiMe'
-      | 'apiMeAgain'
-      | 'beforeAccessMe'
-      | 'beforeAccessMeAgain'
-      | 'minimalMe'
-      | 'guardMe'
-      | 'apiSync'
-      | 'apiDeliveries'
-      | 'apiLookup'
-      | 'apiSignup',
-      Measurement
-    >
+    Record<'apiMe' | 'beforeAccessMe' | 'minimalMe' | 'guardMe' | 'apiSync' | 'apiDeliveries' | 'apiLookup' | 'apiSignup', Measurement>
   >;
   deliveries: Omit<DeliveriesResult, 'measurement'> | null;
   deletion: DeletionResult | null;
@@ -30,6 +18,8 @@ export interface Results {
   signup: { non201: number } | null;
   intake: IntakeResult | null;
   sqlReconcile: SqlReconcileResult | null;
+  /** GET /users/me req/s of each round on the API and on it without its access checks, in the order measured. */
+  accessChecks: { rounds: Array<{ checks: boolean; requestsPerSecond: number }> } | null;
 }
 
 export function emptyResults(): Results {
@@ -42,5 +32,6 @@ export function emptyResults(): Results {
     signup: null,
     intake: null,
     sqlReconcile: null,
+    accessChecks: null,
   };
 }

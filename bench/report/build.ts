@@ -66,6 +66,7 @@ export function buildReport(settings: Settings, results: Results, file: string) 
     signup: results.signup,
     intake: results.intake,
     sqlReconcile: results.sqlReconcile,
+    accessChecks: results.accessChecks,
     targets,
     /** Every target measured passed (skipped ones count neither way). */
     allPass: targets.every((t) => t.pass !== false),

@@ -10,7 +10,7 @@ function pad(text: string, width: number, right = false): string {
 
 export function printReport(report: Report): void {
   const out: string[] = [];
-  const { machine, settings, measurements, ratios, targets, deliveries, deletion, reconcile, lookup } = report;
+  const { machine, settings, measurements, ratios, targets, deliveries, deletion, reconcile, lookup, accessChecks } = report;
   out.push('');
   out.push(`authmirror benchmark — ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}`);
   out.push(`sections: ${settings.sections.join(', ')}${settings.partial ? ' (--only)' : ''}`);
@@ -91,6 +91,10 @@ export function printReport(report: Report): void {
     out.push(`API /users/me ÷ minimal same-work server (a): ${(ratios.meOfMinimal * 100).toFixed(1)}%`);
     out.push(`API /users/me ÷ call-per-request guard (b):   ${ratios.meOverGuard.toFixed(2)}×`);
     out.push(`minimal (a) ÷ guard (b):                      ${ratios.minimalOverGuard.toFixed(2)}×`);
+  }
+  if (accessChecks) {
+    const rounds = accessChecks.rounds.map((round) => `${round.checks ? 'with' : 'without'} ${round.requestsPerSecond.toFixed(0)}`);
+    out.push(`GET /users/me rounds, with and without the access checks (req/s): ${rounds.join(', ')}`);
   }
   if (deliveries) {
     const outcomes = Object.entries(deliveries.outcomes)

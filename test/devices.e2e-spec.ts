@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from '@supabase/supabase-js';
 import type { DeviceAdded } from '../src/devices/device-listeners.js';
 import { DeviceListenerRegistry } from '../src/devices/device-listeners.js';
+import { DevicesService } from '../src/devices/devices.service.js';
 import { eventually, until } from './support/eventually.js';
 import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -204,6 +205,21 @@ describe('PUT /users/me/password', () => {
       [email],
     );
     expect(audit.rows[0].n).toBe(1);
+  });
+});
+
+describe('a forced refresh (DevicesService.forceRefresh)', () => {
+  it('answers older tokens 401 token_stale on both instances; a refreshed token passes, and sessions stay signed in', async () => {
+    const email = await newUser();
+    const signedIn = await device(email);
+    const id = (await stack.request('GET', '/users/me', { token: signedIn.token })).body.user.id as string;
+    // A token from a second before: whole seconds decide.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+    expect(await stack.app.get(DevicesService).forceRefresh(id)).toBe(true);
+    expect(await bothAnswer(signedIn.token, 401, 'token_stale')).toBe(true);
+    const refreshed = await stack.request('POST', '/auth/refresh', { body: { refreshToken: signedIn.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    expect(await bothAnswer(refreshed.body.session.accessToken, 200)).toBe(true);
   });
 });
 

@@ -141,6 +141,17 @@ export class DevicesRepository {
     );
   }
 
+  /** Refuses the user's tokens issued before now (401 token_stale): the client refreshes and gets the new claims. */
+  async markTokensStale(userId: string, tx: Sql): Promise<{ at: string | null; keep: string | null; stale: string }> {
+    const [row] = await tx.query<{ at: string | null; keep: string | null; stale: string }>(
+      `INSERT INTO token_cutoffs (user_id, tokens_stale_before) VALUES ($1, now())
+       ON CONFLICT (user_id) DO UPDATE SET tokens_stale_before = EXCLUDED.tokens_stale_before
+       RETURNING to_json(sessions_revoked_before) #>> '{}' AS at, kept_session_id AS keep, to_json(tokens_stale_before) #>> '{}' AS stale`,
+      [userId],
+    );
+    return row;
+  }
+
   /**
    * Refuses the user's tokens issued before now, of every session but `keep`: also those of sessions never seen here. Null
    * when the user is not in the mirror (nothing to hold the cutoff).

@@ -95,6 +95,28 @@ export class DevicesService {
     if (cutoff) this.access.apply(cutoff);
   }
 
+  /**
+   * Every token of the user issued until now gets 401 `token_stale` on every instance, so that clients refresh and get the
+   * claims Supabase has now (a role or tier changed). False for a user not in the mirror.
+   */
+  async forceRefresh(userId: string): Promise<boolean> {
+    const cutoff = await this.db.transaction(async (tx) => {
+      if (!(await this.devices.lockUser(userId, tx))) return null;
+      const cut = await this.devices.markTokensStale(userId, tx);
+      const event = {
+        kind: 'cutoff' as const,
+        user: userId,
+        sessionsRevokedBefore: cut.at,
+        keptSession: cut.keep,
+        tokensStaleBefore: cut.stale,
+      };
+      await announceAccess(event, tx);
+      return event;
+    });
+    if (cutoff) this.access.apply(cutoff);
+    return cutoff !== null;
+  }
+
   /** The user's row first, as a deletion takes it: the two wait for each other instead of deadlocking. */
   private async lockUserIn(userId: string, tx: Sql): Promise<void> {
     if (!(await this.devices.lockUser(userId, tx))) throw userDeleted();

@@ -14,6 +14,7 @@ import tseslint from 'typescript-eslint';
 const PUBLIC_FILES = {
   access: ['access.module.ts', 'access-registry.ts', 'access-events.ts'],
   accounts: ['accounts.module.ts'],
+  admin: ['admin.module.ts'],
   audit: ['audit.module.ts', 'audit.service.ts'],
   auth: ['auth.module.ts'],
   cli: [],
@@ -34,7 +35,15 @@ const PUBLIC_FILES = {
     'supabase-user.ts',
     'remote-result.ts',
   ],
-  users: ['users.module.ts', 'users.service.ts', 'user-snapshot.ts', 'user-cleaners.ts', 'phone-number.ts', 'dto'],
+  users: [
+    'users.module.ts',
+    'users.service.ts',
+    'user-snapshot.ts',
+    'user-cleaners.ts',
+    'phone-number.ts',
+    'user-search.service.ts',
+    'dto',
+  ],
   webhooks: ['webhooks.module.ts', 'webhooks.service.ts', 'delivery-parser.ts'],
 };
 

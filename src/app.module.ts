@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DevicesModule } from './devices/devices.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         AuthModule,
         AccountsModule,
         DevicesModule,
+        AdminModule,
         UsersModule,
         ReconcileModule,
         ProfilesModule,

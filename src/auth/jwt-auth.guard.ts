@@ -9,6 +9,7 @@ import { DeviceSightings } from '../devices/device-sightings.js';
 import { ANONYMOUS_USERS } from '../common/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
+import { ADMIN_ONLY, isAdmin } from '../common/admin.decorator.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { SUPABASE_JWT } from './supabase-jwt.strategy.js';
 
@@ -44,6 +45,8 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     }
     const caller = request.user!;
     if (caller.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
+    const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);
+    if (adminOnly && !isAdmin(caller.claims)) throw apiError('forbidden');
     this.sightings.seen(caller, request);
     return true;
   }

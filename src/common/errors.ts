@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   email_not_confirmed: { status: 403, message: 'Confirm your email address first: follow the link in the email we sent' },
   user_banned: { status: 403, message: 'This account is banned' },
   anonymous_user: { status: 403, message: 'Anonymous users cannot use this route: sign up or sign in with an email or phone first' },
+  forbidden: { status: 403, message: 'Only admins may do this' },
   reauthentication_required: { status: 403, message: 'Sign in again (a sign-in within the last 10 minutes counts), or send your password' },
   user_not_found: { status: 404, message: 'This user is not mirrored yet: call POST /auth/users/sync first' },
   device_not_found: { status: 404, message: 'You have no signed-in device with this id' },

@@ -4,6 +4,7 @@ import { ProfilesModule } from '../profiles/profiles.module.js';
 import { PhoneLookupService } from './phone-lookup.service.js';
 import { TombstonePurgeService } from './tombstone-purge.service.js';
 import { UserCleanerRegistry } from './user-cleaners.js';
+import { UserSearchService } from './user-search.service.js';
 import { UserDeletionsService } from './user-deletions.service.js';
 import { UserVersionsRepository } from './user-versions.repository.js';
 import { UsersController } from './users.controller.js';
@@ -22,7 +23,8 @@ import { UsersService } from './users.service.js';
     TombstonePurgeService,
     PhoneLookupService,
     UserCleanerRegistry,
+    UserSearchService,
   ],
-  exports: [UsersService, UserCleanerRegistry],
+  exports: [UsersService, UserCleanerRegistry, UserSearchService],
 })
 export class UsersModule {}

@@ -21,7 +21,7 @@ import type { UserSnapshot } from './user-snapshot.js';
 
 type PrefixedProfile = { [K in keyof ProfileRow as `p_${K}`]: ProfileRow[K] | null };
 
-const PREFIXED_PROFILE_COLUMNS = `p.display_name AS p_display_name, p.first_name AS p_first_name,
+export const PREFIXED_PROFILE_COLUMNS = `p.display_name AS p_display_name, p.first_name AS p_first_name,
   p.last_name AS p_last_name, p.industry AS p_industry, p.job_title AS p_job_title,
   p.email_consent AS p_email_consent, p.onboarding_completed AS p_onboarding_completed,
   p.onboarded_at AS p_onboarded_at, p.updated_at AS p_updated_at`;

@@ -3,7 +3,7 @@ import { IsString, MaxLength, ValidateBy, type ValidationOptions } from 'class-v
 import { toStoredPhone } from '../phone-number.js';
 
 /** A phone number in any common written form (see toStoredPhone). */
-function IsLookupPhone(options?: ValidationOptions): PropertyDecorator {
+export function IsLookupPhone(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isLookupPhone',

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '../database/database.service.js';
+import { toProfileResponse } from '../profiles/profile-row.js';
+import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
+import type { UserResponse } from './dto/user.dto.js';
+import { USER_COLUMNS } from './mirror-upsert.sql.js';
+import { encodeCursor, userSearchSql, type UserSearch } from './user-search.js';
+import { toUserResponse } from './user-mapper.js';
+import { PREFIXED_PROFILE_COLUMNS, splitUserWithProfile, type UserWithProfileRow } from './users.repository.js';
+
+export type { UserSearch, UserSort } from './user-search.js';
+export { InvalidCursorError, USER_SORTS, USER_STATUSES } from './user-search.js';
+
+export interface UserSearchPage {
+  items: Array<{ user: UserResponse; profile: ProfileResponse | null }>;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** The operator's queries over the mirror (GET /admin/users): one indexed statement a page. */
+@Injectable()
+export class UserSearchService {
+  constructor(private readonly db: DatabaseService) {}
+
+  async search(search: UserSearch): Promise<UserSearchPage> {
+    const { text, values } = userSearchSql(search, `${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}`);
+    const rows = await this.db.sql.query<UserWithProfileRow & { sort_value: string }>(text, values);
+    const page = rows.slice(0, search.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => {
+        const { user, profile } = splitUserWithProfile(row);
+        return { user: toUserResponse(user), profile: profile && toProfileResponse(profile) };
+      }),
+      nextCursor: rows.length > search.limit && last ? encodeCursor(search.sort, last.sort_value, last.id) : null,
+    };
+  }
+}

@@ -78,7 +78,8 @@ export function userSearchSql(search: UserSearch, columns: string): { text: stri
   if (search.emailDomain !== undefined)
     where.push(`split_part(u.email, '@', 2) = ${param(search.emailDomain.replace(/^@/, '').toLowerCase())}`);
   if (search.phone !== undefined) where.push(`u.phone = ${param(search.phone)}`);
-  if (search.onboarded !== undefined) where.push(`coalesce(p.onboarding_completed, false) = ${param(search.onboarded)}`);
+  // A user without a profile has not onboarded. Written without coalesce, so that profiles' index can serve it.
+  if (search.onboarded !== undefined) where.push(search.onboarded ? 'p.onboarding_completed' : 'p.onboarding_completed IS NOT TRUE');
   if (search.provider !== undefined) where.push(`u.app_metadata -> 'providers' @> jsonb_build_array(${param(search.provider, '::text')})`);
   if (search.createdAfter !== undefined) where.push(`u.created_at >= ${param(search.createdAfter, '::timestamptz')}`);
   if (search.createdBefore !== undefined) where.push(`u.created_at < ${param(search.createdBefore, '::timestamptz')}`);

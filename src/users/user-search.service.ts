@@ -22,6 +22,16 @@ export interface UserSearchPage {
 export class UserSearchService {
   constructor(private readonly db: DatabaseService) {}
 
+  /** Every page of a query, `pageSize` users at a time by the same keyset cursors: one statement a page, none held open. */
+  async *everyPage(search: Omit<UserSearch, 'limit' | 'cursor'>, pageSize = 1000): AsyncGenerator<UserSearchPage['items']> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.search({ ...search, limit: pageSize, cursor });
+      if (page.items.length > 0) yield page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
   async search(search: UserSearch): Promise<UserSearchPage> {
     const { text, values } = userSearchSql(search, `${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}`);
     const rows = await this.db.sql.query<UserWithProfileRow & { sort_value: string }>(text, values);

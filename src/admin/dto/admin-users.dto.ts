@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
 import { isTimestamp } from '../../common/rfc3339.js';
@@ -97,6 +97,9 @@ export class AdminUsersQuery {
   @MaxLength(2000)
   cursor?: string;
 }
+
+/** The filters and sort of GET /admin/users; the CSV has every page, so no limit or cursor. */
+export class AdminUsersCsvQuery extends OmitType(AdminUsersQuery, ['limit', 'cursor'] as const) {}
 
 export class AdminUserItem {
   @ApiProperty({ type: UserResponse })

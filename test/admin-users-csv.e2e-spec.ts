@@ -19,11 +19,7 @@ function heapAfterGc(): number {
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const admin = await stack.signedInUser();
-  await stack.admin.auth.admin.updateUserById(admin.id, { app_metadata: { roles: ['admin'] } });
-  adminToken = (await stack.anon().auth.signInWithPassword({ email: admin.email, password: 'correct horse battery' })).data.session!
-    .access_token;
-  await stack.request('POST', '/auth/users/sync', { token: adminToken });
+  adminToken = (await stack.signedInAdmin()).accessToken;
   await stack.db.query(`
     INSERT INTO users (id, email, created_at, updated_at, app_metadata, synced_at)
     SELECT gen_random_uuid(), 'csv' || g || '@export.example', timestamptz '2025-01-01' + g * interval '1 minute', now(),

@@ -64,12 +64,7 @@ async function seed(count: number, at = (i: number) => new Date(Date.UTC(2026, 0
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const admin = await stack.signedInUser();
-  expect((await stack.admin.auth.admin.updateUserById(admin.id, { app_metadata: { roles: ['admin'] } })).error).toBeNull();
-  // A token issued after the change carries the role.
-  adminToken = (await stack.anon().auth.signInWithPassword({ email: admin.email, password: 'correct horse battery' })).data.session!
-    .access_token;
-  expect((await stack.request('POST', '/auth/users/sync', { token: adminToken })).status).toBe(200);
+  adminToken = (await stack.signedInAdmin()).accessToken;
   userToken = (await stack.signedInUser()).accessToken;
   await seed(60);
 });

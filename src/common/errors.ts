@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, message: 'Only admins may do this' },
   reauthentication_required: { status: 403, message: 'Sign in again (a sign-in within the last 10 minutes counts), or send your password' },
   user_not_found: { status: 404, message: 'This user is not mirrored yet: call POST /auth/users/sync first' },
+  job_not_found: { status: 404, message: 'No failed or dead job has this id (or it is running now)' },
   device_not_found: { status: 404, message: 'You have no signed-in device with this id' },
   profile_not_found: { status: 404, message: 'This user has no profile yet: call POST /auth/users/sync first' },
   email_exists: { status: 409, message: 'A user with this email address already exists' },

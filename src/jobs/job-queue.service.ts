@@ -17,6 +17,18 @@ export interface JobOptions {
   keepRunAt?: boolean;
 }
 
+/** A job that failed (and is retrying) or is dead, as an operator sees it: payloads hold ids, never secrets. */
+export interface TroubledJob {
+  id: string;
+  task: string;
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  runAt: Date;
+  createdAt: Date;
+}
+
 /** A recurring job: a graphile-worker crontab line without its task name, e.g. `0 * * * *`. */
 export interface ScheduledJob {
   task: string;
@@ -69,6 +81,31 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
       SELECT j.id::text, t.identifier AS task, j.attempts, j.last_error
       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
       WHERE j.attempts >= j.max_attempts ORDER BY j.id`);
+  }
+
+  /**
+   * Jobs in trouble, oldest first, after `afterId`: `failed` ones are retrying (they failed at least once, attempts are
+   * left), `dead` ones have used up their attempts (the last one over) and wait for an operator.
+   */
+  async troubledJobs(state: 'failed' | 'dead', limit: number, afterId: string | null, tx: Sql): Promise<TroubledJob[]> {
+    return tx.query<TroubledJob>(
+      `SELECT j.id::text, t.identifier AS task, j.payload, j.attempts, j.max_attempts AS "maxAttempts",
+         left(j.last_error, 2000) AS "lastError", j.run_at AS "runAt", j.created_at AS "createdAt"
+       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+       WHERE ${state === 'dead' ? 'j.attempts >= j.max_attempts AND j.locked_at IS NULL' : 'j.last_error IS NOT NULL AND j.attempts < j.max_attempts'}
+         AND j.id > $1::bigint
+       ORDER BY j.id LIMIT $2::int`,
+      [afterId ?? '0', limit],
+    );
+  }
+
+  /** Runs a failed or dead job again now, with all its attempts back; false when there is no such job or it is running. */
+  async retry(id: string, tx: Sql): Promise<boolean> {
+    const rows = await tx.query(
+      'SELECT id FROM graphile_worker.reschedule_jobs(ARRAY[$1::bigint], run_at => now(), attempts => 0::smallint)',
+      [id],
+    );
+    return rows.length === 1;
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -38,6 +38,8 @@ export interface TestStack {
     password?: string;
     data?: Record<string, unknown>;
   }): Promise<{ id: string; email: string; accessToken: string }>;
+  /** A signed-in, mirrored user whose token carries `app_metadata.roles: ["admin"]`. */
+  signedInAdmin(): Promise<{ id: string; email: string; accessToken: string }>;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,18 @@ export async function startTestStack(
     return { id: signIn.data.user.id, email: address, accessToken: signIn.data.session.access_token };
   };
 
+  const signedInAdmin: TestStack['signedInAdmin'] = async () => {
+    const password = 'correct horse battery';
+    const user = await signedInUser({ password });
+    const granted = await admin.auth.admin.updateUserById(user.id, { app_metadata: { roles: ['admin'] } });
+    if (granted.error) throw granted.error;
+    // A token issued after the change carries the role.
+    const signIn = await anon().auth.signInWithPassword({ email: user.email, password });
+    if (signIn.error) throw signIn.error;
+    await request('POST', '/auth/users/sync', { token: signIn.data.session.access_token });
+    return { ...user, accessToken: signIn.data.session.access_token };
+  };
+
   return {
     url,
     app,
@@ -149,6 +163,7 @@ export async function startTestStack(
     request,
     secondInstance,
     signedInUser,
+    signedInAdmin,
     async close() {
       for (const other of others) await other.close().catch(() => undefined); // a test may have closed it already
       await app.close();

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { DevicesService } from '../src/devices/devices.service.js';
 import { hasText, launchChromium, section, servedExample, watchedPage } from './support/browser.js';
 import { root } from './support/compiled.js';
 import { newWebhookSecret } from './support/deliveries.js';
@@ -70,6 +71,19 @@ describe('the React example in Chromium, at another origin', () => {
     await onboarding.getByRole('button', { name: 'Finish onboarding' }).click();
     await hasText(page.getByTestId('onboarded'), 'yes (Mathematics, Analyst)');
     await page.screenshot({ path: join(images, 'example-app.png') });
+
+    // An admin changed the user's claims (a tier, a role): the app's token is stale now, and its next call refreshes and retries.
+    const userId = (await stack.db.query('SELECT id FROM users WHERE email = $1', [email])).rows[0].id as string;
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+    expect(await stack.app.get(DevicesService).forceRefresh(userId)).toBe(true);
+    const earlier = problems.length;
+    await profile.getByLabel('Display name').fill('Ada King');
+    await profile.getByRole('button', { name: 'Save' }).click();
+    await hasText(page.getByTestId('display-name'), 'Ada King');
+    // The one 401 (token_stale) that Chromium logs for the call before its retry, and nothing else.
+    expect(problems.splice(earlier)).toEqual([
+      'console: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+    ]);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     const forgot = section(page, 'Forgot your password?');

@@ -28,6 +28,7 @@ describe('test databases', () => {
     );
     expect(rows.map((row) => row.table_name)).toEqual([
       '_prisma_migrations',
+      'app_metadata_pushes',
       'audit_events',
       'devices',
       'profiles',

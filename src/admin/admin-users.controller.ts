@@ -1,11 +1,15 @@
-import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Query, StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/admin.decorator.js';
 import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
+import { apiError } from '../common/errors.js';
+import { isUuid } from '../common/uuid.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { AppMetadataPushes } from './app-metadata-pushes.js';
+import { appMetadataPatch } from './dto/app-metadata.dto.js';
 import { AdminUsersCsvQuery, AdminUsersQuery, AdminUsersResponse } from './dto/admin-users.dto.js';
 
 @ApiTags('admin')
@@ -13,7 +17,10 @@ import { AdminUsersCsvQuery, AdminUsersQuery, AdminUsersResponse } from './dto/a
 @AdminOnly()
 @Controller('admin')
 export class AdminUsersController {
-  constructor(private readonly users: AdminUsersService) {}
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly appMetadata: AppMetadataPushes,
+  ) {}
 
   @Get('users')
   @ApiOperation({
@@ -38,5 +45,21 @@ export class AdminUsersController {
   async csv(@CurrentUser() admin: AuthenticatedUser, @Query() query: AdminUsersCsvQuery): Promise<StreamableFile> {
     const lines = await this.users.csv(admin, query);
     return new StreamableFile(Readable.from(lines), { type: 'text/csv; charset=utf-8', disposition: 'attachment; filename="users.csv"' });
+  }
+
+  @Patch('users/:id/app-metadata')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: "Merge keys into a user's app_metadata, e.g. a tier or a role (admins only; audited)",
+    description:
+      "Pushed to Supabase by a durable job; once Supabase has it, the user's older tokens get 401 `token_stale`, so the client refreshes and sees the new claims without signing out. `null` removes a key; `provider` and `providers` are Supabase's.",
+  })
+  @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { tier: 'pro' } } })
+  @ApiAcceptedResponse({ description: 'Recorded; pushed to Supabase at once, or retried until Supabase takes it' })
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'forbidden', 'user_not_found')
+  async changeAppMetadata(@CurrentUser() admin: AuthenticatedUser, @Param('id') id: string, @Body() body: unknown): Promise<void> {
+    const patch = appMetadataPatch(body);
+    if (!isUuid(id) || !(await this.appMetadata.request(admin, id.toLowerCase(), patch)))
+      throw apiError('user_not_found', { message: 'No live user of the mirror has this id' });
   }
 }

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminJobsController } from './admin-jobs.controller.js';
 import { AdminJobsService } from './admin-jobs.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { AppMetadataPushes } from './app-metadata-pushes.js';
 
-/** The operator's window: routes for admins only (`app_metadata.roles` contains "admin"): user queries and dead letters. */
+/** The operator's window: routes for admins only (`app_metadata.roles` contains "admin"): user queries, tier and role changes, dead letters. */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, DevicesModule],
   controllers: [AdminUsersController, AdminJobsController],
-  providers: [AdminUsersService, AdminJobsService],
+  providers: [AdminUsersService, AdminJobsService, AppMetadataPushes],
 })
 export class AdminModule {}

@@ -92,6 +92,18 @@ export class SupabaseAdminService {
     }
   }
 
+  /** Merges into `app_metadata` (null removes a key); the user as Supabase has it now, null for no such user. Never throws. */
+  async updateAppMetadata(id: string, patch: Record<string, unknown>): Promise<RemoteRead<SupabaseUser | null>> {
+    try {
+      const { data, error } = await this.client.auth.admin.updateUserById(id, { app_metadata: patch });
+      if (!error) return { kind: 'ok', value: data.user };
+      if (isAuthApiError(error) && error.status === 404) return { kind: 'ok', value: null };
+      return this.unavailable('updateUserById', error);
+    } catch (error) {
+      return this.unreachable(error);
+    }
+  }
+
   /** Sets a new password; Supabase then ends every session of the user (GoTrue's admin update: UpdatePassword → Logout). */
   async updatePassword(id: string, password: string): Promise<RemoteResult<null>> {
     try {

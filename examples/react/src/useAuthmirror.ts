@@ -6,8 +6,10 @@
 // - It never sends a token that is about to expire: it refreshes first, once (a token that is
 //   still "expiring" after a refresh is sent: this device's clock is off, the API's decides).
 // - An answer that arrives after its user signed out, or after another user signed in, is dropped.
-// - `api()` calls the API with the current token; a 401 `invalid_token` is retried once with a
-//   refreshed token; a 401 `user_deleted` (the account was deleted elsewhere) signs out.
+// - `api()` calls the API with the current token; a 401 `invalid_token` or `token_stale` (an admin
+//   changed the user's tier or role: the token's claims are old) is retried once with a refreshed
+//   token; a 401 `user_deleted` or `session_revoked` (the account was deleted, or this device
+//   signed out, elsewhere) signs out.
 // - Errors keep the API's `code` (branch on it) and `message` (show it).
 import type { Session, SupabaseClient } from '@supabase/supabase-js';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -69,10 +71,10 @@ const SIGNED_OUT: AuthmirrorState = {
 };
 /** Tokens with less life left than this are refreshed before they are sent. */
 const MIN_TOKEN_LIFE_MS = 30_000;
-/** The 401 code of a user deleted meanwhile (elsewhere, or in another tab): the session is forgotten. */
-const USER_DELETED = 'user_deleted';
-/** The 401 code that a fresh token cures. */
-const RETRY_WITH_FRESH_TOKEN = 'invalid_token';
+/** The 401 codes of a user deleted, or a device signed out, elsewhere: the session is forgotten. */
+const SIGNED_OUT_ELSEWHERE = new Set(['user_deleted', 'session_revoked']);
+/** The 401 codes that a fresh token cures. */
+const RETRY_WITH_FRESH_TOKEN = new Set(['invalid_token', 'token_stale']);
 
 function expiring(session: Session): boolean {
   return (session.expires_at ?? 0) * 1000 - Date.now() <= MIN_TOKEN_LIFE_MS;
@@ -135,7 +137,7 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
           .clone()
           .json()
           .catch(() => null)) as { code?: string } | null;
-        if (refusal?.code === RETRY_WITH_FRESH_TOKEN) {
+        if (RETRY_WITH_FRESH_TOKEN.has(refusal?.code ?? '')) {
           const next = await refresh();
           if (next) response = await call(next.access_token, method, path, body);
         }
@@ -143,7 +145,7 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
       try {
         return await readAnswer<T>(response);
       } catch (error) {
-        if (error instanceof ApiError && error.code === USER_DELETED) forget();
+        if (error instanceof ApiError && SIGNED_OUT_ELSEWHERE.has(error.code)) forget();
         throw error;
       }
     },
@@ -171,7 +173,7 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
           if (stillSignedIn())
             setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
         } catch (error) {
-          if (error instanceof ApiError && error.code === USER_DELETED) return forget();
+          if (error instanceof ApiError && SIGNED_OUT_ELSEWHERE.has(error.code)) return forget();
           syncs.current.delete(token); // not done: the next event, or resync(), tries again
           if (stillSignedIn())
             setState((s) => ({

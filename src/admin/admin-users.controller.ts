@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Query, StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/admin.decorator.js';
 import { ApiErrors, GUARD_REFUSALS } from '../common/api-errors.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
@@ -35,7 +35,6 @@ export class AdminUsersController {
   }
 
   @Get('users.csv')
-  @ApiProduces('text/csv')
   @ApiOperation({
     summary: 'The same query as CSV, streamed (admins only)',
     description: 'Every matching user, read 1,000 at a time by keyset pages: the answer starts at once and memory stays flat. Audited.',
@@ -54,7 +53,7 @@ export class AdminUsersController {
     description:
       "Pushed to Supabase by a durable job; once Supabase has it, the user's older tokens get 401 `token_stale`, so the client refreshes and sees the new claims without signing out. `null` removes a key; `provider` and `providers` are Supabase's.",
   })
-  @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { tier: 'pro' } } })
+  @ApiBody({ schema: { type: 'object', description: 'The keys to merge into app_metadata', example: { tier: 'pro' } } })
   @ApiAcceptedResponse({ description: 'Recorded; pushed to Supabase at once, or retried until Supabase takes it' })
   @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'forbidden', 'user_not_found')
   async changeAppMetadata(@CurrentUser() admin: AuthenticatedUser, @Param('id') id: string, @Body() body: unknown): Promise<void> {

@@ -11,7 +11,9 @@ const IN_FLIGHT = 20;
 
 async function appConnections(stack: TestStack): Promise<string[]> {
   const { rows } = await stack.db.query<{ application_name: string }>(
-    `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`,
+    // Client connections only: an autovacuum worker of the test's database (application_name '') is Postgres' own.
+    `SELECT application_name FROM pg_stat_activity
+     WHERE datname = current_database() AND backend_type = 'client backend' AND application_name <> $1`,
     [TEST_POOL_NAME],
   );
   return rows.map((row) => row.application_name);

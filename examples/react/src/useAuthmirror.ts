@@ -34,6 +34,12 @@ export interface Profile {
   emailConsent: boolean;
   onboardingCompleted: boolean;
   onboardedAt: string | null;
+  updatedAt: string;
+}
+
+/** The newer of two answers about the profile: a sync that read it before a save answered after must not undo the save. */
+function latest(current: Profile | null, next: Profile): Profile {
+  return current && current.updatedAt > next.updatedAt ? current : next;
 }
 
 /** An error answer of the API: `{ statusCode, code, message, requestId }`. */
@@ -171,7 +177,13 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
             await call(token, 'POST', '/auth/users/sync'),
           );
           if (stillSignedIn())
-            setState((s) => ({ ...s, user: synced.user, profile: synced.profile, created: synced.created, syncing: false }));
+            setState((s) => ({
+              ...s,
+              user: synced.user,
+              profile: latest(s.profile, synced.profile),
+              created: synced.created,
+              syncing: false,
+            }));
         } catch (error) {
           if (error instanceof ApiError && SIGNED_OUT_ELSEWHERE.has(error.code)) return forget();
           syncs.current.delete(token); // not done: the next event, or resync(), tries again
@@ -210,7 +222,7 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
   const updateProfile = useCallback(
     async (fields: Partial<Profile>) => {
       const { profile } = await api<{ profile: Profile }>('PATCH', '/profiles/me', fields);
-      setState((s) => ({ ...s, profile }));
+      setState((s) => ({ ...s, profile: latest(s.profile, profile) }));
     },
     [api],
   );
@@ -218,7 +230,7 @@ export function useAuthmirror(supabase: SupabaseClient, apiUrl: string) {
   const completeOnboarding = useCallback(
     async (answers: { industry: string; jobTitle: string; emailConsent: boolean }) => {
       const { profile } = await api<{ profile: Profile }>('POST', '/profiles/me/onboarding', answers);
-      setState((s) => ({ ...s, profile }));
+      setState((s) => ({ ...s, profile: latest(s.profile, profile) }));
     },
     [api],
   );

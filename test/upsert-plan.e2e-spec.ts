@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { UPSERT_COUNTING, UPSERT_SNAPSHOTS } from '../src/users/mirror-upsert.sql.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { planNodes, type PlanNode } from './support/plans.js';
 
 let database: TestDatabase;
 let client: pg.Client;
@@ -23,18 +24,6 @@ afterEach(async () => {
   await client?.end();
   await database?.drop();
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Loops'?: number;
-  Plans?: PlanNode[];
-}
-
-function planNodes(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
-}
 
 interface Row {
   id: string;

@@ -8,6 +8,7 @@ import { USER_COLUMNS } from '../src/users/mirror-upsert.sql.js';
 import { encodeCursor, userSearchSql, type UserSearch } from '../src/users/user-search.js';
 import { PREFIXED_PROFILE_COLUMNS } from '../src/users/users.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { planNodes, type PlanNode } from './support/plans.js';
 
 const USERS = 1_000_000;
 let database: TestDatabase;
@@ -36,21 +37,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
-
 async function plan(search: UserSearch): Promise<{ seqScans: string[]; indexes: string[] }> {
   const { text, values } = userSearchSql(search, `${USER_COLUMNS}, ${PREFIXED_PROFILE_COLUMNS}`);
   const [{ 'QUERY PLAN': plan }] = (
     await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${text}`, values)
   ).rows;
-  const all = nodes(plan[0].Plan);
+  const all = planNodes(plan[0].Plan);
   return {
     seqScans: all.filter((node) => node['Node Type'] === 'Seq Scan').map((node) => node['Relation Name'] ?? '?'),
     indexes: all.flatMap((node) => (node['Index Name'] ? [node['Index Name']] : [])),

@@ -14,6 +14,13 @@ export type AccessEvent =
   | { kind: 'session'; session: string; endedAt: string | null }
   | { kind: 'cutoff'; user: string; sessionsRevokedBefore: string | null; keptSession: string | null; tokensStaleBefore: string | null };
 
+/** A user's cutoff of older tokens, as announced. */
+export type CutoffEvent = Extract<AccessEvent, { kind: 'cutoff' }>;
+
+/** A `token_cutoffs` row as the CutoffEvent it announces: a select list, or a RETURNING one. */
+export const CUTOFF_EVENT_COLUMNS = `'cutoff' AS kind, user_id AS "user", kept_session_id AS "keptSession",
+  to_json(sessions_revoked_before) #>> '{}' AS "sessionsRevokedBefore", to_json(tokens_stale_before) #>> '{}' AS "tokensStaleBefore"`;
+
 /** Notifies every instance (this one included) when `tx` commits. */
 export async function announceAccess(event: AccessEvent, tx: Sql): Promise<void> {
   await tx.query('SELECT pg_notify($1, $2)', [ACCESS_CHANNEL, JSON.stringify(event)]);

@@ -1,5 +1,5 @@
 import { sessionStartMs, type AuthenticatedUser } from '../common/authenticated-user.js';
-import type { AccessEvent } from './access-events.js';
+import type { AccessEvent, CutoffEvent } from './access-events.js';
 
 /** Why the guard refuses a verified token: each is also the error code it answers with. */
 export type Refusal = 'user_deleted' | 'user_banned' | 'session_revoked' | 'token_stale';
@@ -16,7 +16,7 @@ export interface AccessSnapshot {
   deleted: string[];
   bans: Array<{ user: string; until: string }>;
   sessions: Array<{ session: string; endedAt: string | null }>;
-  cutoffs: Array<Extract<AccessEvent, { kind: 'cutoff' }>>;
+  cutoffs: CutoffEvent[];
 }
 
 /**
@@ -118,7 +118,7 @@ export class AccessRegistry {
     };
   }
 
-  private applyCutoff(event: Extract<AccessEvent, { kind: 'cutoff' }>): void {
+  private applyCutoff(event: CutoffEvent): void {
     const revoked = instant(event.sessionsRevokedBefore);
     const stale = instant(event.tokensStaleBefore);
     const forgetAt = Math.max(revoked ?? 0, stale ?? 0) + this.tokenLifetimeMs;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service.js';
+import { CUTOFF_EVENT_COLUMNS, type CutoffEvent } from './access-events.js';
 import type { AccessSnapshot } from './access-registry.js';
 
 /** Reads what the guard must refuse, for an instance that starts or reconnects its listener. */
@@ -20,11 +21,8 @@ export class AccessRepository {
          WHERE revoked_at IS NOT NULL AND (supabase_ended_at IS NULL OR supabase_ended_at > now() - make_interval(secs => $1::int))`,
         [lifetimeSeconds],
       );
-      const cutoffs = await tx.query<Omit<AccessSnapshot['cutoffs'][number], 'kind'>>(
-        `SELECT user_id AS "user", kept_session_id AS "keptSession",
-           to_json(sessions_revoked_before) #>> '{}' AS "sessionsRevokedBefore",
-           to_json(tokens_stale_before) #>> '{}' AS "tokensStaleBefore"
-         FROM token_cutoffs
+      const cutoffs = await tx.query<CutoffEvent>(
+        `SELECT ${CUTOFF_EVENT_COLUMNS} FROM token_cutoffs
          WHERE greatest(sessions_revoked_before, tokens_stale_before) > now() - make_interval(secs => $1::int)`,
         [lifetimeSeconds],
       );
@@ -32,7 +30,7 @@ export class AccessRepository {
         deleted: deleted.map((row) => row.id),
         bans,
         sessions,
-        cutoffs: cutoffs.map((row) => ({ kind: 'cutoff' as const, ...row })),
+        cutoffs,
       };
     });
   }

@@ -13,7 +13,7 @@ import type { RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
 import { weakPasswordError } from './password-policy.js';
 import { ReauthenticationService } from './reauthentication.service.js';
-import { callerOfSession, sightingOf } from './session-device.js';
+import { callerOfSession } from './session-device.js';
 
 /**
  * `PUT /users/me/password`: the owner proves it is them, Supabase takes the new password and ends every session, every
@@ -53,8 +53,7 @@ export class PasswordChangeService {
     await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: 'password.changed', details: {} });
     const signedIn = await this.supabaseAuth.signInWithPassword(identity, password, client.ip);
     if (signedIn.kind !== 'ok') throw apiError('password_changed_sign_in_again');
-    const seen = sightingOf(callerOfSession(signedIn.value.session), client);
-    if (seen) await this.devices.record([seen]);
+    await this.devices.seen(callerOfSession(signedIn.value.session), client);
     return { session: toSessionResponse(signedIn.value.session) };
   }
 }

@@ -10,7 +10,7 @@ import { snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService } from '../users/users.service.js';
 import type { OtpVerifyResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
-import { callerOfSession, sightingOf } from './session-device.js';
+import { callerOfSession } from './session-device.js';
 import { userBanned } from './sessions.service.js';
 
 /** Sign-in with a code sent by SMS through Supabase: each verified code is a new device of the phone's one user. */
@@ -53,8 +53,7 @@ export class PhoneSignInService {
     }
     const { session, user } = verified.value;
     const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
-    const seen = sightingOf(callerOfSession(session), client, deviceName);
-    const device = seen ? await this.devices.recordOne(seen) : null;
+    const device = await this.devices.recordOne(callerOfSession(session), client, deviceName);
     return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile, device };
   }
 }

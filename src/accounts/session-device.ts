@@ -1,8 +1,6 @@
 import type { Session } from '@supabase/supabase-js';
-import { sessionIdOf, sessionStartMs, type AccessTokenClaims, type AuthenticatedUser } from '../common/authenticated-user.js';
+import { sessionIdOf, type AccessTokenClaims, type AuthenticatedUser } from '../common/authenticated-user.js';
 import { isUuid } from '../common/uuid.js';
-import type { ClientInfo } from '../common/request-headers.decorator.js';
-import type { Sighting } from '../devices/devices.service.js';
 
 /**
  * The caller a session Supabase just issued stands for. Its access token came straight from Supabase over this service's
@@ -16,18 +14,4 @@ export function callerOfSession(session: Session): AuthenticatedUser | null {
   } catch {
     return null;
   }
-}
-
-/** The device a caller's token stands for; null for a token without a session. */
-export function sightingOf(caller: AuthenticatedUser | null, client: ClientInfo, name?: string | null): Sighting | null {
-  if (!caller || caller.sessionId === null) return null;
-  return {
-    sessionId: caller.sessionId,
-    userId: caller.id,
-    userAgent: client.userAgent,
-    ip: client.ip,
-    at: new Date(),
-    startedAt: new Date(sessionStartMs(caller.claims)),
-    name,
-  };
 }

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Session } from '@supabase/supabase-js';
 import { AccessRegistry } from '../access/access-registry.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
@@ -13,7 +12,7 @@ import { snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot
 import { UsersService, userDeleted } from '../users/users.service.js';
 import type { LoginResponse, RefreshResponse } from './dto/auth-responses.dto.js';
 import { toSessionResponse } from './dto/session.dto.js';
-import { callerOfSession, sightingOf } from './session-device.js';
+import { callerOfSession } from './session-device.js';
 
 export function userBanned(): ApiError {
   return apiError('user_banned');
@@ -51,7 +50,7 @@ export class SessionsService {
     }
     const { session, user } = signedIn.value;
     const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
-    await this.recordDevice(session, client);
+    await this.devices.seen(callerOfSession(session), client);
     return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile };
   }
 
@@ -67,7 +66,7 @@ export class SessionsService {
     const caller = callerOfSession(refreshed.value);
     const refusal = caller && this.access.refusal(caller);
     if (refusal) throw apiError(refusal);
-    await this.recordDevice(refreshed.value, client);
+    await this.devices.seen(caller, client);
     return { session: toSessionResponse(refreshed.value) };
   }
 
@@ -81,8 +80,7 @@ export class SessionsService {
     // The revocations and the cutoff hang on the user's row: a user signed in elsewhere may not be mirrored yet.
     const mirrored = await this.users.applyTokenClaims(snapshotFromClaims(caller.claims));
     if (mirrored.status === 'deleted') throw userDeleted();
-    const seen = sightingOf(caller, client);
-    if (seen) await this.devices.record([seen]);
+    await this.devices.seen(caller, client);
     await this.devices.endSessions(caller, scope);
     // A session Supabase no longer has is already logged out.
     if (done.kind === 'ok' || (done.kind === 'refused' && [401, 403, 404].includes(done.status))) return;
@@ -94,12 +92,6 @@ export class SessionsService {
       return;
     }
     throw remoteError(done, apiError('logout_failed'));
-  }
-
-  /** The session's device (first seen now, or seen again). */
-  private async recordDevice(session: Session, client: ClientInfo): Promise<void> {
-    const seen = sightingOf(callerOfSession(session), client);
-    if (seen) await this.devices.record([seen]);
   }
 
   /** Audits a refused sign-in: the reason and the user's id when the email is known, never the email. */

@@ -6,7 +6,6 @@ import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import type { ClientInfo } from '../common/request-headers.decorator.js';
 import { DevicesService } from '../devices/devices.service.js';
 import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
-import { sightingOf } from './session-device.js';
 
 /**
  * `POST /auth/users/sync`: reads the caller from Supabase's admin API (the authority), applies
@@ -26,8 +25,7 @@ export class UserSyncService {
   async sync(caller: AuthenticatedUser, client: ClientInfo): Promise<SyncUserResponse> {
     const { outcome, source } = await this.applyCaller(caller);
     const { user, profile, created } = await this.users.mirrorSignedIn(outcome);
-    const seen = sightingOf(caller, client);
-    if (seen) await this.devices.record([seen]);
+    await this.devices.seen(caller, client);
     return { user, profile, created, source };
   }
 

@@ -3,7 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { validationFailed } from '../common/errors.js';
 import { toStoredPhone } from '../users/phone-number.js';
-import { InvalidCursorError, UserSearchService } from '../users/user-search.service.js';
+import { InvalidCursorError, UserSearchService, type UserSearch } from '../users/user-search.service.js';
 import type { AdminUsersQuery, AdminUsersResponse } from './dto/admin-users.dto.js';
 import { CSV_HEADER, csvLines } from './users-csv.js';
 
@@ -16,10 +16,10 @@ export class AdminUsersService {
   ) {}
 
   async search(admin: AuthenticatedUser, query: AdminUsersQuery): Promise<AdminUsersResponse> {
-    const { sort = '-createdAt', limit = 50, phone, ...filters } = query;
+    const { limit = 50, ...rest } = query;
     let page;
     try {
-      page = await this.searcher.search({ ...filters, phone: phone === undefined ? undefined : toStoredPhone(phone)!, sort, limit });
+      page = await this.searcher.search({ ...searchOf(rest), limit });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw validationFailed([{ field: 'cursor', problems: [error.message] }]);
       throw error;
@@ -30,9 +30,8 @@ export class AdminUsersService {
 
   /** The whole query as CSV, a page of 1,000 users at a time: memory stays flat however many users match. */
   async csv(admin: AuthenticatedUser, query: Omit<AdminUsersQuery, 'limit' | 'cursor'>): Promise<AsyncGenerator<string>> {
-    const { sort = '-createdAt', phone, ...filters } = query;
     await this.audited(admin, 'admin.users.exported', query);
-    const pages = this.searcher.everyPage({ ...filters, phone: phone === undefined ? undefined : toStoredPhone(phone)!, sort });
+    const pages = this.searcher.everyPage(searchOf(query));
     return (async function* () {
       yield CSV_HEADER;
       for await (const items of pages) yield csvLines(items);
@@ -43,4 +42,10 @@ export class AdminUsersService {
     const filters = Object.entries(query).flatMap(([key, value]) => (value === undefined ? [] : [key]));
     await this.audit.recordDetached({ userId: admin.id, subjectId: null, type, details: { filters } });
   }
+}
+
+/** The query as the search takes it: the phone in its stored form (validated already), the default sort. */
+function searchOf(query: Omit<AdminUsersQuery, 'limit'>): Omit<UserSearch, 'limit'> {
+  const { sort = '-createdAt', phone, ...filters } = query;
+  return { ...filters, phone: phone === undefined ? undefined : toStoredPhone(phone)!, sort };
 }

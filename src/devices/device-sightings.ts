@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AccessRegistry } from '../access/access-registry.js';
-import { sessionStartMs, type AuthenticatedUser } from '../common/authenticated-user.js';
-import { DevicesService, type Sighting } from './devices.service.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.js';
+import { DevicesService } from './devices.service.js';
+import { sightingOf, type Sighting } from './sighting.js';
 
 /** A device's last-seen moves at most this often: a busy session costs one write a minute, not one a request. */
 const LAST_SEEN_EVERY_MS = 60_000;
@@ -50,17 +51,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
     const last = this.queuedAt.get(session);
     if (last !== undefined && now - last < LAST_SEEN_EVERY_MS) return;
     this.queuedAt.set(session, now);
-    this.pending.set(session, {
-      caller: user,
-      sighting: {
-        sessionId: session,
-        userId: user.id,
-        userAgent: (request.headers['user-agent'] as string | undefined) ?? null,
-        ip: request.ip ?? null,
-        at: new Date(now),
-        startedAt: new Date(sessionStartMs(user.claims)),
-      },
-    });
+    const sighting = sightingOf(user, { userAgent: (request.headers['user-agent'] as string | undefined) ?? null, ip: request.ip ?? null });
+    if (sighting) this.pending.set(session, { caller: user, sighting });
   }
 
   /** Writes what is queued (one flush at a time). */

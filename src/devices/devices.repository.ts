@@ -1,20 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service.js';
 import type { Sql } from '../database/sql.js';
-
-/** A session seen in a token or a sign-in: the device it is. */
-export interface Sighting {
-  sessionId: string;
-  userId: string;
-  /** Kept to its first 512 characters. */
-  userAgent: string | null;
-  ip: string | null;
-  at: Date;
-  /** When the session began (its first sign-in): a session begun before a logout of others is not recorded after it. */
-  startedAt: Date;
-  /** Set by the user at sign-in (OTP verify); null keeps the stored name. */
-  name?: string | null;
-}
+import { CUTOFF_EVENT_COLUMNS, type CutoffEvent } from '../access/access-events.js';
+import type { Sighting } from './sighting.js';
 
 export interface DeviceRow {
   id: string;
@@ -142,33 +130,25 @@ export class DevicesRepository {
   }
 
   /** Refuses the user's tokens issued before now (401 token_stale): the client refreshes and gets the new claims. */
-  async markTokensStale(userId: string, tx: Sql): Promise<{ at: string | null; keep: string | null; stale: string }> {
-    const [row] = await tx.query<{ at: string | null; keep: string | null; stale: string }>(
+  async markTokensStale(userId: string, tx: Sql): Promise<CutoffEvent> {
+    const [cutoff] = await tx.query<CutoffEvent>(
       `INSERT INTO token_cutoffs (user_id, tokens_stale_before) VALUES ($1, now())
        ON CONFLICT (user_id) DO UPDATE SET tokens_stale_before = EXCLUDED.tokens_stale_before
-       RETURNING to_json(sessions_revoked_before) #>> '{}' AS at, kept_session_id AS keep, to_json(tokens_stale_before) #>> '{}' AS stale`,
+       RETURNING ${CUTOFF_EVENT_COLUMNS}`,
       [userId],
     );
-    return row;
+    return cutoff;
   }
 
-  /**
-   * Refuses the user's tokens issued before now, of every session but `keep`: also those of sessions never seen here. Null
-   * when the user is not in the mirror (nothing to hold the cutoff).
-   */
-  async cutOffSessions(
-    userId: string,
-    keep: string | null,
-    tx: Sql,
-  ): Promise<{ at: string; keep: string | null; stale: string | null } | null> {
-    const [row] = await tx.query<{ at: string; keep: string | null; stale: string | null }>(
-      `INSERT INTO token_cutoffs (user_id, sessions_revoked_before, kept_session_id)
-       SELECT id, now(), $2::uuid FROM users WHERE id = $1 AND deleted_at IS NULL
+  /** Refuses the user's tokens issued before now, of every session but `keep`: also those of sessions never seen here. */
+  async cutOffSessions(userId: string, keep: string | null, tx: Sql): Promise<CutoffEvent> {
+    const [cutoff] = await tx.query<CutoffEvent>(
+      `INSERT INTO token_cutoffs (user_id, sessions_revoked_before, kept_session_id) VALUES ($1, now(), $2::uuid)
        ON CONFLICT (user_id) DO UPDATE SET sessions_revoked_before = EXCLUDED.sessions_revoked_before,
          kept_session_id = EXCLUDED.kept_session_id
-       RETURNING to_json(sessions_revoked_before) #>> '{}' AS at, kept_session_id AS keep, to_json(tokens_stale_before) #>> '{}' AS stale`,
+       RETURNING ${CUTOFF_EVENT_COLUMNS}`,
       [userId, keep],
     );
-    return row ?? null;
+    return cutoff;
   }
 }

@@ -9,11 +9,13 @@ import { DatabaseService } from '../database/database.service.js';
 import type { LogoutScope } from '../supabase/supabase-auth.service.js';
 import type { Sql } from '../database/sql.js';
 import { DeviceListenerRegistry } from './device-listeners.js';
-import { DevicesRepository, type DeviceRow, type Sighting } from './devices.repository.js';
+import { DevicesRepository, type DeviceRow } from './devices.repository.js';
+import { sightingOf, type Sighting } from './sighting.js';
+
+/** Where a device is seen from. */
+export type SeenFrom = Pick<Sighting, 'ip' | 'userAgent'>;
 import { toDevice, type DeviceDto } from './dto/device.dto.js';
 import { SupabaseSessionRevoker } from './supabase-session-revoker.js';
-
-export type { Sighting } from './devices.repository.js';
 
 /** A user's devices: recorded when seen, listed, named, revoked here and in Supabase (docs/devices.md). */
 @Injectable()
@@ -32,8 +34,16 @@ export class DevicesService {
     await this.db.transaction((tx) => this.recordIn(sightings, tx));
   }
 
-  /** Records one session seen at sign-in and returns its device; null when its user is not in the mirror. */
-  async recordOne(sighting: Sighting): Promise<DeviceDto | null> {
+  /** Records the device of a caller's token (or a session just issued), seen now from `client`; nothing for a token without one. */
+  async seen(caller: AuthenticatedUser | null, client: SeenFrom): Promise<void> {
+    const sighting = sightingOf(caller, client);
+    if (sighting) await this.record([sighting]);
+  }
+
+  /** The same, named by the user at sign-in, and returns the device; null when there is none or its user is not in the mirror. */
+  async recordOne(caller: AuthenticatedUser | null, client: SeenFrom, name: string | null): Promise<DeviceDto | null> {
+    const sighting = sightingOf(caller, client, name);
+    if (!sighting) return null;
     const row = await this.db.transaction(async (tx) => {
       await this.recordIn([sighting], tx);
       return this.devices.find(sighting.sessionId, tx);
@@ -80,14 +90,7 @@ export class DevicesService {
       }
       const rows = await this.devices.revokeAllBut(caller.id, keep, tx);
       await this.revokeIn(rows, caller.id, tx);
-      const cut = (await this.devices.cutOffSessions(caller.id, keep, tx))!;
-      const cutoff = {
-        kind: 'cutoff' as const,
-        user: caller.id,
-        sessionsRevokedBefore: cut.at,
-        keptSession: cut.keep,
-        tokensStaleBefore: cut.stale,
-      };
+      const cutoff = await this.devices.cutOffSessions(caller.id, keep, tx);
       await announceAccess(cutoff, tx);
       return { rows, cutoff };
     });
@@ -102,14 +105,7 @@ export class DevicesService {
   async forceRefresh(userId: string): Promise<boolean> {
     const cutoff = await this.db.transaction(async (tx) => {
       if (!(await this.devices.lockUser(userId, tx))) return null;
-      const cut = await this.devices.markTokensStale(userId, tx);
-      const event = {
-        kind: 'cutoff' as const,
-        user: userId,
-        sessionsRevokedBefore: cut.at,
-        keptSession: cut.keep,
-        tokensStaleBefore: cut.stale,
-      };
+      const event = await this.devices.markTokensStale(userId, tx);
       await announceAccess(event, tx);
       return event;
     });

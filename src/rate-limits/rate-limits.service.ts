@@ -75,11 +75,6 @@ export class RateLimitsService {
     return perMinute('auth-ip', clientSubject(ip), this.config.rateLimits.authPerIpPerMinute);
   }
 
-  /** Failed sign-ins of one account from one client (RATE_LIMIT_AUTH_PER_ACCOUNT), so a stranger cannot lock the owner out. */
-  failedSignInsOf(account: string, ip: string): Limit | null {
-    return perMinute('sign-in-failures', accountAt(account, ip), this.config.rateLimits.authPerAccountPerMinute);
-  }
-
   /** Signups for one email from one client (RATE_LIMIT_AUTH_PER_ACCOUNT). */
   signupsOf(email: string, ip: string): Limit | null {
     return perMinute('signups', accountAt(email, ip), this.config.rateLimits.authPerAccountPerMinute);
@@ -113,6 +108,11 @@ export class RateLimitsService {
   /** One-time codes sent from one address, to any number (RATE_LIMIT_OTP_PER_IP, per hour). */
   codesFrom(ip: string): Limit | null {
     return per('otp-ip', clientSubject(ip), this.config.rateLimits.otpPerIpPerHour, HOUR_MS);
+  }
+
+  /** Failed sign-ins of one account from one client (RATE_LIMIT_AUTH_PER_ACCOUNT), so a stranger cannot lock the owner out. */
+  private failedSignInsOf(account: string, ip: string): Limit | null {
+    return perMinute('sign-in-failures', accountAt(account, ip), this.config.rateLimits.authPerAccountPerMinute);
   }
 
   private failedSignInsAcross(account: string): Limit | null {

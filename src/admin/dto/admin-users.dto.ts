@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy } from 'class-validator';
@@ -16,6 +17,17 @@ const IsInstant = () =>
       defaultMessage: (args) => `${args?.property ?? 'the time'} must be an RFC 3339 time with its zone, e.g. 2026-11-01T00:00:00Z`,
     },
   });
+
+/** `limit` of an admin list: 1 to 200, 50 when absent. */
+export const PageLimit = () =>
+  applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(200),
+  );
 
 /** `true` or `false` in a query string. */
 const QueryBoolean = () => Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value));
@@ -83,12 +95,7 @@ export class AdminUsersQuery {
   @IsIn(USER_SORTS)
   sort?: UserSort;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the page before' })

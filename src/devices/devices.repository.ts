@@ -32,6 +32,9 @@ export class DevicesRepository {
     tx: Sql,
   ): Promise<Array<{ id: string; userId: string; added: boolean; hasOthers: boolean }>> {
     if (sightings.length === 0) return [];
+    // Waits for a revocation or logout of these users in flight (lockUser), so that the statement below, on a snapshot
+    // taken after it, sees its revoked devices and its cutoff: a session it ended is not recorded as a live device.
+    await tx.query('SELECT 1 FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE', [[...new Set(sightings.map((s) => s.userId))]]);
     return tx.query(
       `WITH seen AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
@@ -71,11 +74,13 @@ export class DevicesRepository {
   }
 
   /**
-   * Locks the user's row against a deletion until `tx` ends (a deletion takes the user first, then its devices: this takes
-   * them in the same order); false when the user is deleted or not in the mirror.
+   * Locks the user's row until `tx` ends, before a revocation or cutoff: against a deletion (which takes the user first,
+   * then its devices: this takes them in the same order), and against a recording of the user's devices (`record` takes
+   * the user FOR SHARE, which this mode conflicts with), so each sees what the other committed. False when the user is
+   * deleted or not in the mirror.
    */
   async lockUser(userId: string, tx: Sql): Promise<boolean> {
-    const rows = await tx.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE', [userId]);
+    const rows = await tx.query('SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE', [userId]);
     return rows.length === 1;
   }
 

@@ -72,10 +72,14 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
  */
 export async function servedExample(apiUrl: string, supabaseUrl: string): Promise<{ url: string; close(): Promise<void> }> {
   const buildDir = await mkdtemp(join(tmpdir(), 'authmirror-example-'));
-  await promisify(execFile)('npm', ['--prefix', 'examples/react', 'run', 'build', '--', '--outDir', buildDir, '--emptyOutDir'], {
-    cwd: root,
-    env: { ...process.env, VITE_API_URL: apiUrl, VITE_SUPABASE_URL: supabaseUrl },
-  });
+  await promisify(execFile)(
+    'npm',
+    ['--prefix', 'examples/react', 'run', 'build', '--', '--outDir', buildDir, '--emptyOutDir', '--bypass-lock'],
+    {
+      cwd: root,
+      env: { ...process.env, VITE_API_URL: apiUrl, VITE_SUPABASE_URL: supabaseUrl },
+    },
+  );
   const served = await serveStatic(buildDir);
   return {
     url: served.url,

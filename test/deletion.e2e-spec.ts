@@ -61,7 +61,10 @@ describe('deleting a user', () => {
 
   it.each([
     ['one snapshot (sync, deliveries)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshot(snapshot, tx)],
-    ['a page of snapshots (reconcile)', (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshots([snapshot], tx)],
+    [
+      'a page of snapshots (reconcile)',
+      (users: UsersService, snapshot: UserSnapshot, tx: Sql) => users.applyUserSnapshots([snapshot], { tx }),
+    ],
   ])('waits for a first write of the user that is still in flight, then deletes it with what it owns: %s', async (_case, write) => {
     // The write has inserted the row (and a profile) and not committed when the deletion starts:
     // the deletion cannot see the row yet, so it must wait for it on the user's key rather than

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { apiError, rateLimited, validationFailed } from '../common/errors.js';
 import type { ClientInfo } from '../common/request-headers.decorator.js';
 import { DevicesService } from '../devices/devices.service.js';
@@ -21,6 +22,7 @@ export class PhoneSignInService {
     private readonly users: UsersService,
     private readonly devices: DevicesService,
     private readonly limits: RateLimitsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Rate-limited per address and per number here, and by Supabase per number (SMS_MAX_FREQUENCY) and per address. */
@@ -53,6 +55,7 @@ export class PhoneSignInService {
     }
     const { session, user } = verified.value;
     const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
+    await this.audit.recordDetached({ userId: user.id, subjectId: user.id, type: 'user.signed_in', details: { method: 'phone_otp' } });
     const device = await this.devices.recordOne(callerOfSession(session), client, deviceName);
     return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile, device };
   }

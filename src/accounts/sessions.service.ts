@@ -50,6 +50,7 @@ export class SessionsService {
     }
     const { session, user } = signedIn.value;
     const mirrored = await this.users.mirrorSignedIn(snapshotFromSupabase(user));
+    await this.audit.recordDetached({ userId: user.id, subjectId: user.id, type: 'user.signed_in', details: { method: 'password' } });
     await this.devices.seen(callerOfSession(session), client);
     return { session: toSessionResponse(session), user: mirrored.user, profile: mirrored.profile };
   }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
 import { InvalidSnapshotError, snapshotFromClaims, snapshotFromSupabase } from '../users/user-snapshot.js';
 import { UsersService, type ApplyOutcome } from '../users/users.service.js';
@@ -19,12 +20,14 @@ export class UserSyncService {
     private readonly supabase: SupabaseAdminService,
     private readonly users: UsersService,
     private readonly devices: DevicesService,
+    private readonly audit: AuditService,
   ) {}
 
-  /** Also records the caller's device: the first sync after a sign-in elsewhere is where this service first sees it. */
+  /** Also records the sync on the user's timeline (its source), and the caller's device: the first sync after a sign-in elsewhere is where this service first sees it. */
   async sync(caller: AuthenticatedUser, client: ClientInfo): Promise<SyncUserResponse> {
     const { outcome, source } = await this.applyCaller(caller);
     const { user, profile, created } = await this.users.mirrorSignedIn(outcome);
+    await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: 'user.synced', details: { source } });
     await this.devices.seen(caller, client);
     return { user, profile, created, source };
   }

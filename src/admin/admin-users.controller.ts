@@ -9,6 +9,8 @@ import { apiError } from '../common/errors.js';
 import { isUuid } from '../common/uuid.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { AppMetadataPushes } from './app-metadata-pushes.js';
+import { AdminUserDetail, AdminUserDetailQuery } from './dto/admin-user-detail.dto.js';
+import { UserTimelineService } from './user-timeline.service.js';
 import { appMetadataPatch } from './dto/app-metadata.dto.js';
 import { AdminUsersCsvQuery, AdminUsersQuery, AdminUsersResponse } from './dto/admin-users.dto.js';
 
@@ -20,6 +22,7 @@ export class AdminUsersController {
   constructor(
     private readonly users: AdminUsersService,
     private readonly appMetadata: AppMetadataPushes,
+    private readonly timeline: UserTimelineService,
   ) {}
 
   @Get('users')
@@ -44,6 +47,19 @@ export class AdminUsersController {
   async csv(@CurrentUser() admin: AuthenticatedUser, @Query() query: AdminUsersCsvQuery): Promise<StreamableFile> {
     const lines = await this.users.csv(admin, query);
     return new StreamableFile(Readable.from(lines), { type: 'text/csv; charset=utf-8', disposition: 'attachment; filename="users.csv"' });
+  }
+
+  @Get('users/:id')
+  @ApiOperation({
+    summary: "A user's row, profile, devices and timeline (admins only; audited)",
+    description:
+      "The timeline merges, newest first, what the service knows happened to the user: sign-up, syncs and their source, sign-ins and failures, deliveries applied or ignored, reconcile repairs, profile and onboarding changes, devices, metadata pushes, deletion and each clean-up outcome. A deletion takes the user's own records with it (their app data); the deletion record, the clean-up outcomes and the delivery ledger stay.",
+  })
+  @ApiOkResponse({ type: AdminUserDetail, description: 'The user (null once deleted), profile, devices and a page of the timeline' })
+  @ApiErrors('validation_failed', ...GUARD_REFUSALS, 'anonymous_user', 'forbidden', 'user_not_found')
+  detail(@CurrentUser() admin: AuthenticatedUser, @Param('id') id: string, @Query() query: AdminUserDetailQuery): Promise<AdminUserDetail> {
+    if (!isUuid(id)) throw apiError('user_not_found', { message: 'Neither the mirror nor its records know this id' });
+    return this.timeline.detail(admin, id.toLowerCase(), query);
   }
 
   @Patch('users/:id/app-metadata')

@@ -6,11 +6,12 @@ import { AdminJobsService } from './admin-jobs.service.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { AppMetadataPushes } from './app-metadata-pushes.js';
+import { UserTimelineService } from './user-timeline.service.js';
 
-/** The operator's window: routes for admins only (`app_metadata.roles` contains "admin"): user queries, tier and role changes, dead letters. */
+/** The operator's window: routes for admins only (`app_metadata.roles` contains "admin"): user queries, a user's timeline, tier and role changes, dead letters. */
 @Module({
   imports: [UsersModule, DevicesModule],
   controllers: [AdminUsersController, AdminJobsController],
-  providers: [AdminUsersService, AdminJobsService, AppMetadataPushes],
+  providers: [AdminUsersService, AdminJobsService, AppMetadataPushes, UserTimelineService],
 })
 export class AdminModule {}

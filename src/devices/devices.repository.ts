@@ -94,6 +94,13 @@ export class DevicesRepository {
     return row?.ended ?? null;
   }
 
+  /** The user's devices, revoked ones too, most recently seen first (the operator's view; at most 200). */
+  async all(userId: string): Promise<DeviceRow[]> {
+    return this.db.sql.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id LIMIT 200`, [
+      userId,
+    ]);
+  }
+
   /** The user's live devices, most recently seen first. */
   async live(userId: string): Promise<DeviceRow[]> {
     return this.db.sql.query<DeviceRow>(

@@ -14,7 +14,7 @@ import { sightingOf, type Sighting } from './sighting.js';
 
 /** Where a device is seen from. */
 export type SeenFrom = Pick<Sighting, 'ip' | 'userAgent'>;
-import { toDevice, type DeviceDto } from './dto/device.dto.js';
+import { toDevice, toOperatorDevice, type DeviceDto, type OperatorDeviceDto } from './dto/device.dto.js';
 import { SupabaseSessionRevoker } from './supabase-session-revoker.js';
 
 /** A user's devices: recorded when seen, listed, named, revoked here and in Supabase (docs/devices.md). */
@@ -111,6 +111,11 @@ export class DevicesService {
     });
     if (cutoff) this.access.apply(cutoff);
     return cutoff !== null;
+  }
+
+  /** Every device of the user, revoked ones too, most recently seen first (the operator's view). */
+  async everyDevice(userId: string): Promise<OperatorDeviceDto[]> {
+    return (await this.devices.all(userId)).map(toOperatorDevice);
   }
 
   /** The user's row first, as a deletion takes it: the two wait for each other instead of deadlocking. */

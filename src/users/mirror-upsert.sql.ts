@@ -179,6 +179,24 @@ export const UPSERT_COUNTING = upsertSnapshotsSql({ returning: 'u.id, u.phone_co
 
 export const UPSERT_COUNTING_STATEMENT = prepared('mirror_upsert_counting', UPSERT_COUNTING);
 
+/**
+ * The counting upsert of a reconcile page, which also records, per user it wrote, a `reconcile.repaired` audit event
+ * in the same statement: each such write is a change the intake missed (the user's timeline shows it).
+ */
+export const UPSERT_REPAIRING_STATEMENT = prepared(
+  'mirror_upsert_repairing',
+  upsertSnapshotsSql({
+    returning: 'u.id, u.phone_conflict',
+    answer: `
+  , repairs AS (
+    INSERT INTO audit_events (user_id, subject_id, type, details)
+    SELECT w.id, w.id, 'reconcile.repaired', jsonb_build_object('change', CASE WHEN w.inserted THEN 'created' ELSE 'updated' END)
+    FROM written w
+  )${COUNTS_ANSWER}`,
+    probe: false,
+  }),
+);
+
 /** The most users one upsert statement takes (see upsertCounting). */
 export const BATCH_LIMIT = 1000;
 

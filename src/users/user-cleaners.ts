@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
 import type { Sql } from '../database/sql.js';
 
@@ -19,14 +20,31 @@ export interface UserCleaner {
 export class UserCleanerRegistry implements OnModuleInit {
   private readonly cleaners = new Map<string, UserCleaner>();
 
-  constructor(private readonly jobs: JobQueueService) {}
+  constructor(
+    private readonly jobs: JobQueueService,
+    private readonly audit: AuditService,
+  ) {}
 
   onModuleInit(): void {
-    this.jobs.register(USER_CLEANUP_TASK, async (payload) => {
+    this.jobs.register(USER_CLEANUP_TASK, async (payload, helpers) => {
       const { userId, cleaner } = payload as { userId: string; cleaner: string };
       const found = this.cleaners.get(cleaner);
-      if (!found) throw new Error(`no user cleaner named ${cleaner}`);
-      await found.clean(userId);
+      // Each outcome goes on the deleted user's timeline, kept like the deletion record (no userId: nothing to cascade from).
+      const outcome = (type: string, details: object = {}) =>
+        this.audit.recordDetached({
+          userId: null,
+          subjectId: userId,
+          type,
+          details: { cleaner, attempt: helpers.job.attempts, ...details },
+        });
+      try {
+        if (!found) throw new Error(`no user cleaner named ${cleaner}`);
+        await found.clean(userId);
+      } catch (error) {
+        await outcome('cleanup.failed', { lastAttempt: helpers.job.attempts >= helpers.job.max_attempts });
+        throw error;
+      }
+      await outcome('cleanup.succeeded');
     });
   }
 

@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ProfileRow } from '../profiles/profile-row.js';
 import { DatabaseService } from '../database/database.service.js';
-import { prepared, type Sql } from '../database/sql.js';
+import { prepared, type PreparedStatement, type Sql } from '../database/sql.js';
 import {
   BATCH_LIMIT,
   deliveryClaimParams,
   INSERT_IF_ABSENT_STATEMENT,
   UPSERT_CLAIMING_DELIVERY,
   UPSERT_COUNTING_STATEMENT,
+  UPSERT_REPAIRING_STATEMENT,
   UPSERT_SNAPSHOTS_STATEMENT,
   USER_COLUMNS,
   type ApplyCounts,
@@ -68,6 +69,12 @@ export interface PhoneConflictRow {
   updated_at: Date | null;
 }
 
+/** How a counting upsert runs: in `tx`, and recording each write as a repair (reconcile). */
+export interface CountingOptions {
+  tx?: Sql;
+  repairs?: boolean;
+}
+
 /** Statements after which a row committed by another first write must be in sight (one suffices). */
 const UNSEEN_ROW_ATTEMPTS = 3;
 
@@ -118,16 +125,26 @@ export class UsersRepository {
   }
 
   /** Like upsertIfNewer, answering counts only; BATCH_LIMIT users a statement so none locks more rows than a default page. */
-  async upsertCounting(snapshots: readonly UserSnapshot[], tx: Sql = this.db.sql): Promise<ApplyCounts> {
-    return this.upsertCountingAttempt(snapshots, 1, tx);
+  async upsertCounting(snapshots: readonly UserSnapshot[], options: CountingOptions = {}): Promise<ApplyCounts> {
+    return this.upsertCountingAttempt(
+      snapshots,
+      1,
+      options.tx ?? this.db.sql,
+      options.repairs ? UPSERT_REPAIRING_STATEMENT : UPSERT_COUNTING_STATEMENT,
+    );
   }
 
-  private async upsertCountingAttempt(snapshots: readonly UserSnapshot[], attempt: number, tx: Sql): Promise<ApplyCounts> {
+  private async upsertCountingAttempt(
+    snapshots: readonly UserSnapshot[],
+    attempt: number,
+    tx: Sql,
+    statement: PreparedStatement,
+  ): Promise<ApplyCounts> {
     const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const batch = snapshots.slice(start, start + BATCH_LIMIT);
       const [counts] = await this.retryingPhoneRace(
-        () => tx.query<ApplyCounts & { unseen: string[] }>(UPSERT_COUNTING_STATEMENT, snapshotParams(batch)),
+        () => tx.query<ApplyCounts & { unseen: string[] }>(statement, snapshotParams(batch)),
         tx,
       );
       // Rows another writer committed while the statement ran (a user listed on two pages applied
@@ -138,6 +155,7 @@ export class UsersRepository {
           batch.filter((snapshot) => unseen.has(snapshot.id)),
           attempt + 1,
           tx,
+          statement,
         );
         counts.missing -= unseen.size;
         addCounts(counts, again);

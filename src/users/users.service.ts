@@ -11,7 +11,7 @@ import { TombstonePurgeService } from './tombstone-purge.service.js';
 import { UserDeletionsService, type DeletionOptions } from './user-deletions.service.js';
 import { UserVersionsRepository, type VersionComparison } from './user-versions.repository.js';
 import type { ApplyCounts, DeliveryClaim, MirrorUserRow, UpsertedRow } from './mirror-upsert.sql.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersRepository, type CountingOptions } from './users.repository.js';
 
 export type { DeletionOptions };
 
@@ -31,6 +31,14 @@ export interface SignedInUser {
   row: MirrorUserRow;
   /** This call made the mirror row. */
   created: boolean;
+}
+
+/** A user as GET /admin/users/{id} shows them. */
+export interface OperatorView {
+  status: 'live' | 'banned' | 'deleted';
+  user: UserResponse | null;
+  profile: ProfileResponse | null;
+  deletedAt: string | null;
 }
 
 export type ApplyOutcome =
@@ -74,9 +82,12 @@ export class UsersService {
     return row ? outcomeOf(row) : null;
   }
 
-  /** applyUserSnapshot's SQL for a reconcile page, answering counts; the caller deletes snapshots with `deletedAt` itself. */
-  async applyUserSnapshots(snapshots: readonly UserSnapshot[], tx?: Sql): Promise<ApplyCounts> {
-    return this.users.upsertCounting(snapshots, tx);
+  /**
+   * applyUserSnapshot's SQL for many users, answering counts; the caller deletes snapshots with `deletedAt` itself. With
+   * `repairs` (reconcile), each write is recorded on the user's timeline as a repair of what the intake missed.
+   */
+  async applyUserSnapshots(snapshots: readonly UserSnapshot[], options: CountingOptions = {}): Promise<ApplyCounts> {
+    return this.users.upsertCounting(snapshots, options);
   }
 
   /** Creates the row from token claims when Supabase cannot be asked; never overwrites a row (claims carry no version). */
@@ -137,6 +148,21 @@ export class UsersService {
   /** Of these ids, the ones that are tombstones here. */
   tombstoneIdsAmong(ids: readonly string[]): Promise<Set<string>> {
     return this.versions.tombstoneIdsAmong(ids);
+  }
+
+  /** A user as an operator sees them: live, banned or a tombstone (null when the mirror has no row). */
+  async operatorView(id: string): Promise<OperatorView | null> {
+    const found = await this.users.findWithProfile(id);
+    if (!found) return null;
+    const { user, profile } = found;
+    if (user.deleted_at) return { status: 'deleted', user: null, profile: null, deletedAt: user.deleted_at.toISOString() };
+    const banned = user.banned_until !== null && user.banned_until > new Date();
+    return {
+      status: banned ? 'banned' : 'live',
+      user: toUserResponse(user),
+      profile: profile ? toProfileResponse(profile) : null,
+      deletedAt: null,
+    };
   }
 
   /** The caller's mirrored user and profile; 401 `user_deleted` for a tombstone. */

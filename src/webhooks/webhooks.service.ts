@@ -20,6 +20,9 @@ const RECORD_DELIVERY = prepared(
    VALUES ($1, $2, $3, $4::uuid, $5) ON CONFLICT (delivery_id) DO NOTHING`,
 );
 
+/** Why claimed deliveries left the mirror as it was, for the user's timeline (null in the ledger: applied). */
+const MARK_IGNORED = `UPDATE webhook_deliveries SET outcome = $2 WHERE delivery_id = ANY($1::text[])`;
+
 /** The ledger's claim of many delivery ids at once; answers the ids it had not seen. */
 const RECORD_DELIVERIES = `
   INSERT INTO webhook_deliveries (delivery_id, source, event_type, user_id, action)
@@ -63,7 +66,12 @@ export class WebhooksService {
     if (action.kind === 'delete') return this.db.transaction((tx) => this.deleteOnce(deliveryId, source, action, tx));
     // The delivery id is claimed in the upsert's own statement: one round trip, atomic.
     const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, { deliveryId, source, eventType: action.eventType });
-    return outcome ? outcome.status : 'duplicate';
+    if (!outcome) return 'duplicate';
+    // Rare (a late or repeated version), so it costs a statement of its own; a crash before it leaves the delivery
+    // shown as applied on the timeline, and nothing else wrong.
+    const ignored = IGNORED_BECAUSE[outcome.status];
+    if (ignored) await this.db.sql.execute(MARK_IGNORED, [[deliveryId], ignored]);
+    return outcome.status;
   }
 
   private async deleteOnce(
@@ -75,6 +83,7 @@ export class WebhooksService {
     const fresh = await tx.execute(RECORD_DELIVERY, [deliveryId, source, action.eventType, action.userId, 'delete']);
     if (fresh === 0) return 'duplicate';
     const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
+    if (!deleted) await tx.execute(MARK_IGNORED, [[deliveryId], 'already_deleted']);
     return deleted ? 'deleted' : 'already_deleted';
   }
 
@@ -101,17 +110,25 @@ export class WebhooksService {
       // Deletions first, then the snapshots, then once more the users a number still held by another made wait: a
       // number given up in this batch (a move, a deletion) is free once the first write is in sight.
       const actions = [...byUser.values()];
+      const ignoredUsers = { already_deleted: [] as string[], not_newer: [] as string[] };
       for (const action of actions) {
-        if (action.kind === 'delete')
-          await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
+        if (action.kind !== 'delete') continue;
+        const { deleted } = await this.users.deleteUser(action.userId, { deletedAt: action.deletedAt, source: deletionSource(source) }, tx);
+        if (!deleted) ignoredUsers.already_deleted.push(action.userId);
       }
       const snapshots = actions.flatMap((action) => (action.kind === 'apply' ? [action.snapshot] : []));
-      const { flagged } = await this.users.applyUserSnapshots(snapshots, tx);
+      const { flagged, unwritten } = await this.users.applyUserSnapshots(snapshots, { tx });
+      ignoredUsers.not_newer.push(...unwritten);
+      for (const [reason, users] of Object.entries(ignoredUsers)) {
+        const ignored = new Set(users);
+        const ids = items.filter((item) => fresh.has(item.deliveryId) && ignored.has(userIdOf(item.action))).map((item) => item.deliveryId);
+        if (ids.length > 0) await tx.execute(MARK_IGNORED, [ids, reason]);
+      }
       if (flagged.length > 0) {
         const waiting = new Set(flagged);
         await this.users.applyUserSnapshots(
           snapshots.filter((snapshot) => waiting.has(snapshot.id)),
-          tx,
+          { tx },
         );
       }
       return fresh.size;
@@ -128,6 +145,9 @@ export interface DeliveryItem {
 function userIdOf(action: AppliedAction): string {
   return action.kind === 'delete' ? action.userId : action.snapshot.id;
 }
+
+/** Outcomes of an applied snapshot that left the row as it was, as the ledger records them. */
+const IGNORED_BECAUSE: Partial<Record<string, string>> = { unchanged: 'not_newer', stale: 'not_newer', deleted: 'already_deleted' };
 
 function deletionSource(source: DeliverySource): DeletionOptions['source'] {
   return source === 'pull' ? 'pull' : 'webhook';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { Trimmed } from '../../profiles/dto/profile-fields.js';
 import type { DeviceRow } from '../devices.repository.js';
@@ -56,4 +56,15 @@ export function toDevice(row: DeviceRow, currentSessionId: string | null): Devic
     lastSeenAt: row.last_seen_at.toISOString(),
     current: row.id === currentSessionId,
   };
+}
+
+/** A device as an operator sees it (GET /admin/users/{id}): revoked ones too. */
+export class OperatorDeviceDto extends OmitType(DeviceDto, ['current'] as const) {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the user or a logout ended it' })
+  revokedAt: string | null;
+}
+
+export function toOperatorDevice(row: DeviceRow): OperatorDeviceDto {
+  const { id, name, userAgent, ip, firstSeenAt, lastSeenAt } = toDevice(row, null);
+  return { id, name, userAgent, ip, firstSeenAt, lastSeenAt, revokedAt: row.revoked_at?.toISOString() ?? null };
 }

@@ -105,6 +105,7 @@ describe('reconcile', () => {
       seen: 4,
       complete: true,
       dryRun: false,
+      backfill: true,
     });
 
     const [e, f] = [await createUser('e'), await createUser('f')];
@@ -134,6 +135,18 @@ describe('reconcile', () => {
     expect((await row(e))?.deleted_at).toBeNull();
     expect((await row(f))?.deleted_at).toBeNull();
     expect(a).toBeDefined();
+    // The first run filled an empty mirror: no repairs. The second repaired what no delivery told of, user by user.
+    expect(second.backfill).toBe(false);
+    const repairs = await stack.db.query(
+      `SELECT subject_id::text AS id, details->>'change' AS change FROM audit_events WHERE type = 'reconcile.repaired' ORDER BY 2, 1`,
+    );
+    expect(repairs.rows).toEqual(
+      [
+        { id: e, change: 'created' },
+        { id: f, change: 'created' },
+        { id: b, change: 'updated' },
+      ].sort((x, y) => x.change.localeCompare(y.change) || x.id.localeCompare(y.id)),
+    );
 
     const third = await reconcile.run();
     noChanges(third);

@@ -92,7 +92,7 @@ export class ReconcilePages {
       for (const [position, snapshot] of snapshots.entries()) if (!writable.has(position)) unwritten.push(snapshot.id);
     }
     if (toApply.length > 0) {
-      const counts = await this.users.applyUserSnapshots(toApply, { repairs: true });
+      const counts = await this.users.applyUserSnapshots(toApply, { repairs: !summary.backfill });
       summary.created += counts.created;
       summary.updated += counts.updated;
       summary.unchanged += counts.unchanged + counts.stale;

@@ -39,6 +39,11 @@ export interface ReconcileSummary {
   error: string | null;
   durationMs: number;
   dryRun: boolean;
+  /**
+   * The mirror had no row at all when the run began (a first fill): what it creates is not a repair of what the intake
+   * missed, so its users get no `reconcile.repaired` record (and metrics count it apart).
+   */
+  backfill: boolean;
 }
 
 export interface ReconcileProgress {

@@ -21,6 +21,12 @@ export class ReconcileRepository {
   }
 
   /** The database clock now: rows synced at or after it were written during this run. */
+  /** No user row at all, tombstones included: the run is a first fill. */
+  async mirrorIsEmpty(session: Sql): Promise<boolean> {
+    const [row] = await session.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM users) AS empty');
+    return row.empty;
+  }
+
   async now(session: Sql): Promise<Date> {
     const [row] = await session.query<{ now: Date }>('SELECT clock_timestamp() AS now');
     return row.now;

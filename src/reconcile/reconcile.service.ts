@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueueService } from '../jobs/job-queue.service.js';
+import { Metrics } from '../metrics/metrics.js';
 import { DatabaseService } from '../database/database.service.js';
 import { sqlOn, type Sql } from '../database/sql.js';
 import { SupabaseAdminService } from '../supabase/supabase-admin.service.js';
@@ -44,6 +45,7 @@ export class ReconcileService implements OnModuleInit {
     private readonly pages: ReconcilePages,
     private readonly jobs: JobQueueService,
     private readonly listing: DatabaseListing,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -96,6 +98,7 @@ export class ReconcileService implements OnModuleInit {
       error: null,
       durationMs: 0,
       dryRun,
+      backfill: false,
     };
 
     const client = await this.db.pool.connect();
@@ -110,6 +113,7 @@ export class ReconcileService implements OnModuleInit {
       if (!locked) throw new ReconcileAlreadyRunningError();
       await this.repository.createSeenTable(session);
       const runStart = await this.repository.now(session);
+      summary.backfill = await this.repository.mirrorIsEmpty(session);
       const state: RunState = { summary, total: null, swept: 0, options, started, readFirst: true };
       try {
         const listed = this.listing.available
@@ -126,9 +130,11 @@ export class ReconcileService implements OnModuleInit {
       }
       summary.durationMs = Math.round(performance.now() - started);
       this.progress(state, 'done');
+      this.metrics.reconciled(summary);
       return summary;
     } catch (error) {
       if (!(error instanceof ReconcileAlreadyRunningError)) broken = error as Error;
+      if (!dryRun) this.metrics.reconcileNotRun(broken ? 'failed' : 'skipped');
       throw error;
     } finally {
       if (locked) {

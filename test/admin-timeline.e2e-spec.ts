@@ -219,6 +219,7 @@ describe('GET /admin/users/{id}', () => {
       'garbage',
       Buffer.from('["2026-13-01T00:00:00Z","a1"]').toString('base64url'),
       Buffer.from('[1,2]').toString('base64url'),
+      Buffer.from(JSON.stringify(['2026-11-01T00:00:00Z', 'a\u0000'])).toString('base64url'),
     ]) {
       expect((await detail(user.id, `?cursor=${cursor}`)).body).toMatchObject({ statusCode: 400, code: 'validation_failed' });
     }

@@ -27,7 +27,8 @@ function source(select: string, table: string, at: string, key: string, where: s
 }
 
 const AUDIT_KEY = `'a' || lpad(id::text, 19, '0')`;
-const DELIVERY_KEY = `'d' || delivery_id`;
+// A delivery id is any header text: its hash keeps the cursor plain ASCII.
+const DELIVERY_KEY = `'d' || md5(delivery_id)`;
 const PUSH_KEY = `'p' || lpad(id::text, 19, '0')`;
 const DEVICE_KEY = `'v' || id::text`;
 
@@ -78,6 +79,6 @@ export function decodeTimelineCursor(cursor: string): TimelinePosition | null {
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) return null;
   const [atText, key] = decoded as unknown[];
-  if (typeof atText !== 'string' || !isTimestamp(atText) || typeof key !== 'string' || !/^[adpv].{1,300}$/s.test(key)) return null;
+  if (typeof atText !== 'string' || !isTimestamp(atText) || typeof key !== 'string' || !/^[adpv][\x21-\x7e]{1,300}$/.test(key)) return null;
   return { atText, key };
 }

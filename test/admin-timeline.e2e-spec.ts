@@ -132,7 +132,9 @@ describe('GET /admin/users/{id}', () => {
     // Pages of 2 give exactly the whole timeline, in the same order.
     expect(await wholeTimeline(id, 2)).toEqual(lived);
 
-    expect((await stack.request('DELETE', '/users/me', { token, body: { password } })).status).toBe(204);
+    // The tier change may have made the old token stale (the app would refresh): a new sign-in's token is not.
+    const again = await stack.request('POST', '/auth/login', { body: { email, password } });
+    expect((await stack.request('DELETE', '/users/me', { token: again.body.session.accessToken, body: { password } })).status).toBe(204);
     const after = await eventually(
       async () => (await detail(id)).body as Detail,
       (body) => body.timeline.some((entry) => entry.type === 'cleanup.succeeded' && entry.details.cleaner === 'flaky-archive'),

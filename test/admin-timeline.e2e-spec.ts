@@ -22,6 +22,8 @@ const flakyAttempts = new Map<string, number>();
 beforeAll(async () => {
   stack = await startTestStack({ env: { SUPABASE_WEBHOOK_SECRET: secret } });
   adminToken = (await stack.signedInAdmin()).accessToken;
+  // The first run is a first fill (no repairs), even with a user already mirrored: later runs repair.
+  expect((await stack.app.get(ReconcileService).run()).backfill).toBe(true);
   stack.app.get(UserCleanerRegistry).register({
     name: 'flaky-archive',
     clean: async (userId) => {

@@ -200,7 +200,17 @@ describe('a number another live user holds', () => {
 
     const counts = await users.applyUserSnapshots([later, earlier]);
 
-    expect(counts).toEqual({ created: 2, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [later.id], unwritten: [] });
+    expect(counts).toEqual({
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      deleted: 0,
+      missing: 0,
+      flagged: [later.id],
+      unwritten: [],
+      tombstoned: [],
+    });
     expect(await phoneRow(earlier.id)).toEqual({ phone: '+12345678906', phone_conflict: null });
     expect(await phoneRow(later.id)).toEqual({ phone: null, phone_conflict: '+12345678906' });
   });

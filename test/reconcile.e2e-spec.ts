@@ -135,7 +135,7 @@ describe('reconcile', () => {
     expect((await row(e))?.deleted_at).toBeNull();
     expect((await row(f))?.deleted_at).toBeNull();
     expect(a).toBeDefined();
-    // The first run filled an empty mirror: no repairs. The second repaired what no delivery told of, user by user.
+    // The first run was a first fill: no repairs. The second repaired what no delivery told of, user by user.
     expect(second.backfill).toBe(false);
     const repairs = await stack.db.query(
       `SELECT subject_id::text AS id, details->>'change' AS change FROM audit_events WHERE type = 'reconcile.repaired' ORDER BY 2, 1`,

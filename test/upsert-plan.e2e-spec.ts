@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { UPSERT_COUNTING, UPSERT_SNAPSHOTS } from '../src/users/mirror-upsert.sql.js';
+import { UPSERT_COUNTING, UPSERT_REPAIRING_STATEMENT, UPSERT_SNAPSHOTS } from '../src/users/mirror-upsert.sql.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { planNodes, type PlanNode } from './support/plans.js';
 
@@ -102,7 +102,8 @@ function batch(size: number, phones: (i: number) => string | null, ids: (i: numb
 
 describe.each([
   ['the full upsert (sync, deliveries)', UPSERT_SNAPSHOTS],
-  ['the counting upsert (reconcile pages)', UPSERT_COUNTING],
+  ['the counting upsert (pull batches)', UPSERT_COUNTING],
+  ['the repairing upsert (reconcile pages)', UPSERT_REPAIRING_STATEMENT.text],
 ])('%s', (_label, text) => {
   it('reads users by index only: planned on the empty table of a new database and run on 20,000 users, and planned on 20,000', async () => {
     // As the migrations leave it: empty and never analyzed (what the first sync or reconcile meets).

@@ -6,7 +6,7 @@ import { DatabaseService } from '../database/database.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { AdminUserDetail } from './dto/admin-user-detail.dto.js';
-import { TIMELINE, decodeTimelineCursor, encodeTimelineCursor, type TimelineRow } from './user-timeline.sql.js';
+import { TIMELINE, decodeTimelineCursor, encodeTimelineCursor, timelineParams, type TimelineRow } from './user-timeline.sql.js';
 
 /** `GET /admin/users/{id}`: why a user looks the way they do — the row, the profile, the devices and the timeline. */
 @Injectable()
@@ -26,7 +26,7 @@ export class UserTimelineService {
     const [found, devices, rows] = await Promise.all([
       this.users.operatorView(id),
       this.devices.everyDevice(id),
-      this.db.sql.query<TimelineRow>(TIMELINE, [id, position?.atText ?? null, position?.key ?? null, limit + 1]),
+      this.db.sql.query<TimelineRow>(TIMELINE, timelineParams(id, position, limit)),
     ]);
     // A purged tombstone leaves the records that outlive it (the deletion, the clean-ups): still worth showing.
     if (!found && rows.length === 0) throw apiError('user_not_found', { message: 'Neither the mirror nor its records know this id' });

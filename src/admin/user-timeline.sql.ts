@@ -17,8 +17,12 @@ export interface TimelinePosition {
 }
 
 const AT_TEXT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-/** Keys sort like ids within a source: the source's letter, then the id (numbers padded). */
-const BEFORE = (column: string, key: string) => `($2::timestamptz IS NULL OR (${column}, ${key}) < ($2::timestamptz, $3::text))`;
+/**
+ * Keys sort like ids within a source: the source's letter, then the id (numbers padded). No `$2 IS NULL OR`: the pool
+ * runs every statement with a generic plan, which cannot drop that branch, so the row comparison was a filter and a
+ * page deep in a long timeline read every newer row again. Here it is an index condition (`at <= $2`) on each page.
+ */
+const BEFORE = (column: string, key: string) => `(${column}, ${key}) < ($2::timestamptz, $3::text)`;
 
 /** Each source newest first, so that each reads only one page from its index. */
 function source(select: string, table: string, at: string, key: string, where: string): string {
@@ -37,7 +41,7 @@ const DEVICE_KEY = `'v' || id::text`;
  * failures, profile and onboarding, devices, reconcile repairs, deletion, clean-up outcomes), the deliveries the ledger
  * claimed for them (applied, or ignored and why), the app_metadata pushes Supabase took, and when each device was first
  * seen (`device.added` is the news of a further device only). Ids, types and times only:
- * no payload and nothing personal is stored in any of them. $1 user, $2/$3 position (or null), $4 limit.
+ * no payload and nothing personal is stored in any of them. $1 user, $2/$3 position, $4 limit (see timelineParams).
  */
 export const TIMELINE = `
   SELECT * FROM (
@@ -69,6 +73,21 @@ export function encodeTimelineCursor(row: TimelineRow): string {
   return Buffer.from(JSON.stringify([row.at_text, row.key])).toString('base64url');
 }
 
+/** The first page starts after every entry: (infinity, '') is past any time a row has. */
+const FIRST_PAGE: TimelinePosition = { atText: 'infinity', key: '' };
+
+/** TIMELINE's parameters: the page after `position` (the first page when null), `limit` entries and one more. */
+export function timelineParams(userId: string, position: TimelinePosition | null, limit: number): [string, string, string, number] {
+  const { atText, key } = position ?? FIRST_PAGE;
+  return [userId, atText, key, limit + 1];
+}
+
+/**
+ * The time exactly as AT_TEXT writes it. RFC 3339 allows more than a cursor ever holds, some of which Postgres refuses
+ * (a fraction of some 130 digits: a failed statement, not a 400).
+ */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 /** The position a cursor names, or null for a cursor this API did not give. */
 export function decodeTimelineCursor(cursor: string): TimelinePosition | null {
   let decoded: unknown;
@@ -79,6 +98,7 @@ export function decodeTimelineCursor(cursor: string): TimelinePosition | null {
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) return null;
   const [atText, key] = decoded as unknown[];
-  if (typeof atText !== 'string' || !isTimestamp(atText) || typeof key !== 'string' || !/^[adpv][\x21-\x7e]{1,300}$/.test(key)) return null;
+  if (typeof atText !== 'string' || !CURSOR_TIME.test(atText) || !isTimestamp(atText)) return null;
+  if (typeof key !== 'string' || !/^[adpv][\x21-\x7e]{1,300}$/.test(key)) return null;
   return { atText, key };
 }

@@ -9,6 +9,7 @@ describe('isTimestamp', () => {
     '2026-02-01T00:00:01-0530',
     '2024-02-29T23:59:59Z',
     '0001-01-01T00:00:00Z',
+    '2026-01-01T00:00:00.123456789Z', // Go's RFC3339Nano
   ])('takes %s', (text) => {
     expect(isTimestamp(text)).toBe(true);
   });
@@ -25,6 +26,7 @@ describe('isTimestamp', () => {
     '2026-01-01',
     'March 7, 2026',
     'yesterday',
+    `2026-01-01T00:00:00.${'1'.repeat(200)}Z`, // Postgres refuses so long a fraction: a failed statement, not a 400
   ])('refuses %s', (text) => {
     expect(isTimestamp(text)).toBe(false);
   });

@@ -3,9 +3,10 @@
 
 /**
  * RFC 3339 as Supabase and Postgres write it (`T` or a space; offset `Z`, `+hh`, `+hhmm` or `+hh:mm`). The zone is
- * required: a zoneless time would be read in the database session's zone.
+ * required: a zoneless time would be read in the database session's zone. A fraction has at most 20 digits (Supabase
+ * sends 6 to 9; Postgres refuses a fraction of a hundred or so).
  */
-const RFC_3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/;
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,20})?(?:Z|[+-]\d{2}(?::?\d{2})?)$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The two-digit number at `at` (the shape is checked first). */

@@ -40,8 +40,8 @@ export interface ReconcileSummary {
   durationMs: number;
   dryRun: boolean;
   /**
-   * The mirror had no row at all when the run began (a first fill): what it creates is not a repair of what the intake
-   * missed, so its users get no `reconcile.repaired` record (and metrics count it apart).
+   * No run had completed when this one began (a first fill, see reconcile_runs): what it creates is not a repair of what
+   * the intake missed, so its users get no `reconcile.repaired` record (and metrics count it apart).
    */
   backfill: boolean;
 }

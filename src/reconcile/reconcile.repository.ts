@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/sql.js';
+import type { ReconcileSummary } from './reconcile-run.js';
 
 /** One run at a time across instances and the CLI: a session-level advisory lock on the run's dedicated connection. */
 const RECONCILE_LOCK_KEY = `hashtextextended('authmirror:reconcile', 0)`;
@@ -20,13 +21,21 @@ export class ReconcileRepository {
     await session.query(`SELECT pg_advisory_unlock(${RECONCILE_LOCK_KEY})`);
   }
 
-  /** The database clock now: rows synced at or after it were written during this run. */
-  /** No user row at all, tombstones included: the run is a first fill. */
-  async mirrorIsEmpty(session: Sql): Promise<boolean> {
-    const [row] = await session.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM users) AS empty');
-    return row.empty;
+  /** No run has completed yet: this one is a first fill. */
+  async isFirstFill(session: Sql): Promise<boolean> {
+    const [row] = await session.query<{ first: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM reconcile_runs WHERE complete) AS first');
+    return row.first;
   }
 
+  /** Records a run that wrote, as it ended (see reconcile_runs). */
+  async recordRun(summary: ReconcileSummary, startedAt: Date, session: Sql): Promise<void> {
+    await session.query(
+      `INSERT INTO reconcile_runs (started_at, complete, backfill, created, updated, deleted, failed) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [startedAt, summary.complete, summary.backfill, summary.created, summary.updated, summary.deleted, summary.failed],
+    );
+  }
+
+  /** The database clock now: rows synced at or after it were written during this run. */
   async now(session: Sql): Promise<Date> {
     const [row] = await session.query<{ now: Date }>('SELECT clock_timestamp() AS now');
     return row.now;

@@ -113,7 +113,7 @@ export class ReconcileService implements OnModuleInit {
       if (!locked) throw new ReconcileAlreadyRunningError();
       await this.repository.createSeenTable(session);
       const runStart = await this.repository.now(session);
-      summary.backfill = await this.repository.mirrorIsEmpty(session);
+      summary.backfill = await this.repository.isFirstFill(session);
       const state: RunState = { summary, total: null, swept: 0, options, started, readFirst: true };
       try {
         const listed = this.listing.available
@@ -129,6 +129,11 @@ export class ReconcileService implements OnModuleInit {
         this.logger.error({ reason: summary.error }, 'reconcile stopped');
       }
       summary.durationMs = Math.round(performance.now() - started);
+      // Bookkeeping: a run whose record is lost (the connection went) is still reported as it was.
+      if (!dryRun)
+        await this.repository
+          .recordRun(summary, runStart, session)
+          .catch((error: Error) => this.logger.warn({ reason: error.message }, 'reconcile run not recorded'));
       this.progress(state, 'done');
       this.metrics.reconciled(summary);
       return summary;

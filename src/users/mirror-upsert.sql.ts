@@ -155,7 +155,7 @@ const COUNTS_ANSWER = `
   )
   SELECT w.created, w.updated, n.unchanged, n.stale, n.deleted,
     (SELECT count(*) FROM input)::int - w.created - w.updated - n.unchanged - n.stale - n.deleted AS missing,
-    w.flagged, n.unwritten,
+    w.flagged, n.unwritten, n.tombstoned,
     ARRAY(SELECT i.id::text FROM input i WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = i.id)
       AND NOT EXISTS (SELECT 1 FROM unwritten n WHERE n.id = i.id)) AS unseen
   FROM (SELECT count(*) FILTER (WHERE inserted)::int AS created, count(*) FILTER (WHERE NOT inserted)::int AS updated,
@@ -163,7 +163,8 @@ const COUNTS_ANSWER = `
        (SELECT count(*) FILTER (WHERE deleted_at IS NULL AND same_version)::int AS unchanged,
           count(*) FILTER (WHERE deleted_at IS NULL AND NOT same_version)::int AS stale,
           count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
-          coalesce(array_agg(id::text) FILTER (WHERE deleted_at IS NULL), '{}') AS unwritten FROM unwritten) AS n`;
+          coalesce(array_agg(id::text) FILTER (WHERE deleted_at IS NULL), '{}') AS unwritten,
+          coalesce(array_agg(id::text) FILTER (WHERE deleted_at IS NOT NULL), '{}') AS tombstoned FROM unwritten) AS n`;
 
 const FULL_UPSERT: UpsertShape = { returning: USER_COLUMNS, answer: ROWS_ANSWER, probe: true };
 
@@ -191,7 +192,11 @@ export const UPSERT_REPAIRING_STATEMENT = prepared(
   , repairs AS (
     INSERT INTO audit_events (user_id, subject_id, type, details)
     SELECT w.id, w.id, 'reconcile.repaired', jsonb_build_object('change', CASE WHEN w.inserted THEN 'created' ELSE 'updated' END)
-    FROM written w
+    FROM written w JOIN input i ON i.id = w.id
+    -- The row as it was (this part of the statement still sees it): a write at the same version only healed a phone
+    -- conflict, after an event the intake did apply freed the number; no event was missed.
+    LEFT JOIN LATERAL (SELECT c.updated_at FROM users c WHERE c.id = w.id OFFSET 0) AS b ON true
+    WHERE w.inserted OR b.updated_at IS DISTINCT FROM i.updated_at
   )${COUNTS_ANSWER}`,
     probe: false,
   }),
@@ -216,6 +221,8 @@ export interface ApplyCounts {
   flagged: string[];
   /** Ids of the live users whose rows this write left as they were (unchanged or stale). */
   unwritten: string[];
+  /** Ids of the snapshots that found a tombstone (left alone). */
+  tombstoned: string[];
 }
 
 /** A webhook delivery the write is the effect of: claimed by the write's own statement (see UPSERT_CLAIMING_DELIVERY). */

@@ -140,7 +140,17 @@ export class UsersRepository {
     tx: Sql,
     statement: PreparedStatement,
   ): Promise<ApplyCounts> {
-    const total: ApplyCounts = { created: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, missing: 0, flagged: [], unwritten: [] };
+    const total: ApplyCounts = {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      deleted: 0,
+      missing: 0,
+      flagged: [],
+      unwritten: [],
+      tombstoned: [],
+    };
     for (let start = 0; start < snapshots.length; start += BATCH_LIMIT) {
       const batch = snapshots.slice(start, start + BATCH_LIMIT);
       const [counts] = await this.retryingPhoneRace(
@@ -284,4 +294,5 @@ function addCounts(total: ApplyCounts, more: ApplyCounts): void {
   for (const key of ['created', 'updated', 'unchanged', 'stale', 'deleted', 'missing'] as const) total[key] += more[key];
   total.flagged.push(...more.flagged);
   total.unwritten.push(...more.unwritten);
+  total.tombstoned.push(...more.tombstoned);
 }

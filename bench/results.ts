@@ -1,4 +1,5 @@
 // What the sections found, filled in as they run; the report reads it (report/).
+import type { AdminResult } from './admin.js';
 import type { DeletionResult } from './deletion.js';
 import type { DeliveriesResult } from './deliveries.js';
 import type { IntakeResult } from './intake.js';
@@ -18,6 +19,7 @@ export interface Results {
   signup: { non201: number } | null;
   intake: IntakeResult | null;
   sqlReconcile: SqlReconcileResult | null;
+  admin: AdminResult | null;
   /** GET /users/me req/s of each round on the API and on it without its access checks, in the order measured. */
   accessChecks: { rounds: Array<{ checks: boolean; requestsPerSecond: number }> } | null;
 }
@@ -32,6 +34,7 @@ export function emptyResults(): Results {
     signup: null,
     intake: null,
     sqlReconcile: null,
+    admin: null,
     accessChecks: null,
   };
 }

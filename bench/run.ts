@@ -24,11 +24,15 @@
 //      reconcile-sql  the reconcile CLI with SUPABASE_DB_URL over 1,000,000 users in GoTrue's auth.users,
 //                  empty mirror then unchanged: time, users/s, peak RSS (reconcile-sql.ts); then the admin-API
 //                  path on the same users for a time budget: its pace and projected time (reconcile-admin.ts);
+//      admin       1,000,000 users (+ profiles, tombstones, deletion records) inserted with SQL; as an admin,
+//                  GET /admin/users for each filter and sort and GET /admin/stats (a month and a year, by day
+//                  and by week) one request at a time, each with values of its own; then each figure's SQL
+//                  alone, by the service's own functions: p50/p99 per case (admin.ts);
 //   5. a table, ratios and targets (PASS/FAIL/SKIP) (report/); JSON to .data/bench-latest.json (a run with
 //      --only writes .data/bench-latest-only-<sections>.json instead).
 //
 // Flags: --json (print the JSON only), --duration <s>, --check (exit 1 when a target fails),
-//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup, intake, reconcile-sql; default all).
+//        --only <section,...> (me, sync, deliveries, delete, reconcile, lookup, signup, intake, reconcile-sql, admin; default all).
 // The API runs with its rate limits off (RATE_LIMIT_LOOKUP_PER_USER, RATE_LIMIT_LOOKUP_PER_IP,
 // RATE_LIMIT_AUTH_PER_IP, RATE_LIMIT_AUTH_PER_ACCOUNT = 0), and the stand-in with GoTrue's limit on
 // POST /token off: the load comes from one address and one caller.
@@ -41,7 +45,8 @@
 //      latency), BENCH_LOOKUP_USERS (100000), BENCH_LOOKUP_CONNECTIONS (8),
 //      BENCH_LOOKUP_DURATION (5), BENCH_LOOKUP_OLD_SAMPLES (15), BENCH_SIGNUP_CONNECTIONS (8),
 //      BENCH_SIGNUP_DURATION (5), BENCH_INTAKE_CHANGES (100000), BENCH_INTAKE_RATE (1000),
-//      BENCH_RECONCILE_SQL_USERS (1000000), BENCH_RECONCILE_ADMIN_SECONDS (60: the admin-API path on the same users; 0 = not run);
+//      BENCH_RECONCILE_SQL_USERS (1000000), BENCH_RECONCILE_ADMIN_SECONDS (60: the admin-API path on the same users; 0 = not run),
+//      BENCH_ADMIN_USERS (1000000), BENCH_ADMIN_SAMPLES (100 requests or reads per case);
 //      lookup and signup each run 1 s of warm-up first.
 //
 // This file wires the parts: settings.ts (flags and env), stack.ts (the processes and databases),
@@ -54,6 +59,7 @@ import { buildReport } from './report/build.js';
 import { printReport } from './report/print.js';
 import { emptyResults } from './results.js';
 import { sectionContext, type SectionContext } from './sections/context.js';
+import { runAdmin } from './sections/admin.js';
 import { runDelete } from './sections/delete.js';
 import { runDeliveries } from './sections/deliveries.js';
 import { runIntake } from './sections/intake.js';
@@ -74,6 +80,7 @@ const SETTLED_SECTIONS: ReadonlyArray<readonly [Section, (context: SectionContex
   ['signup', runSignup],
   ['intake', runIntake],
   ['reconcile-sql', runSqlReconcile],
+  ['admin', runAdmin],
 ];
 
 async function main(): Promise<void> {

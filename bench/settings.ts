@@ -1,6 +1,17 @@
 // The benchmark's flags and env variables (both listed in run.ts), read once at start.
 
-export const SECTIONS = ['me', 'sync', 'deliveries', 'delete', 'reconcile', 'lookup', 'signup', 'intake', 'reconcile-sql'] as const;
+export const SECTIONS = [
+  'me',
+  'sync',
+  'deliveries',
+  'delete',
+  'reconcile',
+  'lookup',
+  'signup',
+  'intake',
+  'reconcile-sql',
+  'admin',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {
@@ -38,6 +49,9 @@ export interface Settings {
   /** How long the admin-API path may run over the same users (0: not run). */
   sqlReconcileAdminSeconds: number;
   signupDurationSeconds: number;
+  /** Users in the mirror of the admin section, and requests (or reads) per case. */
+  adminUsers: number;
+  adminSamples: number;
 }
 
 function positive(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -92,6 +106,8 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     lookupOldSamples: Math.floor(positive('BENCH_LOOKUP_OLD_SAMPLES', env.BENCH_LOOKUP_OLD_SAMPLES, 15)),
     signupConnections: Math.floor(positive('BENCH_SIGNUP_CONNECTIONS', env.BENCH_SIGNUP_CONNECTIONS, 8)),
     signupDurationSeconds: positive('BENCH_SIGNUP_DURATION', env.BENCH_SIGNUP_DURATION, 5),
+    adminUsers: Math.floor(positive('BENCH_ADMIN_USERS', env.BENCH_ADMIN_USERS, 1_000_000)),
+    adminSamples: Math.floor(positive('BENCH_ADMIN_SAMPLES', env.BENCH_ADMIN_SAMPLES, 100)),
   };
 }
 

@@ -119,8 +119,8 @@ async function createDatabase(name: string): Promise<string> {
 export async function startStack(settings: Settings, root: string): Promise<Stack> {
   const has = (section: Section) => settings.sections.includes(section);
   const needs = {
-    auth: has('me') || has('sync') || has('delete') || has('lookup') || has('signup'),
-    api: has('me') || has('sync') || has('deliveries') || has('delete') || has('lookup') || has('signup'),
+    auth: has('me') || has('sync') || has('delete') || has('lookup') || has('signup') || has('admin'),
+    api: has('me') || has('sync') || has('deliveries') || has('delete') || has('lookup') || has('signup') || has('admin'),
     baselines: has('me'),
   };
   await removeStaleTempDirs();

@@ -49,6 +49,8 @@ export function buildReport(settings: Settings, results: Results, file: string) 
       intakeChanges: settings.intakeChanges,
       intakeRate: settings.intakeRate,
       sqlReconcileUsers: settings.sqlReconcileUsers,
+      adminUsers: settings.adminUsers,
+      adminSamples: settings.adminSamples,
     },
     measurements: results.measurements,
     ratios:
@@ -66,6 +68,7 @@ export function buildReport(settings: Settings, results: Results, file: string) 
     signup: results.signup,
     intake: results.intake,
     sqlReconcile: results.sqlReconcile,
+    admin: results.admin,
     accessChecks: results.accessChecks,
     targets,
     /** Every target measured passed (skipped ones count neither way). */

@@ -1,6 +1,7 @@
 // The report as text: the table of figures, CPU per request, the /users/me ratios, a paragraph
-// per section that has one (deliveries, deletion, reconcile, lookup), then the targets.
+// per section that has one (deliveries, deletion, reconcile, lookup, admin), then the targets.
 import type { Measurement } from '../measure.js';
+import { adminParagraph } from './admin.js';
 import type { Report } from './build.js';
 import { LOOKUP_RATIO, pct } from './targets.js';
 
@@ -255,6 +256,7 @@ export function printReport(report: Report): void {
       );
     }
   }
+  if (report.admin) out.push(...adminParagraph(report.admin));
   out.push('');
   for (const t of targets) {
     out.push(

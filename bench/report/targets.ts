@@ -2,6 +2,7 @@
 // that make a figure untrustworthy noted next to it.
 import { failedRequests, type Measurement } from '../measure.js';
 import type { Results } from '../results.js';
+import { adminTargets } from './admin.js';
 
 export interface Target {
   name: string;
@@ -207,5 +208,6 @@ export function evaluate(results: Results): Target[] {
       });
     }
   }
+  if (results.admin) targets.push(...adminTargets(results.admin));
   return targets;
 }

@@ -81,10 +81,18 @@ export function userSearchSql(search: UserSearch, columns: string): { text: stri
   // A user without a profile has not onboarded. Written without coalesce, so that profiles' index can serve it.
   if (search.onboarded !== undefined) where.push(search.onboarded ? 'p.onboarding_completed' : 'p.onboarding_completed IS NOT TRUE');
   if (search.provider !== undefined) where.push(`u.app_metadata -> 'providers' @> jsonb_build_array(${param(search.provider, '::text')})`);
-  if (search.createdAfter !== undefined) where.push(`u.created_at >= ${param(search.createdAfter, '::timestamptz')}`);
-  if (search.createdBefore !== undefined) where.push(`u.created_at < ${param(search.createdBefore, '::timestamptz')}`);
-  if (search.lastSignInAfter !== undefined) where.push(`u.last_sign_in_at >= ${param(search.lastSignInAfter, '::timestamptz')}`);
-  if (search.lastSignInBefore !== undefined) where.push(`u.last_sign_in_at < ${param(search.lastSignInBefore, '::timestamptz')}`);
+  // Each range also bounds the sort's expression (the same rows: a null time is outside any range), so a walk of the
+  // sort's index starts and stops at the range instead of reading past every newer user to reach an old day.
+  const range = (column: string, sortExpression: string, operator: string, value: string) => {
+    const bound = param(value, '::timestamptz');
+    where.push(`u.${column} ${operator} ${bound}`, `${sortExpression} ${operator} ${bound}`);
+  };
+  if (search.createdAfter !== undefined) range('created_at', SORT_EXPRESSIONS.createdAt.expression, '>=', search.createdAfter);
+  if (search.createdBefore !== undefined) range('created_at', SORT_EXPRESSIONS.createdAt.expression, '<', search.createdBefore);
+  if (search.lastSignInAfter !== undefined)
+    range('last_sign_in_at', SORT_EXPRESSIONS.lastSignInAt.expression, '>=', search.lastSignInAfter);
+  if (search.lastSignInBefore !== undefined)
+    range('last_sign_in_at', SORT_EXPRESSIONS.lastSignInAt.expression, '<', search.lastSignInBefore);
   const descending = search.sort.startsWith('-');
   const { expression, type } = SORT_EXPRESSIONS[search.sort.replace(/^-/, '')];
   if (search.cursor !== undefined) {

@@ -9,7 +9,7 @@ import { UserResponse } from '../../users/dto/user.dto.js';
 import { USER_SORTS, USER_STATUSES, type UserSort } from '../../users/user-search.service.js';
 
 /** An RFC 3339 instant with its zone, e.g. 2026-11-01T00:00:00Z. */
-const IsInstant = () =>
+export const IsInstant = () =>
   ValidateBy({
     name: 'isInstant',
     validator: {

@@ -15,6 +15,7 @@ const PUBLIC_FILES = {
   access: ['access.module.ts', 'access-registry.ts', 'access-events.ts'],
   accounts: ['accounts.module.ts'],
   admin: ['admin.module.ts'],
+  'admin-page': ['admin-page.module.ts'],
   audit: ['audit.module.ts', 'audit.service.ts'],
   auth: ['auth.module.ts'],
   cli: [],
@@ -22,6 +23,7 @@ const PUBLIC_FILES = {
   health: ['health.module.ts'],
   intake: ['intake.module.ts', 'pull-intake.service.ts'],
   jobs: ['jobs.module.ts', 'job-queue.service.ts'],
+  metrics: ['metrics.module.ts', 'metrics.ts', 'canary-watch.ts'],
   profiles: ['profiles.module.ts', 'profiles.service.ts', 'profile-row.ts', 'dto'],
   'rate-limits': ['rate-limits.module.ts', 'rate-limits.service.ts'],
   reconcile: ['reconcile.module.ts', 'reconcile.service.ts', 'reconcile-run.ts'],
@@ -107,5 +109,21 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The operator page's browser scripts: API data reaches the DOM as text only.
+    files: ['src/admin-page/static/**/*.js'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML'].map((property) => ({
+          property,
+          message: 'Use textContent or dom.js el(): data must never be markup',
+        })),
+        { property: 'insertAdjacentHTML', message: 'Use dom.js el(): data must never be markup' },
+        { object: 'document', property: 'write', message: 'Use dom.js el(): data must never be markup' },
+      ],
+    },
+  },
   prettier,
 );

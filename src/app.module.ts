@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AdminModule } from './admin/admin.module.js';
+import { AdminPageModule } from './admin-page/admin-page.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DevicesModule } from './devices/devices.module.js';
@@ -12,6 +13,7 @@ import type { AppConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
 import { IntakeModule } from './intake/intake.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { RateLimitsModule } from './rate-limits/rate-limits.module.js';
@@ -30,6 +32,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config, logDestination)),
         DatabaseModule,
+        MetricsModule,
         JobsModule,
         AuditModule,
         RateLimitsModule,
@@ -38,6 +41,7 @@ export class AppModule {
         AccountsModule,
         DevicesModule,
         AdminModule,
+        AdminPageModule,
         UsersModule,
         ReconcileModule,
         ProfilesModule,

@@ -6,6 +6,7 @@ import { UsersService, type ApplyOutcome } from '../users/users.service.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import type { ClientInfo } from '../common/request-headers.decorator.js';
 import { DevicesService } from '../devices/devices.service.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { SyncSource, SyncUserResponse } from './dto/sync-user-response.dto.js';
 
 /**
@@ -21,11 +22,13 @@ export class UserSyncService {
     private readonly users: UsersService,
     private readonly devices: DevicesService,
     private readonly audit: AuditService,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Also records the sync on the user's timeline (its source), and the caller's device: the first sync after a sign-in elsewhere is where this service first sees it. */
   async sync(caller: AuthenticatedUser, client: ClientInfo): Promise<SyncUserResponse> {
     const { outcome, source } = await this.applyCaller(caller);
+    this.metrics.synced(source);
     const { user, profile, created } = await this.users.mirrorSignedIn(outcome);
     await this.audit.recordDetached({ userId: caller.id, subjectId: caller.id, type: 'user.synced', details: { source } });
     await this.devices.seen(caller, client);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { apiError } from '../common/errors.js';
+import { apiError, type ApiError, type ErrorCode } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { AccessRegistry } from '../access/access-registry.js';
@@ -10,6 +10,7 @@ import { ANONYMOUS_USERS } from '../common/anonymous-users.decorator.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
 import { ADMIN_ONLY, isAdmin } from '../common/admin.decorator.js';
+import { Metrics } from '../metrics/metrics.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { SUPABASE_JWT } from './supabase-jwt.strategy.js';
 
@@ -25,6 +26,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     private readonly sightings: DeviceSightings,
     private readonly verified: VerifiedTokenCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -46,7 +48,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
     const caller = request.user!;
     if (caller.claims.is_anonymous === true) this.refuseAnonymousUnlessAllowed(context);
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);
-    if (adminOnly && !isAdmin(caller.claims)) throw apiError('forbidden');
+    if (adminOnly && !isAdmin(caller.claims)) throw this.refuse('forbidden');
     this.sightings.seen(caller, request);
     return true;
   }
@@ -58,7 +60,7 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
       context.getClass(),
     ]);
     if ((route ?? this.config.anonymousUsers) === 'allow') return;
-    throw apiError('anonymous_user');
+    throw this.refuse('anonymous_user');
   }
 
   override getAuthenticateOptions() {
@@ -67,12 +69,18 @@ export class JwtAuthGuard extends AuthGuard(SUPABASE_JWT) {
 
   override handleRequest<T = AuthenticatedUser>(error: unknown, user: T | false, info: unknown): T {
     const refusal = user ? this.access.refusal(user as unknown as AuthenticatedUser) : null;
-    if (refusal) throw apiError(refusal);
+    if (refusal) throw this.refuse(refusal);
     if (error || !user) {
       const missing = info instanceof Error && info.message === 'No auth token';
-      throw apiError('invalid_token', { message: missing ? 'A bearer access token is required' : undefined });
+      throw this.refuse('invalid_token', missing ? 'A bearer access token is required' : undefined);
     }
     return user;
+  }
+
+  /** Every refusal of the guard is counted by its code (authmirror_guard_refusals_total). */
+  private refuse(code: ErrorCode, message?: string): ApiError {
+    this.metrics.guardRefused(code);
+    return apiError(code, { message });
   }
 }
 

@@ -29,6 +29,7 @@ export function setupSwagger(app: NestFastifyApplication): void {
         bearerFormat: 'JWT',
         description: 'A Supabase access token (`session.accessToken` of POST /auth/login)',
       })
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' }, 'metrics')
       .build(),
     { extraModels: [ErrorResponse] },
   );

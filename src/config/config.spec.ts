@@ -93,6 +93,26 @@ describe('loadConfig', () => {
     expect(config.webhooks.secrets).toHaveLength(2);
   });
 
+  it('reads the metrics and canary settings: off by default, a short token, a clashing port or a bad id refused', () => {
+    expect(loadConfig(valid)).toMatchObject({ metrics: { token: null, port: null }, canary: { userId: null, intervalSeconds: 60 } });
+    const id = 'A0B1C2D3-0000-4000-8000-000000000001';
+    const config = loadConfig({
+      ...valid,
+      METRICS_TOKEN: 'x'.repeat(16),
+      METRICS_PORT: '9464',
+      CANARY_USER_ID: id,
+      CANARY_INTERVAL_SECONDS: '5',
+    });
+    expect(config).toMatchObject({
+      metrics: { token: 'x'.repeat(16), port: 9464 },
+      canary: { userId: id.toLowerCase(), intervalSeconds: 5 },
+    });
+    expect(failure({ ...valid, METRICS_TOKEN: 'short' })).toBe('METRICS_TOKEN must be at least 16 characters');
+    expect(failure({ ...valid, METRICS_PORT: '3000' })).toBe('METRICS_PORT must differ from PORT');
+    expect(failure({ ...valid, CANARY_USER_ID: 'canary' })).toBe('CANARY_USER_ID must be a user id (a UUID)');
+    expect(failure({ ...valid, CANARY_INTERVAL_SECONDS: '0' })).toContain('CANARY_INTERVAL_SECONDS must be an integer');
+  });
+
   it.each([
     ['SUPABASE_ANON_KEY', DEVELOPMENT_ANON_KEY],
     ['SUPABASE_SERVICE_ROLE_KEY', DEVELOPMENT_SERVICE_ROLE_KEY],

@@ -1,5 +1,6 @@
 import { ConfigError } from './config-error.js';
 import { DEVELOPMENT_KEYS } from './development-keys.js';
+import { isUuid } from '../common/uuid.js';
 
 export { ConfigError };
 
@@ -77,6 +78,15 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** CORS origins (`scheme://host[:port]`, or `*`); null: any port of localhost and 127.0.0.1 (the development default). */
   corsOrigins: string[] | null;
+  /** `GET /metrics` (docs/operations.md, "Metrics and alerts"). */
+  metrics: {
+    /** Bearer token for /metrics on the API's port; null: refused there. */
+    token: string | null;
+    /** A second listener serving only /metrics, without a token (0: any free port); null: none. */
+    port: number | null;
+  };
+  /** A user whose app_metadata is written on a schedule, expecting it back through the intake; null id: none. */
+  canary: { userId: string | null; intervalSeconds: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -130,6 +140,13 @@ function databaseUrl(raw: string, name = 'DATABASE_URL'): string {
     throw new ConfigError(`${name} must be a postgresql:// URL`);
   }
   return raw;
+}
+
+function optionalUuid(env: Env, name: string): string | null {
+  const raw = value(env, name);
+  if (raw === undefined) return null;
+  if (!isUuid(raw)) throw new ConfigError(`${name} must be a user id (a UUID)`);
+  return raw.toLowerCase();
 }
 
 function optionalDatabaseUrl(env: Env, name: string): string | null {
@@ -271,11 +288,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reauthenticationWindowMinutes: integer(env, 'REAUTHENTICATION_WINDOW_MINUTES', 10, 0, 1440),
     trustProxy: trustProxy(value(env, 'TRUST_PROXY')),
     corsOrigins: corsOrigins(value(env, 'CORS_ORIGINS'), nodeEnv),
+    metrics: {
+      token: value(env, 'METRICS_TOKEN') ?? null,
+      port: value(env, 'METRICS_PORT') === undefined ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
+    },
+    canary: { userId: optionalUuid(env, 'CANARY_USER_ID'), intervalSeconds: integer(env, 'CANARY_INTERVAL_SECONDS', 60, 1, 86_400) },
   };
   const dbToken = config.webhooks.dbWebhookToken;
   if (dbToken !== null && dbToken.length < 16) {
     throw new ConfigError('SUPABASE_DB_WEBHOOK_TOKEN must be at least 16 characters');
   }
+  const { token, port } = config.metrics;
+  if (token !== null && token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  if (port !== null && port !== 0 && port === config.port) throw new ConfigError('METRICS_PORT must differ from PORT');
   if (nodeEnv === 'production') refuseDevelopmentKeys(config);
   return config;
 }

@@ -3,6 +3,7 @@ import { ApiError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { isDatabaseOutage } from '../database/database-errors.js';
+import { Metrics } from '../metrics/metrics.js';
 import { SupabaseDatabaseService } from '../supabase/supabase-database.service.js';
 import { parseSignedEvent } from '../webhooks/delivery-parser.js';
 import { WebhooksService, type AppliedAction, type DeliveryItem } from '../webhooks/webhooks.service.js';
@@ -51,6 +52,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     private readonly supabaseDb: SupabaseDatabaseService,
     private readonly changes: UserChangesRepository,
     private readonly webhooks: WebhooksService,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,6 +91,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
         failures = 0;
       } catch (error) {
         failures++;
+        this.metrics.intakeBatch('failed');
         const backoffMs = Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS);
         this.logger.warn({ reason: (error as Error).message, retryInMs: backoffMs }, 'pull intake: batch not applied, claimed again later');
         await this.pause(backoffMs);
@@ -118,11 +121,14 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       }
       this.status.batches++;
       this.status.lastLagMs = Date.now() - Math.min(...claimed.map((row) => row.changedAt.getTime()));
+      this.metrics.intakeBatch('applied');
+      for (const row of claimed) this.metrics.intakeLagOf('pull', row.changedAt);
     }
     // A count of the outbox reads every row waiting: at most every BACKLOG_EVERY_MS, not after every full batch of a drain.
     if (Date.now() - this.lastBacklogAt > BACKLOG_EVERY_MS) {
       this.lastBacklogAt = Date.now();
       this.status.backlog = await this.changes.backlog(this.supabaseDb.sql!);
+      this.metrics.intakeBacklog(this.status.backlog);
     }
     if (claimed.length > 0) this.logger.log({ batch: claimed.length, ...this.status }, 'pull intake applied a batch');
     return claimed.length;
@@ -142,6 +148,8 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       const fresh = await this.webhooks.applyBatchOnce(items, 'pull');
       this.status.applied += fresh;
       this.status.duplicates += items.length - fresh;
+      this.metrics.delivered('pull', 'applied', fresh);
+      this.metrics.delivered('pull', 'duplicate', items.length - fresh);
     } catch (error) {
       if (isDatabaseOutage(error as Error)) throw error;
       this.logger.warn({ reason: (error as Error).message }, 'pull intake: the batch failed as a whole; applying it row by row');
@@ -165,6 +173,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       const outcome = await this.webhooks.applyOnce(deliveryId, 'pull', action);
       if (outcome === 'duplicate') this.status.duplicates++;
       else this.status.applied++;
+      this.metrics.delivered('pull', action.kind === 'apply' && outcome === 'deleted' ? 'already_deleted' : outcome);
     } catch (error) {
       // An outage fails the batch: it is claimed again once Postgres answers.
       if (isDatabaseOutage(error as Error)) throw error;
@@ -181,6 +190,7 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
     if (this.dropped.has(row.id)) return;
     this.dropped.add(row.id);
     this.status.dropped++;
+    this.metrics.delivered('pull', 'rejected');
     this.logger.error({ changeId: row.id, userId: row.userId, reason: error.message }, message);
   }
 

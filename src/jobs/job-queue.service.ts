@@ -4,7 +4,8 @@ import { Logger as GraphileLogger, run, type Runner, type Task, type TaskList } 
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { endPool, openPool } from '../database/pools.js';
-import type { Sql } from '../database/sql.js';
+import { sqlOn, type Sql } from '../database/sql.js';
+import { Metrics } from '../metrics/metrics.js';
 
 export interface JobOptions {
   /** Attempts before the job stays failed (the dead-letter state: kept, with its last error). */
@@ -29,6 +30,24 @@ export interface TroubledJob {
   createdAt: Date;
 }
 
+/** Jobs of one task by state, as the metrics count them (the states of GET /admin/jobs, and `queued`). */
+export interface TaskJobCounts {
+  task: string;
+  /** Waiting or running, never failed. */
+  queued: number;
+  /** Failed at least once, attempts left. */
+  failed: number;
+  /** Attempts used up. */
+  dead: number;
+}
+
+/** A job added once the worker runs, unless one with its key is pending (see queueAtStart). */
+interface StartJob {
+  task: string;
+  payload: Record<string, unknown>;
+  options: JobOptions & { jobKey: string };
+}
+
 /** A recurring job: a graphile-worker crontab line without its task name, e.g. `0 * * * *`. */
 export interface ScheduledJob {
   task: string;
@@ -44,10 +63,14 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(JobQueueService.name);
   private readonly tasks: TaskList = {};
   private readonly schedule: ScheduledJob[] = [];
+  private readonly atStart: StartJob[] = [];
   private runner: Runner | null = null;
   private pool: pg.Pool | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   /** Registers the handler of a task; call from a provider's constructor or onModuleInit. */
   register(name: string, handler: Task): void {
@@ -57,6 +80,14 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Runs `task` on a cron schedule (in one worker across all instances: graphile-worker locks cron items). */
   scheduleRecurring(job: ScheduledJob): void {
     this.schedule.push(job);
+  }
+
+  /**
+   * Adds a job when the worker starts (its schema exists by then), keeping a pending one with the same key and its run
+   * time: a job that schedules its own next run (the canary) is started by the first instance and never doubled.
+   */
+  queueAtStart(task: string, payload: Record<string, unknown>, options: JobOptions & { jobKey: string }): void {
+    this.atStart.push({ task, payload, options: { ...options, keepRunAt: true } });
   }
 
   /** Adds a job through `tx`: inside the caller's transaction, it exists exactly if that commits. */
@@ -99,6 +130,22 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     );
   }
 
+  /** Jobs by task and state, every task the queue knows (zeros included), for the metrics. */
+  async countsByTask(tx: Sql): Promise<TaskJobCounts[]> {
+    return tx.query<TaskJobCounts>(`
+      SELECT t.identifier AS task,
+        count(j.id) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error IS NULL)::int AS queued,
+        count(j.id) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error IS NOT NULL)::int AS failed,
+        count(j.id) FILTER (WHERE j.attempts >= j.max_attempts AND j.locked_at IS NULL)::int AS dead
+      FROM graphile_worker._private_tasks t LEFT JOIN graphile_worker._private_jobs j ON j.task_id = t.id
+      GROUP BY t.identifier`);
+  }
+
+  /** The queue's own pool while the worker runs, for the metrics. */
+  get connectionPool(): pg.Pool | null {
+    return this.pool;
+  }
+
   /** Runs a failed or dead job again now, with all its attempts back; false when there is no such job or it is running. */
   async retry(id: string, tx: Sql): Promise<boolean> {
     const rows = await tx.query(
@@ -121,6 +168,17 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
       crontab: this.schedule.map((job) => `${job.cron} ${job.task}`).join('\n'),
       logger: graphileLogger(this.logger),
     });
+    this.countAttempts(this.runner);
+    for (const { task, payload, options } of this.atStart) await this.add(task, payload, options, sqlOn(this.pool));
+  }
+
+  /** A failed attempt with attempts left is retried later; `job:failed` follows `job:error` when none are left. */
+  private countAttempts(runner: Runner): void {
+    runner.events.on('job:success', ({ job }) => this.metrics.jobAttempt(job.task_identifier, 'succeeded'));
+    runner.events.on('job:error', ({ job }) => {
+      if (job.attempts < job.max_attempts) this.metrics.jobAttempt(job.task_identifier, 'failed');
+    });
+    runner.events.on('job:failed', ({ job }) => this.metrics.jobAttempt(job.task_identifier, 'dead'));
   }
 
   /** First at shutdown: no new job starts; running ones finish (their database pool closes last). */

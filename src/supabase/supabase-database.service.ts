@@ -37,6 +37,11 @@ export class SupabaseDatabaseService implements OnApplicationShutdown {
     this.sql = this.pool === null ? null : sqlOn(this.pool);
   }
 
+  /** The pool, for the metrics; null without SUPABASE_DB_URL. */
+  get connectionPool(): pg.Pool | null {
+    return this.pool;
+  }
+
   get configured(): boolean {
     return this.pool !== null;
   }

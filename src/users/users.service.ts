@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type ApiError, apiError } from '../common/errors.js';
 import type { Sql } from '../database/sql.js';
+import { CanaryWatch } from '../metrics/canary-watch.js';
 import type { ProfileResponse } from '../profiles/dto/profile.dto.js';
 import { toProfileResponse } from '../profiles/profile-row.js';
 import { ProfilesService, namesFromMetadata, type InitialNames } from '../profiles/profiles.service.js';
@@ -53,6 +54,7 @@ export class UsersService {
     private readonly deletions: UserDeletionsService,
     private readonly purge: TombstonePurgeService,
     private readonly profiles: ProfilesService,
+    private readonly canary: CanaryWatch,
   ) {}
 
   /** Mirrors a signed-in user (sync, login, signup) and makes the profile on first sight; 401 `user_deleted`, also if deleted meanwhile. */
@@ -72,6 +74,7 @@ export class UsersService {
       return { status: 'deleted', user: null };
     }
     const [row] = await this.users.upsertIfNewer([snapshot], tx);
+    this.canary.applied([snapshot]);
     return outcomeOf(row);
   }
 
@@ -79,6 +82,7 @@ export class UsersService {
   async applyUserSnapshotOnce(snapshot: UserSnapshot, claim: DeliveryClaim): Promise<ApplyOutcome | null> {
     if (snapshot.deletedAt !== null) throw new Error('a deletion is not applied through a claim');
     const row = await this.users.upsertClaimingDelivery(snapshot, claim);
+    this.canary.applied([snapshot]);
     return row ? outcomeOf(row) : null;
   }
 
@@ -87,7 +91,9 @@ export class UsersService {
    * `repairs` (reconcile), each write is recorded on the user's timeline as a repair of what the intake missed.
    */
   async applyUserSnapshots(snapshots: readonly UserSnapshot[], options: CountingOptions = {}): Promise<ApplyCounts> {
-    return this.users.upsertCounting(snapshots, options);
+    const counts = await this.users.upsertCounting(snapshots, options);
+    this.canary.applied(snapshots);
+    return counts;
   }
 
   /** Creates the row from token claims when Supabase cannot be asked; never overwrites a row (claims carry no version). */

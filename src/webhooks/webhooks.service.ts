@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ApiError } from '../common/errors.js';
 import { DatabaseService } from '../database/database.service.js';
 import { prepared, type Sql } from '../database/sql.js';
+import { Metrics, type DeliveryFormLabel } from '../metrics/metrics.js';
 import { UsersService, type DeletionOptions } from '../users/users.service.js';
 import { DeliveryAuthenticator, type DeliveryForm } from './delivery-authenticator.js';
 import { parseDelivery, type DeliveryAction } from './delivery-parser.js';
@@ -42,20 +44,36 @@ export class WebhooksService {
     private readonly authenticator: DeliveryAuthenticator,
     private readonly db: DatabaseService,
     private readonly users: UsersService,
+    private readonly metrics: Metrics,
   ) {}
 
+  /** Counted by form and outcome (authmirror_deliveries_total), a fresh change's lag from its updated_at or deleted_at too. */
   async receive(headers: Headers, body: Buffer): Promise<{ status: 200 | 202; response: DeliveryResponse }> {
-    const delivery = this.authenticator.authenticate(headers, body);
-    const action = parseDelivery(delivery.form, body);
-    if (action.kind === 'ignore') {
-      return { status: 202, response: { status: 'ignored', eventType: action.eventType, reason: action.reason } };
+    let form: DeliveryFormLabel = 'unknown';
+    try {
+      const delivery = this.authenticator.authenticate(headers, body);
+      form = delivery.form;
+      const action = parseDelivery(delivery.form, body);
+      if (action.kind === 'ignore') {
+        this.metrics.delivered(form, 'ignored');
+        return { status: 202, response: { status: 'ignored', eventType: action.eventType, reason: action.reason } };
+      }
+      const outcome = await this.applyOnce(delivery.deliveryId, delivery.form, action);
+      // Applying a snapshot to a tombstone answers `deleted`: the user was already gone, nothing was deleted now.
+      this.metrics.delivered(form, action.kind === 'apply' && outcome === 'deleted' ? 'already_deleted' : outcome);
+      const changedAt = action.kind === 'apply' ? action.snapshot.updatedAt : action.deletedAt;
+      if (outcome === 'created' || outcome === 'updated' || (action.kind === 'delete' && outcome === 'deleted')) {
+        this.metrics.intakeLagOf(form, changedAt);
+      }
+      this.logger.log({ deliveryId: delivery.deliveryId, eventType: action.eventType, outcome }, 'delivery received');
+      return {
+        status: 200,
+        response: { status: outcome === 'duplicate' ? 'duplicate' : 'applied', eventType: action.eventType, outcome },
+      };
+    } catch (error) {
+      this.metrics.delivered(form, error instanceof ApiError && error.getStatus() < 500 ? 'rejected' : 'failed');
+      throw error;
     }
-    const outcome = await this.applyOnce(delivery.deliveryId, delivery.form, action);
-    this.logger.log({ deliveryId: delivery.deliveryId, eventType: action.eventType, outcome }, 'delivery received');
-    return {
-      status: 200,
-      response: { status: outcome === 'duplicate' ? 'duplicate' : 'applied', eventType: action.eventType, outcome },
-    };
   }
 
   /**
@@ -117,8 +135,9 @@ export class WebhooksService {
         if (!deleted) ignoredUsers.already_deleted.push(action.userId);
       }
       const snapshots = actions.flatMap((action) => (action.kind === 'apply' ? [action.snapshot] : []));
-      const { flagged, unwritten } = await this.users.applyUserSnapshots(snapshots, { tx });
+      const { flagged, unwritten, tombstoned } = await this.users.applyUserSnapshots(snapshots, { tx });
       ignoredUsers.not_newer.push(...unwritten);
+      ignoredUsers.already_deleted.push(...tombstoned);
       for (const [reason, users] of Object.entries(ignoredUsers)) {
         const ignored = new Set(users);
         const ids = items.filter((item) => fresh.has(item.deliveryId) && ignored.has(userIdOf(item.action))).map((item) => item.deliveryId);

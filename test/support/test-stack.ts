@@ -38,8 +38,8 @@ export interface TestStack {
     password?: string;
     data?: Record<string, unknown>;
   }): Promise<{ id: string; email: string; accessToken: string }>;
-  /** A signed-in, mirrored user whose token carries `app_metadata.roles: ["admin"]`. */
-  signedInAdmin(): Promise<{ id: string; email: string; accessToken: string }>;
+  /** A signed-in, mirrored user whose token carries `app_metadata.roles: ["admin"]` (and its password, for a sign-in form). */
+  signedInAdmin(): Promise<{ id: string; email: string; password: string; accessToken: string }>;
   close(): Promise<void>;
 }
 
@@ -149,7 +149,7 @@ export async function startTestStack(
     const signIn = await anon().auth.signInWithPassword({ email: user.email, password });
     if (signIn.error) throw signIn.error;
     await request('POST', '/auth/users/sync', { token: signIn.data.session.access_token });
-    return { ...user, accessToken: signIn.data.session.access_token };
+    return { ...user, password, accessToken: signIn.data.session.access_token };
   };
 
   return {

@@ -124,9 +124,11 @@ describe('Swagger UI in Chromium', () => {
     await page.goto(`${stack.url}/docs`);
 
     await page.locator('.btn.authorize').first().click();
-    await page.locator('.modal-ux input[type=text]').fill(token);
-    await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
-    await page.locator('.modal-ux .btn-done').click();
+    // The user's bearer scheme (the other one is the metrics token's).
+    const bearer = page.locator('.modal-ux form').filter({ hasText: 'bearer (http, Bearer)' });
+    await bearer.locator('input[type=text]').fill(token);
+    await bearer.locator('.auth-btn-wrapper .authorize').click();
+    await page.locator('.modal-ux .btn-done').first().click();
 
     const execute = async (operation: string, body?: unknown): Promise<string> => {
       const block = page.locator(`#operations-${operation}`);

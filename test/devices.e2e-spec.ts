@@ -10,6 +10,7 @@ import { DevicesService } from '../src/devices/devices.service.js';
 import { eventually, until } from './support/eventually.js';
 import { startLocalSupabase, type LocalSupabase } from './support/local-supabase.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { DeviceSightings } from '../src/devices/device-sightings.js';
 
 const PASSWORD = 'correct horse battery';
 let supabase: LocalSupabase;
@@ -109,6 +110,22 @@ describe('GET, PATCH and DELETE /users/me/devices', () => {
     expect(sessions.rowCount).toBe(0);
     const after = await stack.request('GET', '/users/me/devices', { token: laptop.token });
     expect(after.body.items.map((item: { id: string }) => item.id)).toEqual([laptop.sessionId]);
+  });
+
+  it('records a device at its first sync, and writes it no more within the minute however often the app syncs', async () => {
+    const { data } = await stack.anon().auth.signInWithPassword({ email: await newUser(), password: PASSWORD });
+    const token = data.session!.access_token;
+    const version = async () =>
+      (await stack.db.query('SELECT xmin::text AS v FROM devices WHERE id = $1', [sessionIdOf(token)])).rows[0]?.v;
+    expect(await version()).toBeUndefined();
+    expect((await stack.request('POST', '/auth/users/sync', { token })).status).toBe(200);
+    expect(await version()).toBeDefined();
+    await stack.app.get(DeviceSightings).flush(); // the guard's own sighting of that request
+    const first = await version();
+    expect(first).toBeDefined();
+    for (let i = 0; i < 5; i++) expect((await stack.request('POST', '/auth/users/sync', { token })).status).toBe(200);
+    await stack.app.get(DeviceSightings).flush();
+    expect(await version()).toBe(first);
   });
 
   it("answers 404 for another user's device, an unknown id, a revoked one and a malformed one", async () => {

@@ -2,10 +2,8 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { AccessRegistry } from '../access/access-registry.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { DevicesService } from './devices.service.js';
-import { sightingOf, type Sighting } from './sighting.js';
+import { LAST_SEEN_EVERY_MS, sightingOf, type Sighting } from './sighting.js';
 
-/** A device's last-seen moves at most this often: a busy session costs one write a minute, not one a request. */
-const LAST_SEEN_EVERY_MS = 60_000;
 const FLUSH_EVERY_MS = 1_000;
 
 /** What a sighting reads of a request (Fastify's `ip` is a getter that walks X-Forwarded-For under TRUST_PROXY). */

@@ -10,7 +10,7 @@ import type { LogoutScope } from '../supabase/supabase-auth.service.js';
 import type { Sql } from '../database/sql.js';
 import { DeviceListenerRegistry } from './device-listeners.js';
 import { DevicesRepository, type DeviceRow } from './devices.repository.js';
-import { sightingOf, type Sighting } from './sighting.js';
+import { LAST_SEEN_EVERY_MS, RecentSet, sightingOf, type Sighting } from './sighting.js';
 
 /** Where a device is seen from. */
 export type SeenFrom = Pick<Sighting, 'ip' | 'userAgent'>;
@@ -29,15 +29,25 @@ export class DevicesService {
     private readonly audit: AuditService,
   ) {}
 
+  /** Sessions this instance wrote in the last minute (see seen). */
+  private readonly recentlyRecorded = new RecentSet(LAST_SEEN_EVERY_MS);
+
   /** Records sessions seen; a first sighting of a user's second (or later) device is a `device.added` event. */
   async record(sightings: readonly Sighting[]): Promise<void> {
     await this.db.transaction((tx) => this.recordIn(sightings, tx));
   }
 
-  /** Records the device of a caller's token (or a session just issued), seen now from `client`; nothing for a token without one. */
+  /**
+   * Records the device of a caller's token (or a session just issued), seen now from `client`; nothing for a token without
+   * one. A session this instance recorded within the minute is not written again (its row is there: a revoked session
+   * or a deleted user never gets this far), as the guard's sightings move last-seen at most once a minute: an app that
+   * syncs on every token refresh costs no transaction each time.
+   */
   async seen(caller: AuthenticatedUser | null, client: SeenFrom): Promise<void> {
     const sighting = sightingOf(caller, client);
-    if (sighting) await this.record([sighting]);
+    if (!sighting || this.recentlyRecorded.has(sighting.sessionId)) return;
+    const written = await this.db.transaction((tx) => this.recordIn([sighting], tx));
+    if (written.includes(sighting.sessionId)) this.recentlyRecorded.add(sighting.sessionId);
   }
 
   /** The same, named by the user at sign-in, and returns the device; null when there is none or its user is not in the mirror. */
@@ -123,8 +133,10 @@ export class DevicesService {
     if (!(await this.devices.lockUser(userId, tx))) throw userDeleted();
   }
 
-  private async recordIn(sightings: readonly Sighting[], tx: Sql): Promise<void> {
-    for (const written of await this.devices.record(sightings, tx)) {
+  /** Returns the sessions written (a user not in the mirror, or a revoked session, is skipped). */
+  private async recordIn(sightings: readonly Sighting[], tx: Sql): Promise<string[]> {
+    const rows = await this.devices.record(sightings, tx);
+    for (const written of rows) {
       if (!written.added || !written.hasOthers) continue;
       await this.audit.record(
         { userId: written.userId, subjectId: written.userId, type: 'device.added', details: { deviceId: written.id } },
@@ -132,6 +144,7 @@ export class DevicesService {
       );
       await this.listeners.queue(written.id, tx);
     }
+    return rows.map((row) => row.id);
   }
 
   /** The news, the audit record and the Supabase-side job of revoked devices, in their transaction. */

@@ -31,3 +31,33 @@ export function sightingOf(
     name,
   };
 }
+
+/** A device's last-seen moves at most this often: a busy session costs one write a minute, not one a request. */
+export const LAST_SEEN_EVERY_MS = 60_000;
+
+/** Keys added within the last `ttlMs`; older ones are dropped as new ones arrive, so it holds about a window's worth. */
+export class RecentSet {
+  private readonly addedAt = new Map<string, number>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  has(key: string): boolean {
+    const at = this.addedAt.get(key);
+    return at !== undefined && Date.now() - at < this.ttlMs;
+  }
+
+  add(key: string): void {
+    const now = Date.now();
+    // Insertion order is age order (a re-added key moves to the end): drop from the front while expired.
+    this.addedAt.delete(key);
+    this.addedAt.set(key, now);
+    for (const [oldest, at] of this.addedAt) {
+      if (now - at < this.ttlMs) break;
+      this.addedAt.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.addedAt.size;
+  }
+}

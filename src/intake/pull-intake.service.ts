@@ -173,7 +173,6 @@ export class PullIntakeService implements OnApplicationBootstrap, BeforeApplicat
       const outcome = await this.webhooks.applyOnce(deliveryId, 'pull', action);
       if (outcome === 'duplicate') this.status.duplicates++;
       else this.status.applied++;
-      this.metrics.delivered('pull', action.kind === 'apply' && outcome === 'deleted' ? 'already_deleted' : outcome);
     } catch (error) {
       // An outage fails the batch: it is claimed again once Postgres answers.
       if (isDatabaseOutage(error as Error)) throw error;

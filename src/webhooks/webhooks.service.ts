@@ -47,7 +47,7 @@ export class WebhooksService {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Counted by form and outcome (authmirror_deliveries_total), a fresh change's lag from its updated_at or deleted_at too. */
+  /** Counted by form and outcome (authmirror_deliveries_total; applied ones by applyOnce), a fresh change's lag too. */
   async receive(headers: Headers, body: Buffer): Promise<{ status: 200 | 202; response: DeliveryResponse }> {
     let form: DeliveryFormLabel = 'unknown';
     try {
@@ -59,8 +59,6 @@ export class WebhooksService {
         return { status: 202, response: { status: 'ignored', eventType: action.eventType, reason: action.reason } };
       }
       const outcome = await this.applyOnce(delivery.deliveryId, delivery.form, action);
-      // Applying a snapshot to a tombstone answers `deleted`: the user was already gone, nothing was deleted now.
-      this.metrics.delivered(form, action.kind === 'apply' && outcome === 'deleted' ? 'already_deleted' : outcome);
       const changedAt = action.kind === 'apply' ? action.snapshot.updatedAt : action.deletedAt;
       if (outcome === 'created' || outcome === 'updated' || (action.kind === 'delete' && outcome === 'deleted')) {
         this.metrics.intakeLagOf(form, changedAt);
@@ -78,9 +76,16 @@ export class WebhooksService {
 
   /**
    * Applies a delivery's action once per delivery id (the ledger, webhook_deliveries): `duplicate` for a repeat. Pushed
-   * deliveries and the pull intake's outbox rows both come through here.
+   * deliveries and the pull intake's outbox rows both come through here, and are counted here by form and outcome.
    */
   async applyOnce(deliveryId: string, source: DeliverySource, action: AppliedAction): Promise<string> {
+    const outcome = await this.applyOnceUncounted(deliveryId, source, action);
+    // Applying a snapshot to a tombstone answers `deleted`: the user was already gone, nothing was deleted now.
+    this.metrics.delivered(source, action.kind === 'apply' && outcome === 'deleted' ? 'already_deleted' : outcome);
+    return outcome;
+  }
+
+  private async applyOnceUncounted(deliveryId: string, source: DeliverySource, action: AppliedAction): Promise<string> {
     if (action.kind === 'delete') return this.db.transaction((tx) => this.deleteOnce(deliveryId, source, action, tx));
     // The delivery id is claimed in the upsert's own statement: one round trip, atomic.
     const outcome = await this.users.applyUserSnapshotOnce(action.snapshot, { deliveryId, source, eventType: action.eventType });

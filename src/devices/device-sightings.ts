@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { AccessRegistry } from '../access/access-registry.js';
 import type { AuthenticatedUser } from '../common/authenticated-user.js';
 import { DevicesService } from './devices.service.js';
-import { LAST_SEEN_EVERY_MS, sightingOf, type Sighting } from './sighting.js';
+import { LAST_SEEN_EVERY_MS, RecentSet, sightingOf, type Sighting } from './sighting.js';
 
 const FLUSH_EVERY_MS = 1_000;
 
@@ -21,8 +21,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeviceSightings.name);
   /** Session → what was seen, and who (a revocation heard before the flush drops it). */
   private pending = new Map<string, { sighting: Sighting; caller: AuthenticatedUser }>();
-  /** Session → when it was last queued; pruned as entries pass LAST_SEEN_EVERY_MS. */
-  private readonly queuedAt = new Map<string, number>();
+  /** Sessions queued within the last LAST_SEEN_EVERY_MS. */
+  private readonly queued = new RecentSet(LAST_SEEN_EVERY_MS);
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -45,10 +45,8 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
   seen(user: AuthenticatedUser, request: SeenRequest): void {
     const session = user.sessionId;
     if (session === null) return;
-    const now = Date.now();
-    const last = this.queuedAt.get(session);
-    if (last !== undefined && now - last < LAST_SEEN_EVERY_MS) return;
-    this.queuedAt.set(session, now);
+    if (this.queued.has(session)) return;
+    this.queued.add(session);
     const sighting = sightingOf(user, { userAgent: (request.headers['user-agent'] as string | undefined) ?? null, ip: request.ip ?? null });
     if (sighting) this.pending.set(session, { caller: user, sighting });
   }
@@ -56,7 +54,7 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
   /** Writes what is queued (one flush at a time). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.pending.size === 0) return this.prune();
+    if (this.pending.size === 0) return;
     // A session signed out since it was seen is no device any more.
     const batch = [...this.pending.values()].filter(({ caller }) => this.access.refusal(caller) === null).map(({ sighting }) => sighting);
     this.pending = new Map();
@@ -64,16 +62,10 @@ export class DeviceSightings implements OnModuleInit, OnApplicationShutdown {
       .record(batch)
       .catch((error: Error) => {
         // Forgotten, so that each session's next request queues it again.
-        for (const sighting of batch) this.queuedAt.delete(sighting.sessionId);
+        for (const sighting of batch) this.queued.delete(sighting.sessionId);
         this.logger.warn({ sessions: batch.length, reason: error.message }, 'devices seen not recorded; retried at their next request');
       })
       .finally(() => (this.flushing = null));
     await this.flushing;
-    this.prune();
-  }
-
-  private prune(): void {
-    const before = Date.now() - LAST_SEEN_EVERY_MS;
-    for (const [session, at] of this.queuedAt) if (at < before) this.queuedAt.delete(session);
   }
 }

@@ -6,7 +6,9 @@ describe('RecentSet', () => {
     jest.useFakeTimers();
     jest.setSystemTime(new Date('2026-11-30T12:00:00Z'));
   });
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('holds a key for its window, then forgets it and drops it once newer keys arrive', () => {
     const recent = new RecentSet(60_000);
@@ -31,5 +33,12 @@ describe('RecentSet', () => {
     expect(recent.has('a')).toBe(true);
     recent.add('c');
     expect([recent.has('b'), recent.size]).toEqual([false, 2]);
+  });
+
+  it('forgets a deleted key at once', () => {
+    const recent = new RecentSet(60_000);
+    recent.add('a');
+    recent.delete('a');
+    expect([recent.has('a'), recent.size]).toEqual([false, 0]);
   });
 });

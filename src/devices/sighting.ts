@@ -57,6 +57,10 @@ export class RecentSet {
     }
   }
 
+  delete(key: string): void {
+    this.addedAt.delete(key);
+  }
+
   get size(): number {
     return this.addedAt.size;
   }

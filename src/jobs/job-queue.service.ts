@@ -48,6 +48,16 @@ interface StartJob {
   options: JobOptions & { jobKey: string };
 }
 
+/** A job's state as an operator sees it, as a condition on graphile_worker's jobs (`j`): one spelling for lists and counts. */
+const JOB_STATES = {
+  /** Waiting or running, never failed. */
+  queued: 'j.attempts < j.max_attempts AND j.last_error IS NULL',
+  /** Failed at least once, attempts left. */
+  failed: 'j.last_error IS NOT NULL AND j.attempts < j.max_attempts',
+  /** Attempts used up (and not running its last one now). */
+  dead: 'j.attempts >= j.max_attempts AND j.locked_at IS NULL',
+} as const;
+
 /** A recurring job: a graphile-worker crontab line without its task name, e.g. `0 * * * *`. */
 export interface ScheduledJob {
   task: string;
@@ -123,7 +133,7 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
       `SELECT j.id::text, t.identifier AS task, j.payload, j.attempts, j.max_attempts AS "maxAttempts",
          left(j.last_error, 2000) AS "lastError", j.run_at AS "runAt", j.created_at AS "createdAt"
        FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-       WHERE ${state === 'dead' ? 'j.attempts >= j.max_attempts AND j.locked_at IS NULL' : 'j.last_error IS NOT NULL AND j.attempts < j.max_attempts'}
+       WHERE ${JOB_STATES[state]}
          AND j.id > $1::bigint
        ORDER BY j.id LIMIT $2::int`,
       [afterId ?? '0', limit],
@@ -134,9 +144,9 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   async countsByTask(tx: Sql): Promise<TaskJobCounts[]> {
     return tx.query<TaskJobCounts>(`
       SELECT t.identifier AS task,
-        count(j.id) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error IS NULL)::int AS queued,
-        count(j.id) FILTER (WHERE j.attempts < j.max_attempts AND j.last_error IS NOT NULL)::int AS failed,
-        count(j.id) FILTER (WHERE j.attempts >= j.max_attempts AND j.locked_at IS NULL)::int AS dead
+        count(j.id) FILTER (WHERE ${JOB_STATES.queued})::int AS queued,
+        count(j.id) FILTER (WHERE ${JOB_STATES.failed})::int AS failed,
+        count(j.id) FILTER (WHERE ${JOB_STATES.dead})::int AS dead
       FROM graphile_worker._private_tasks t LEFT JOIN graphile_worker._private_jobs j ON j.task_id = t.id
       GROUP BY t.identifier`);
   }

@@ -11,6 +11,7 @@ import { WebhooksService } from '../src/webhooks/webhooks.service.js';
 import { newWebhookSecret, signedHeaders, supabaseUser } from './support/deliveries.js';
 import { planNodes, type PlanNode } from './support/plans.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { wholeTimeline, type TimelineEntry } from './support/timeline.js';
 
 const secret = newWebhookSecret();
 let stack: TestStack;
@@ -25,8 +26,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-type Entry = { at: string; type: string; details: Record<string, unknown> };
-type Detail = { timeline: Entry[]; nextCursor: string | null };
+type Detail = { timeline: TimelineEntry[]; nextCursor: string | null };
 
 const detail = (id: string, query = '', token = adminToken) => stack.request('GET', `/admin/users/${id}${query}`, { token });
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -36,18 +36,6 @@ async function mirroredUser(options: Parameters<TestStack['signedInUser']>[0] = 
   const user = await stack.signedInUser(options);
   expect((await stack.request('POST', '/auth/users/sync', { token: user.accessToken })).status).toBe(200);
   return user;
-}
-
-async function wholeTimeline(id: string, limit: number): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await detail(id, `?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    entries.push(...(page.body as Detail).timeline);
-    cursor = (page.body as Detail).nextCursor;
-  } while (cursor);
-  return entries;
 }
 
 async function deliver(payload: unknown, id: string) {
@@ -122,8 +110,8 @@ describe('GET /admin/users/{id}, attacked', () => {
     }
     const oneShot = ((await detail(id, '?limit=500')).body as Detail).timeline;
     expect(oneShot.length).toBeGreaterThanOrEqual(80);
-    const paged = await wholeTimeline(id, 7);
-    const identity = (entry: Entry) => JSON.stringify([entry.type, entry.details]);
+    const paged = await wholeTimeline(stack, adminToken, id, 7);
+    const identity = (entry: TimelineEntry) => JSON.stringify([entry.type, entry.details]);
     expect(paged.map(identity)).toEqual(oneShot.map(identity));
     expect(new Set(paged.map(identity)).size).toBe(paged.length);
     const times = paged.map((entry) => Date.parse(entry.at));

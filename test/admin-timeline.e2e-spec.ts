@@ -11,6 +11,7 @@ import { WebhooksService } from '../src/webhooks/webhooks.service.js';
 import { newWebhookSecret, signedHeaders, supabaseUser } from './support/deliveries.js';
 import { eventually, until } from './support/eventually.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { wholeTimeline, type TimelineEntry } from './support/timeline.js';
 
 const secret = newWebhookSecret();
 const password = 'Timeline-Password-1';
@@ -38,23 +39,9 @@ afterAll(async () => {
   await stack?.close();
 });
 
-type Entry = { at: string; type: string; details: Record<string, unknown> };
-type Detail = { status: string; user: { email: string } | null; devices: unknown[]; timeline: Entry[]; nextCursor: string | null };
+type Detail = { status: string; user: { email: string } | null; devices: unknown[]; timeline: TimelineEntry[]; nextCursor: string | null };
 
 const detail = async (id: string, query = '') => stack.request('GET', `/admin/users/${id}${query}`, { token: adminToken });
-
-/** Every entry, read in pages of `limit`. */
-async function wholeTimeline(id: string, limit: number): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await detail(id, `?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    entries.push(...(page.body as Detail).timeline);
-    cursor = (page.body as Detail).nextCursor;
-  } while (cursor);
-  return entries;
-}
 
 async function sendSigned(payload: unknown) {
   const body = JSON.stringify(payload);
@@ -132,7 +119,7 @@ describe('GET /admin/users/{id}', () => {
     expect(byType('app_metadata.pushed')).toMatchObject({ keys: ['tier'] });
     expect(JSON.stringify(lived)).not.toMatch(new RegExp(`${email}|Tim Line|Software|Engineer|wrong password|changed while`));
     // Pages of 2 give exactly the whole timeline, in the same order.
-    expect(await wholeTimeline(id, 2)).toEqual(lived);
+    expect(await wholeTimeline(stack, adminToken, id, 2)).toEqual(lived);
 
     // The tier change may have made the old token stale (the app would refresh): a new sign-in's token is not.
     const again = await stack.request('POST', '/auth/login', { body: { email, password } });
@@ -204,7 +191,7 @@ describe('GET /admin/users/{id}', () => {
     const before = (first.body as Detail).timeline;
     // Newer entries land on page one's side of the cursor: the next pages are unaffected.
     for (let i = 0; i < 3; i++) await stack.request('POST', '/auth/users/sync', { token: user.accessToken });
-    let rest: Entry[] = [];
+    let rest: TimelineEntry[] = [];
     let cursor = (first.body as Detail).nextCursor;
     while (cursor) {
       const page = (await detail(user.id, `?limit=3&cursor=${cursor}`)).body as Detail;
